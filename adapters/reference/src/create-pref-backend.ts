@@ -1,0 +1,9 @@
+import type { BackendConfig } from '@pref/core';
+import { ReferenceBackend } from './reference-backend';
+
+/** Factory `createBackend` calls with the config: `{ "backend": "reference", "precision": 64 | 32 }`. */
+export async function createPrefBackend(config: BackendConfig): Promise<ReferenceBackend> {
+  const precision = config.precision ?? 64;
+  if (precision !== 32 && precision !== 64) throw new Error(`precision must be 32 or 64, got ${String(precision)}`);
+  return new ReferenceBackend({ precision });
+}

@@ -1,0 +1,400 @@
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  broadcastShapes,
+  normalizeAxis,
+  reducedShape,
+  sizeOf,
+  type BackendCapabilities,
+  type BackendTensor,
+  type BinaryOp,
+  type CompareOp,
+  type HostArray,
+  type PrefBackend,
+  type ReduceOp,
+  type Shape,
+  type UnaryOp,
+} from '@pref/core';
+
+type Data = Float64Array | Float32Array | Int32Array;
+
+/** A tensor of the reference backend: a typed array in row-major order. */
+export class ReferenceTensor implements BackendTensor {
+  constructor(
+    readonly shape: Shape,
+    readonly dtype: 'float' | 'int32',
+    readonly data: Data,
+  ) {}
+}
+
+export interface ReferenceBackendOptions {
+  /** Float precision: 64 (default, the oracle) or 32 (rounds every result to float32). */
+  readonly precision?: 32 | 64;
+}
+
+function stridesOf(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Strides of `shape` read as if broadcast to `target` (0 along broadcast axes). */
+function broadcastStrides(shape: Shape, target: Shape): number[] {
+  const own = stridesOf(shape);
+  const offset = target.length - shape.length;
+  return target.map((d, i) => (i < offset || shape[i - offset] === 1 ? 0 : own[i - offset]));
+}
+
+/** Calls `visit(outIndex, offsets...)` over `target`, with each input's flat offset. */
+function forEachBroadcast(target: Shape, inputStrides: number[][], visit: (out: number, offsets: number[]) => void): void {
+  const size = sizeOf(target);
+  const rank = target.length;
+  const counter = new Array<number>(rank).fill(0);
+  const offsets = inputStrides.map(() => 0);
+  for (let out = 0; out < size; out++) {
+    visit(out, offsets);
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      counter[axis]++;
+      for (let k = 0; k < inputStrides.length; k++) offsets[k] += inputStrides[k][axis];
+      if (counter[axis] < target[axis]) break;
+      for (let k = 0; k < inputStrides.length; k++) offsets[k] -= inputStrides[k][axis] * target[axis];
+      counter[axis] = 0;
+    }
+  }
+}
+
+function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+const UNARY: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  sigmoid,
+  softplus,
+  logSigmoid: (x) => -softplus(-x),
+  relu: (x) => (x > 0 ? x : 0),
+  square: (x) => x * x,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+};
+
+const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a >= b ? a : b),
+  minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a <= b ? a : b),
+};
+
+const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
+  greater: (a, b) => a > b,
+  greaterEqual: (a, b) => a >= b,
+  less: (a, b) => a < b,
+  lessEqual: (a, b) => a <= b,
+  equal: (a, b) => a === b,
+};
+
+/**
+ * The reference backend: every primitive in plain TypeScript over `Float64Array` (default)
+ * or `Float32Array`, eager. It is the embedded default and the oracle the other backends are
+ * tested against. `tokenLogProbs` is one fused pass per row (running max, log-sum-exp) and
+ * allocates nothing of size `[N, T, V]` besides its gradient.
+ */
+export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
+  readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+  private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
+
+  constructor(options: ReferenceBackendOptions = {}) {
+    const precision = options.precision ?? 64;
+    if (precision !== 32 && precision !== 64) throw new Error(`reference backend: precision must be 32 or 64, got ${precision}`);
+    this.Float = precision === 64 ? Float64Array : Float32Array;
+    this.name = precision === 64 ? 'reference' : 'reference:f32';
+    this.capabilities = { precision, float64: true, nativeAutodiff: false, execution: 'eager' } as const;
+  }
+
+  private float(shape: Shape, data?: ArrayLike<number>): ReferenceTensor {
+    const values = new this.Float(sizeOf(shape));
+    if (data) values.set(data);
+    return new ReferenceTensor([...shape], 'float', values);
+  }
+
+  fromHost(data: ArrayLike<number>, shape: Shape): ReferenceTensor {
+    if (data.length !== sizeOf(shape)) throw new Error(`fromHost: ${data.length} values for shape [${shape.join(', ')}]`);
+    return this.float(shape, data);
+  }
+
+  fromHostInt(data: Int32Array, shape: Shape): ReferenceTensor {
+    if (data.length !== sizeOf(shape)) throw new Error(`fromHostInt: ${data.length} values for shape [${shape.join(', ')}]`);
+    return new ReferenceTensor([...shape], 'int32', Int32Array.from(data));
+  }
+
+  fill(shape: Shape, value: number): ReferenceTensor {
+    const t = this.float(shape);
+    t.data.fill(value);
+    return t;
+  }
+
+  unary(op: UnaryOp, x: ReferenceTensor): ReferenceTensor {
+    const f = UNARY[op];
+    const out = this.float(x.shape);
+    const src = x.data;
+    const dst = out.data;
+    for (let i = 0; i < dst.length; i++) dst[i] = f(src[i]);
+    return out;
+  }
+
+  private broadcastMap(a: ReferenceTensor, b: ReferenceTensor, f: (x: number, y: number) => number): ReferenceTensor {
+    const shape = broadcastShapes(a.shape, b.shape);
+    const out = this.float(shape);
+    const dst = out.data;
+    const x = a.data;
+    const y = b.data;
+    if (x.length === dst.length && y.length === dst.length) {
+      for (let i = 0; i < dst.length; i++) dst[i] = f(x[i], y[i]);
+    } else if (y.length === 1 && x.length === dst.length) {
+      const v = y[0];
+      for (let i = 0; i < dst.length; i++) dst[i] = f(x[i], v);
+    } else if (x.length === 1 && y.length === dst.length) {
+      const v = x[0];
+      for (let i = 0; i < dst.length; i++) dst[i] = f(v, y[i]);
+    } else {
+      forEachBroadcast(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)], (i, [oa, ob]) => {
+        dst[i] = f(x[oa], y[ob]);
+      });
+    }
+    return out;
+  }
+
+  binary(op: BinaryOp, a: ReferenceTensor, b: ReferenceTensor): ReferenceTensor {
+    return this.broadcastMap(a, b, BINARY[op]);
+  }
+
+  compare(op: CompareOp, a: ReferenceTensor, b: ReferenceTensor): ReferenceTensor {
+    const f = COMPARE[op];
+    return this.broadcastMap(a, b, (x, y) => (f(x, y) ? 1 : 0));
+  }
+
+  where(cond: ReferenceTensor, a: ReferenceTensor, b: ReferenceTensor): ReferenceTensor {
+    const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape), b.shape);
+    const out = this.float(shape);
+    const dst = out.data;
+    forEachBroadcast(
+      shape,
+      [broadcastStrides(cond.shape, shape), broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)],
+      (i, [oc, oa, ob]) => {
+        dst[i] = cond.data[oc] !== 0 ? a.data[oa] : b.data[ob];
+      },
+    );
+    return out;
+  }
+
+  reduce(op: ReduceOp, x: ReferenceTensor, axes: readonly number[], keepDims: boolean): ReferenceTensor {
+    const normalized = axes.map((a) => normalizeAxis(a, x.shape.length));
+    const kept = reducedShape(x.shape, normalized, true);
+    const out = this.float(reducedShape(x.shape, normalized, keepDims));
+    const acc = new Float64Array(sizeOf(kept)).fill(op === 'max' ? -Infinity : 0);
+    const src = x.data;
+    forEachBroadcast(x.shape, [broadcastStridesReduced(kept, x.shape)], (i, [o]) => {
+      const v = src[i];
+      if (op === 'max') acc[o] = v > acc[o] || Number.isNaN(v) ? v : acc[o];
+      else acc[o] += v;
+    });
+    const count = sizeOf(x.shape) / Math.max(sizeOf(kept), 1);
+    for (let i = 0; i < acc.length; i++) out.data[i] = op === 'mean' ? acc[i] / count : acc[i];
+    return out;
+  }
+
+  reshape(x: ReferenceTensor, shape: Shape): ReferenceTensor {
+    if (sizeOf(shape) !== x.data.length) throw new Error(`reshape: [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
+    return new ReferenceTensor([...shape], x.dtype, x.data);
+  }
+
+  broadcastTo(x: ReferenceTensor, shape: Shape): ReferenceTensor {
+    broadcastShapes(x.shape, shape);
+    const out = x.dtype === 'int32' ? new ReferenceTensor([...shape], 'int32', new Int32Array(sizeOf(shape))) : this.float(shape);
+    const dst = out.data;
+    forEachBroadcast(shape, [broadcastStrides(x.shape, shape)], (i, [o]) => {
+      dst[i] = x.data[o];
+    });
+    return out;
+  }
+
+  slice(x: ReferenceTensor, begin: readonly number[], size: readonly number[]): ReferenceTensor {
+    x.shape.forEach((d, i) => {
+      if (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > d) {
+        throw new Error(`slice: begin [${begin.join(', ')}] size [${size.join(', ')}] outside [${x.shape.join(', ')}]`);
+      }
+    });
+    const out = this.like(x, size);
+    const strides = stridesOf(x.shape);
+    const base = begin.reduce((s, b, i) => s + b * strides[i], 0);
+    forEachBroadcast(size, [strides], (i, [o]) => {
+      out.data[i] = x.data[base + o];
+    });
+    return out;
+  }
+
+  concat(xs: readonly ReferenceTensor[], axis: number): ReferenceTensor {
+    const ax = normalizeAxis(axis, xs[0].shape.length);
+    const shape = [...xs[0].shape];
+    shape[ax] = xs.reduce((n, t) => n + t.shape[ax], 0);
+    const out = this.like(xs[0], shape);
+    const outer = sizeOf(shape.slice(0, ax));
+    const inner = sizeOf(shape.slice(ax + 1));
+    let offset = 0;
+    for (const t of xs) {
+      const block = t.shape[ax] * inner;
+      for (let o = 0; o < outer; o++) {
+        out.data.set(t.data.subarray(o * block, (o + 1) * block), o * shape[ax] * inner + offset);
+      }
+      offset += block;
+    }
+    return out;
+  }
+
+  argsort(x: ReferenceTensor, axis: number): ReferenceTensor {
+    const ax = normalizeAxis(axis, x.shape.length);
+    const out = new ReferenceTensor([...x.shape], 'int32', new Int32Array(x.data.length));
+    this.forEachLine(x.shape, ax, (offsets) => {
+      const order = offsets.map((_, j) => j).sort((i, j) => x.data[offsets[i]] - x.data[offsets[j]] || i - j);
+      order.forEach((j, k) => {
+        out.data[offsets[k]] = j;
+      });
+    });
+    return out;
+  }
+
+  gather(x: ReferenceTensor, indices: ReferenceTensor, axis: number): ReferenceTensor {
+    const ax = normalizeAxis(axis, x.shape.length);
+    const out = this.like(x, indices.shape);
+    const xStrides = stridesOf(x.shape);
+    this.forEachElement(indices.shape, (flat, coords) => {
+      const j = checkIndex(indices.data[flat], x.shape[ax], 'gather');
+      let o = 0;
+      coords.forEach((c, i) => (o += (i === ax ? j : c) * xStrides[i]));
+      out.data[flat] = x.data[o];
+    });
+    return out;
+  }
+
+  scatterAdd(shape: Shape, indices: ReferenceTensor, updates: ReferenceTensor, axis: number): ReferenceTensor {
+    const ax = normalizeAxis(axis, shape.length);
+    const out = this.float(shape);
+    const outStrides = stridesOf(shape);
+    this.forEachElement(indices.shape, (flat, coords) => {
+      const j = checkIndex(indices.data[flat], shape[ax], 'scatterAdd');
+      let o = 0;
+      coords.forEach((c, i) => (o += (i === ax ? j : c) * outStrides[i]));
+      out.data[o] += updates.data[flat];
+    });
+    return out;
+  }
+
+  tokenLogProbs(logits: ReferenceTensor, labels: ReferenceTensor, ignoreIndex: number): ReferenceTensor {
+    const vocab = logits.shape[logits.shape.length - 1];
+    const out = this.float(labels.shape);
+    const z = logits.data;
+    for (let row = 0; row < labels.data.length; row++) {
+      const label = labels.data[row];
+      if (label === ignoreIndex) continue;
+      const base = row * vocab;
+      out.data[row] = z[base + checkIndex(label, vocab, 'tokenLogProbs')] - logSumExp(z, base, vocab);
+    }
+    return out;
+  }
+
+  tokenLogProbsGrad(logits: ReferenceTensor, labels: ReferenceTensor, upstream: ReferenceTensor, ignoreIndex: number): ReferenceTensor {
+    const vocab = logits.shape[logits.shape.length - 1];
+    const out = this.float(logits.shape);
+    const z = logits.data;
+    const g = out.data;
+    for (let row = 0; row < labels.data.length; row++) {
+      const label = labels.data[row];
+      if (label === ignoreIndex) continue;
+      const base = row * vocab;
+      const lse = logSumExp(z, base, vocab);
+      const up = upstream.data[row];
+      for (let v = 0; v < vocab; v++) g[base + v] = -up * Math.exp(z[base + v] - lse);
+      g[base + label] += up;
+    }
+    return out;
+  }
+
+  async read(xs: readonly ReferenceTensor[]): Promise<HostArray[]> {
+    return xs.map((x) => x.data.slice());
+  }
+
+  dispose(): void {
+    // Garbage-collected.
+  }
+
+  adopt(value: unknown): ReferenceTensor | undefined {
+    return value instanceof ReferenceTensor ? value : undefined;
+  }
+
+  private like(x: ReferenceTensor, shape: Shape): ReferenceTensor {
+    return x.dtype === 'int32' ? new ReferenceTensor([...shape], 'int32', new Int32Array(sizeOf(shape))) : this.float(shape);
+  }
+
+  private forEachElement(shape: Shape, visit: (flat: number, coords: number[]) => void): void {
+    const coords = new Array<number>(shape.length).fill(0);
+    const size = sizeOf(shape);
+    for (let flat = 0; flat < size; flat++) {
+      visit(flat, coords);
+      for (let axis = shape.length - 1; axis >= 0; axis--) {
+        if (++coords[axis] < shape[axis]) break;
+        coords[axis] = 0;
+      }
+    }
+  }
+
+  /** Calls `visit` with the flat offsets of each line along `axis`. */
+  private forEachLine(shape: Shape, axis: number, visit: (offsets: number[]) => void): void {
+    const strides = stridesOf(shape);
+    const outer = shape.map((d, i) => (i === axis ? 1 : d));
+    this.forEachElement(outer, (_, coords) => {
+      const base = coords.reduce((s, c, i) => s + c * strides[i], 0);
+      visit(Array.from({ length: shape[axis] }, (_, j) => base + j * strides[axis]));
+    });
+  }
+}
+
+function broadcastStridesReduced(kept: Shape, full: Shape): number[] {
+  const own = stridesOf(kept);
+  return full.map((d, i) => (kept[i] === 1 && d !== 1 ? 0 : own[i]));
+}
+
+function checkIndex(index: number, size: number, op: string): number {
+  if (!(index >= 0 && index < size)) throw new Error(`${op}: index ${index} outside [0, ${size})`);
+  return index;
+}
+
+function logSumExp(z: Data, base: number, vocab: number): number {
+  let max = -Infinity;
+  for (let v = 0; v < vocab; v++) if (z[base + v] > max) max = z[base + v];
+  let sum = 0;
+  for (let v = 0; v < vocab; v++) sum += Math.exp(z[base + v] - max);
+  return max + Math.log(sum);
+}
+
+/** The reference backend (float64 unless `precision: 32`). */
+export function createReferenceBackend(options: ReferenceBackendOptions = {}): ReferenceBackend {
+  return new ReferenceBackend(options);
+}

@@ -1,0 +1,67 @@
+import type { Tensor } from './tensor';
+
+/**
+ * A completion per row, given either as token log-probs with a mask
+ * (`<prefix>Logps`, `<prefix>Mask`, `[N, T]`) or as logits with labels
+ * (`<prefix>Logits` `[N, T, V]`, `<prefix>Labels` `[N, T]`, `-100` = ignored). Gradients are
+ * returned for whichever of `<prefix>Logps` / `<prefix>Logits` was given.
+ */
+export interface SequenceInputSpec {
+  readonly kind: 'sequence';
+  /** `chosen` gives `chosenLogps`, ...; the empty prefix gives `logps`, `mask`, `logits`, `labels`. */
+  readonly prefix: string;
+  readonly description: string;
+}
+
+/** Per-token values aligned with a sequence input (`[N, T]`), no gradient. */
+export interface TokensInputSpec {
+  readonly kind: 'tokens';
+  readonly name: string;
+  /** Key of the sequence input whose shape and mask this follows. */
+  readonly sequence: string;
+  readonly description: string;
+  readonly optional?: boolean;
+  /** Log-probs must be ≤ 0 (up to 1e-6) at counted positions. */
+  readonly logProbs?: boolean;
+}
+
+/** One value per row (`[N]`), no gradient. */
+export interface RowsInputSpec {
+  readonly kind: 'rows';
+  readonly name: string;
+  readonly description: string;
+  readonly optional?: boolean;
+  /** `binary`: 0 or 1 (e.g. KTO's `desirable`). */
+  readonly values?: 'real' | 'binary';
+}
+
+export type InputSpec = SequenceInputSpec | TokensInputSpec | RowsInputSpec;
+export type InputSchema = Readonly<Record<string, InputSpec>>;
+
+/** A sequence input as an objective receives it: token log-probs and the 0/1 mask, `[N, T]`. */
+export interface SequenceTensors {
+  readonly logps: Tensor;
+  readonly mask: Tensor;
+  /** Rows `N` and time steps `T`. */
+  readonly rows: number;
+  readonly steps: number;
+}
+
+/** What `forward` receives for an input schema. */
+export type ObjectiveInputs<S extends InputSchema> = {
+  readonly [K in keyof S]: S[K] extends SequenceInputSpec
+    ? SequenceTensors
+    : S[K] extends { readonly optional: true }
+      ? Tensor | undefined
+      : Tensor;
+};
+
+/** The batch input names an input spec accepts, in the order they are documented. */
+export function inputNames(spec: InputSpec): string[] {
+  if (spec.kind !== 'sequence') return [spec.name];
+  return ['Logps', 'Mask', 'Logits', 'Labels'].map((suffix) => sequenceInputName(spec.prefix, suffix));
+}
+
+export function sequenceInputName(prefix: string, suffix: string): string {
+  return prefix ? `${prefix}${suffix}` : suffix.toLowerCase();
+}

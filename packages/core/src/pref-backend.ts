@@ -1,0 +1,101 @@
+/**
+ * The backend interface every adapter implements. It is closed and versioned: an adapter
+ * that misses a primitive fails to compile, and `specificationVersion` tells core which
+ * contract an adapter was written against.
+ *
+ * Conventions shared by every primitive:
+ * - Float tensors hold values in the backend's precision (`capabilities.precision`); int
+ *   tensors hold int32 (labels, indices). Masks are float tensors of 0 and 1.
+ * - Binary, compare and `where` broadcast with NumPy rules.
+ * - Primitives never read values back to the host; only `read` does. That keeps one
+ *   objective valid for eager backends and for lazy ones that compile a whole graph.
+ */
+export const BACKEND_SPECIFICATION_VERSION = 1 as const;
+
+export type Shape = readonly number[];
+export type FloatArray = Float32Array | Float64Array;
+export type HostArray = FloatArray | Int32Array;
+
+/** Opaque handle of a tensor that lives on a backend. */
+export interface BackendTensor {
+  readonly shape: Shape;
+  readonly dtype: 'float' | 'int32';
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sigmoid' | 'softplus' | 'logSigmoid'
+  | 'relu' | 'square' | 'sqrt' | 'abs';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
+/** Comparisons produce float 0/1. */
+export type CompareOp = 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal';
+export type ReduceOp = 'sum' | 'max' | 'mean';
+
+export const UNARY_OPS: readonly UnaryOp[] = [
+  'neg', 'exp', 'log', 'log1p', 'expm1', 'sigmoid', 'softplus', 'logSigmoid', 'relu', 'square', 'sqrt', 'abs',
+];
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'];
+export const COMPARE_OPS: readonly CompareOp[] = ['greater', 'greaterEqual', 'less', 'lessEqual', 'equal'];
+export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'max', 'mean'];
+
+/** What a backend declares about itself; tests derive tolerances from it. */
+export interface BackendCapabilities {
+  /** Bits of the float tensors it computes in. */
+  readonly precision: 32 | 64;
+  /** Whether it can compute in float64 at all (with another option). */
+  readonly float64: boolean;
+  /** Whether it has its own autodiff (e.g. tfjs), so objectives can run inside its tape. */
+  readonly nativeAutodiff: boolean;
+  /** Eager backends compute at each call; lazy ones record a graph and run it on `read`. */
+  readonly execution: 'eager' | 'lazy';
+}
+
+export interface PrefBackend<T extends BackendTensor = BackendTensor> {
+  readonly specificationVersion: typeof BACKEND_SPECIFICATION_VERSION;
+  /** Short name, e.g. `reference`, `tfjs:cpu`, `onnxruntime:cpu`, `webgpu`. */
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+
+  /** A float tensor from host values (converted to the backend's precision). */
+  fromHost(data: ArrayLike<number>, shape: Shape): T;
+  /** An int32 tensor from host values (labels, indices). */
+  fromHostInt(data: Int32Array, shape: Shape): T;
+  /** A float tensor of `shape` filled with `value`. */
+  fill(shape: Shape, value: number): T;
+
+  unary(op: UnaryOp, x: T): T;
+  binary(op: BinaryOp, a: T, b: T): T;
+  compare(op: CompareOp, a: T, b: T): T;
+  /** `cond` is a float 0/1 tensor; non-zero picks `a`. Broadcasts all three. */
+  where(cond: T, a: T, b: T): T;
+  reduce(op: ReduceOp, x: T, axes: readonly number[], keepDims: boolean): T;
+
+  reshape(x: T, shape: Shape): T;
+  broadcastTo(x: T, shape: Shape): T;
+  slice(x: T, begin: readonly number[], size: readonly number[]): T;
+  concat(xs: readonly T[], axis: number): T;
+
+  /** Int32 indices that sort `x` ascending along `axis` (stable). */
+  argsort(x: T, axis: number): T;
+  /** `out[..., j, ...] = x[..., indices[..., j, ...], ...]` along `axis` (ONNX GatherElements). */
+  gather(x: T, indices: T, axis: number): T;
+  /** Zeros of `shape` with `updates` added at `indices` along `axis` (ScatterElements, add). */
+  scatterAdd(shape: Shape, indices: T, updates: T, axis: number): T;
+
+  /**
+   * Fused token log-probs: `logits [..., V]`, int `labels [...]` → `[...]` with
+   * `logits[label] − logsumexp(logits)`, and exactly 0 where `label == ignoreIndex`.
+   */
+  tokenLogProbs(logits: T, labels: T, ignoreIndex: number): T;
+  /** Gradient of `tokenLogProbs`: `upstream[...] · (onehot(label) − softmax(logits))`, 0 rows where ignored. */
+  tokenLogProbsGrad(logits: T, labels: T, upstream: T, ignoreIndex: number): T;
+
+  /** Reads tensors to host arrays. Lazy backends run everything needed in one go. */
+  read(xs: readonly T[]): Promise<HostArray[]>;
+  /** Releases a tensor's memory. Disposing twice is harmless. */
+  dispose(x: T): void;
+  /**
+   * Wraps a value native to this backend (a `tf.Tensor`, a `GPUBuffer` with shape, ...)
+   * as a tensor, or returns `undefined` when `value` is not one.
+   */
+  adopt?(value: unknown, shape?: Shape): T | undefined;
+}

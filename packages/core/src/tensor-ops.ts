@@ -1,0 +1,315 @@
+import type { BackendTensor, BinaryOp, CompareOp, PrefBackend, Shape, UnaryOp } from './pref-backend';
+import { broadcastAxes, broadcastShapes, normalizeAxis, reducedShape, sameShape, sizeOf } from './broadcast-shape';
+import { Tensor, type GradientNode } from './tensor';
+
+export type TensorLike = Tensor | number;
+
+/**
+ * The differentiable operations objectives are written with. Each call runs one backend
+ * primitive and, when an input requires a gradient, records the primitive's gradient rule
+ * (written in primitives too) so `backward` can run on any backend, eager or lazy.
+ */
+export class TensorOps {
+  /** Every backend tensor created here, so a call can release them all at the end. */
+  private readonly created: BackendTensor[] = [];
+  private readonly scalars = new Map<number, Tensor>();
+  /** Off while the backward pass runs: gradient rules are not themselves recorded. */
+  recording = true;
+
+  constructor(readonly backend: PrefBackend) {}
+
+  // ---- creation -------------------------------------------------------------------------
+
+  /** Wraps a backend tensor; `inputName` marks a differentiable leaf. */
+  wrap(value: BackendTensor, inputName: string | null = null): Tensor {
+    this.created.push(value);
+    return new Tensor(value, inputName !== null, null, inputName);
+  }
+
+  constant(data: ArrayLike<number>, shape: Shape): Tensor {
+    return this.wrap(this.backend.fromHost(data, shape));
+  }
+
+  constantInt(data: Int32Array, shape: Shape): Tensor {
+    return this.wrap(this.backend.fromHostInt(data, shape));
+  }
+
+  scalar(value: number): Tensor {
+    let t = this.scalars.get(value);
+    if (!t || Object.is(value, -0)) {
+      t = this.wrap(this.backend.fill([], value));
+      this.scalars.set(value, t);
+    }
+    return t;
+  }
+
+  fill(shape: Shape, value: number): Tensor {
+    return this.wrap(this.backend.fill(shape, value));
+  }
+
+  zerosLike(x: Tensor): Tensor {
+    return this.fill(x.shape, 0);
+  }
+
+  private lift(x: TensorLike): Tensor {
+    return typeof x === 'number' ? this.scalar(x) : x;
+  }
+
+  private result(value: BackendTensor, inputs: readonly Tensor[], backward: GradientNode['backward']): Tensor {
+    this.created.push(value);
+    if (this.recording && inputs.some((t) => t.requiresGrad)) {
+      return new Tensor(value, true, { inputs, backward });
+    }
+    return new Tensor(value);
+  }
+
+  // ---- elementwise unary ----------------------------------------------------------------
+
+  private unary(op: UnaryOp, x: Tensor, rule: (g: Tensor, out: Tensor) => Tensor): Tensor {
+    const value = this.backend.unary(op, x.value);
+    const out: Tensor = this.result(value, [x], (g) => [rule(g, out)]);
+    return out;
+  }
+
+  neg(x: Tensor): Tensor { return this.unary('neg', x, (g) => this.neg(g)); }
+  exp(x: Tensor): Tensor { return this.unary('exp', x, (g, out) => this.mul(g, out)); }
+  log(x: Tensor): Tensor { return this.unary('log', x, (g) => this.div(g, x)); }
+  log1p(x: Tensor): Tensor { return this.unary('log1p', x, (g) => this.div(g, this.add(x, 1))); }
+  expm1(x: Tensor): Tensor { return this.unary('expm1', x, (g, out) => this.mul(g, this.add(out, 1))); }
+  sigmoid(x: Tensor): Tensor {
+    return this.unary('sigmoid', x, (g, out) => this.mul(g, this.mul(out, this.sub(1, out))));
+  }
+  softplus(x: Tensor): Tensor { return this.unary('softplus', x, (g) => this.mul(g, this.sigmoid(x))); }
+  /** `log σ(x) = −softplus(−x)`, stable for all x. */
+  logSigmoid(x: Tensor): Tensor { return this.unary('logSigmoid', x, (g) => this.mul(g, this.sigmoid(this.neg(x)))); }
+  relu(x: Tensor): Tensor { return this.unary('relu', x, (g) => this.mul(g, this.greater(x, 0))); }
+  square(x: Tensor): Tensor { return this.unary('square', x, (g) => this.mul(g, this.mul(x, 2))); }
+  sqrt(x: Tensor): Tensor { return this.unary('sqrt', x, (g, out) => this.div(g, this.mul(out, 2))); }
+  abs(x: Tensor): Tensor {
+    return this.unary('abs', x, (g) => this.mul(g, this.sub(this.greater(x, 0), this.less(x, 0))));
+  }
+
+  // ---- elementwise binary (broadcasting) ------------------------------------------------
+
+  private binary(
+    op: BinaryOp,
+    a: TensorLike,
+    b: TensorLike,
+    rule: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null],
+  ): Tensor {
+    const ta = this.lift(a);
+    const tb = this.lift(b);
+    const value = this.backend.binary(op, ta.value, tb.value);
+    const out: Tensor = this.result(value, [ta, tb], (g) => {
+      const [ga, gb] = rule(g, ta, tb, out);
+      return [
+        ga && ta.requiresGrad ? this.sumToShape(ga, ta.shape) : null,
+        gb && tb.requiresGrad ? this.sumToShape(gb, tb.shape) : null,
+      ];
+    });
+    return out;
+  }
+
+  add(a: TensorLike, b: TensorLike): Tensor { return this.binary('add', a, b, (g) => [g, g]); }
+  sub(a: TensorLike, b: TensorLike): Tensor { return this.binary('sub', a, b, (g, _a, tb) => [g, tb.requiresGrad ? this.neg(g) : null]); }
+  mul(a: TensorLike, b: TensorLike): Tensor {
+    return this.binary('mul', a, b, (g, ta, tb) => [
+      ta.requiresGrad ? this.mul(g, tb) : null,
+      tb.requiresGrad ? this.mul(g, ta) : null,
+    ]);
+  }
+  div(a: TensorLike, b: TensorLike): Tensor {
+    return this.binary('div', a, b, (g, ta, tb, out) => [
+      ta.requiresGrad ? this.div(g, tb) : null,
+      tb.requiresGrad ? this.neg(this.div(this.mul(g, out), tb)) : null,
+    ]);
+  }
+  /** `a^b`; the gradient with respect to `b` is only formed when `b` needs one (it uses log a). */
+  pow(a: TensorLike, b: TensorLike): Tensor {
+    return this.binary('pow', a, b, (g, ta, tb, out) => [
+      ta.requiresGrad ? this.mul(g, this.mul(tb, this.pow(ta, this.sub(tb, 1)))) : null,
+      tb.requiresGrad ? this.mul(g, this.mul(out, this.log(ta))) : null,
+    ]);
+  }
+  /** Ties send the gradient to `a`. */
+  maximum(a: TensorLike, b: TensorLike): Tensor {
+    return this.binary('maximum', a, b, (g, ta, tb) => {
+      const pickA = this.greaterEqual(ta, tb);
+      return [this.mul(g, pickA), this.mul(g, this.sub(1, pickA))];
+    });
+  }
+  /** Ties send the gradient to `a`. */
+  minimum(a: TensorLike, b: TensorLike): Tensor {
+    return this.binary('minimum', a, b, (g, ta, tb) => {
+      const pickA = this.lessEqual(ta, tb);
+      return [this.mul(g, pickA), this.mul(g, this.sub(1, pickA))];
+    });
+  }
+
+  // ---- comparisons and selection --------------------------------------------------------
+
+  private compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
+    return this.result(this.backend.compare(op, this.lift(a).value, this.lift(b).value), [], () => []);
+  }
+  greater(a: TensorLike, b: TensorLike): Tensor { return this.compare('greater', a, b); }
+  greaterEqual(a: TensorLike, b: TensorLike): Tensor { return this.compare('greaterEqual', a, b); }
+  less(a: TensorLike, b: TensorLike): Tensor { return this.compare('less', a, b); }
+  lessEqual(a: TensorLike, b: TensorLike): Tensor { return this.compare('lessEqual', a, b); }
+  equal(a: TensorLike, b: TensorLike): Tensor { return this.compare('equal', a, b); }
+
+  /** `cond ? a : b` elementwise (cond is 0/1); the unselected side gets exactly zero gradient. */
+  where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+    const ta = this.lift(a);
+    const tb = this.lift(b);
+    const value = this.backend.where(cond.value, ta.value, tb.value);
+    return this.result(value, [ta, tb], (g) => [
+      ta.requiresGrad ? this.sumToShape(this.where(cond, g, 0), ta.shape) : null,
+      tb.requiresGrad ? this.sumToShape(this.where(cond, 0, g), tb.shape) : null,
+    ]);
+  }
+
+  /** The same values with no gradient flowing back. */
+  stopGradient(x: Tensor): Tensor {
+    return x.requiresGrad ? new Tensor(x.value) : x;
+  }
+
+  // ---- reductions -----------------------------------------------------------------------
+
+  /** Sum over `axes` (all axes when omitted). */
+  sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+    const ax = this.axesOf(x, axes);
+    const value = this.backend.reduce('sum', x.value, ax, keepDims);
+    return this.result(value, [x], (g) => [this.broadcastTo(this.reshape(g, reducedShape(x.shape, ax, true)), x.shape)]);
+  }
+
+  mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+    const ax = this.axesOf(x, axes);
+    const count = ax.reduce((n, a) => n * x.shape[a], 1);
+    const value = this.backend.reduce('mean', x.value, ax, keepDims);
+    return this.result(value, [x], (g) => [
+      this.broadcastTo(this.reshape(this.div(g, count), reducedShape(x.shape, ax, true)), x.shape),
+    ]);
+  }
+
+  /** Max over `axes`; tied maxima share the gradient equally. */
+  max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+    const ax = this.axesOf(x, axes);
+    const value = this.backend.reduce('max', x.value, ax, keepDims);
+    const out: Tensor = this.result(value, [x], (g) => {
+      const kept = reducedShape(x.shape, ax, true);
+      const isMax = this.equal(x, this.reshape(out, kept));
+      const share = this.div(isMax, this.sum(isMax, ax, true));
+      return [this.mul(share, this.reshape(g, kept))];
+    });
+    return out;
+  }
+
+  private axesOf(x: Tensor, axes: number | readonly number[] | undefined): number[] {
+    if (axes === undefined) return x.shape.map((_, i) => i);
+    return (typeof axes === 'number' ? [axes] : [...axes]).map((a) => normalizeAxis(a, x.rank));
+  }
+
+  // ---- shape ----------------------------------------------------------------------------
+
+  reshape(x: Tensor, shape: Shape): Tensor {
+    if (sameShape(x.shape, shape)) return x;
+    if (sizeOf(shape) !== sizeOf(x.shape)) {
+      throw new Error(`cannot reshape [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
+    }
+    return this.result(this.backend.reshape(x.value, shape), [x], (g) => [this.reshape(g, x.shape)]);
+  }
+
+  broadcastTo(x: Tensor, shape: Shape): Tensor {
+    if (sameShape(x.shape, shape)) return x;
+    broadcastShapes(x.shape, shape);
+    return this.result(this.backend.broadcastTo(x.value, shape), [x], (g) => [this.sumToShape(g, x.shape)]);
+  }
+
+  /** Sums a broadcast gradient back to `shape`. */
+  sumToShape(g: Tensor, shape: Shape): Tensor {
+    if (sameShape(g.shape, shape)) return g;
+    const axes = broadcastAxes(shape, g.shape);
+    const summed = axes.length ? this.sum(g, axes, true) : g;
+    return this.reshape(summed, shape);
+  }
+
+  slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
+    const value = this.backend.slice(x.value, begin, size);
+    return this.result(value, [x], (g) => {
+      let padded = g;
+      x.shape.forEach((dim, axis) => {
+        const before = begin[axis];
+        const after = dim - before - size[axis];
+        const parts: Tensor[] = [];
+        if (before > 0) parts.push(this.fill(padded.shape.map((d, i) => (i === axis ? before : d)), 0));
+        parts.push(padded);
+        if (after > 0) parts.push(this.fill(padded.shape.map((d, i) => (i === axis ? after : d)), 0));
+        if (parts.length > 1) padded = this.concat(parts, axis);
+      });
+      return [padded];
+    });
+  }
+
+  concat(xs: readonly Tensor[], axis: number): Tensor {
+    if (xs.length === 1) return xs[0];
+    const ax = normalizeAxis(axis, xs[0].rank);
+    const value = this.backend.concat(xs.map((t) => t.value), ax);
+    return this.result(value, xs, (g) => {
+      let offset = 0;
+      return xs.map((t) => {
+        const begin = g.shape.map((_, i) => (i === ax ? offset : 0));
+        offset += t.shape[ax];
+        return t.requiresGrad ? this.slice(g, begin, t.shape) : null;
+      });
+    });
+  }
+
+  // ---- indexing -------------------------------------------------------------------------
+
+  /** Int32 indices sorting `x` ascending along `axis`; no gradient. */
+  argsort(x: Tensor, axis = -1): Tensor {
+    return this.result(this.backend.argsort(x.value, normalizeAxis(axis, x.rank)), [], () => []);
+  }
+
+  gather(x: Tensor, indices: Tensor, axis = -1): Tensor {
+    const ax = normalizeAxis(axis, x.rank);
+    const value = this.backend.gather(x.value, indices.value, ax);
+    return this.result(value, [x], (g) => [this.scatterAdd(x.shape, indices, g, ax)]);
+  }
+
+  scatterAdd(shape: Shape, indices: Tensor, updates: Tensor, axis = -1): Tensor {
+    const ax = normalizeAxis(axis, shape.length);
+    const value = this.backend.scatterAdd(shape, indices.value, updates.value, ax);
+    return this.result(value, [updates], (g) => [this.gather(g, indices, ax)]);
+  }
+
+  /** `x` sorted ascending along `axis`, differentiable (the gradient follows the permutation). */
+  sort(x: Tensor, axis = -1): Tensor {
+    return this.gather(x, this.argsort(x, axis), axis);
+  }
+
+  // ---- fused token log-probs ------------------------------------------------------------
+
+  /** `logits [..., V]`, int `labels [...]` → token log-probs `[...]`, 0 where ignored. */
+  tokenLogProbs(logits: Tensor, labels: Tensor, ignoreIndex = -100): Tensor {
+    const value = this.backend.tokenLogProbs(logits.value, labels.value, ignoreIndex);
+    return this.result(value, [logits], (g) => [
+      this.result(this.backend.tokenLogProbsGrad(logits.value, labels.value, g.value, ignoreIndex), [], () => []),
+    ]);
+  }
+
+  // ---- lifetime -------------------------------------------------------------------------
+
+  /** Releases every backend tensor created here except those in `keep`. */
+  disposeAll(keep: readonly BackendTensor[] = []): void {
+    const kept = new Set(keep);
+    const seen = new Set<BackendTensor>();
+    for (const t of this.created) {
+      if (kept.has(t) || seen.has(t)) continue;
+      seen.add(t);
+      this.backend.dispose(t);
+    }
+    this.created.length = 0;
+    this.scalars.clear();
+  }
+}

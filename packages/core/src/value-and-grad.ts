@@ -1,0 +1,255 @@
+import type { AnyObjective, ForwardResult, ObjectiveState } from './objective';
+import type { BackendTensor, FloatArray, HostArray, PrefBackend, Shape } from './pref-backend';
+import type { SequenceTensors } from './objective-inputs';
+import type { Collective } from './collective';
+import { prepareBatch, type Batch, type PreparedBatch, type PreparedValues } from './prepare-batch';
+import { resolveParams } from './objective-params';
+import { TensorOps } from './tensor-ops';
+import { Tensor } from './tensor';
+import { backward } from './backward';
+import { createForwardContext } from './forward-context';
+
+export interface ValueAndGradOptions {
+  readonly backend: PrefBackend;
+  /** State returned by the previous call (stateful objectives such as LMPO). */
+  readonly state?: ObjectiveState | null;
+  /** Data-parallel collective; omitted = one worker. */
+  readonly collective?: Collective;
+}
+
+export interface GradientArray {
+  readonly data: FloatArray;
+  readonly shape: Shape;
+}
+
+export interface ValueAndGradResult<S extends ObjectiveState = ObjectiveState> {
+  readonly loss: number;
+  /** Gradient of the loss for each differentiable input given (`chosenLogps` or `chosenLogits`, ...). */
+  readonly grads: Readonly<Record<string, GradientArray>>;
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Pass back as `options.state` on the next call. `null` for stateless objectives. */
+  readonly state: S | null;
+  readonly perExample: FloatArray | null;
+}
+
+/** An objective with its parameters resolved (defaults, preset, explicit values) and checked. */
+export function resolveObjectiveParams(objective: AnyObjective, params: Readonly<Record<string, unknown>> = {}) {
+  const resolved = resolveParams(objective.id, objective.params, objective.presets, params);
+  objective.validateParams?.(resolved);
+  return resolved;
+}
+
+interface BuiltForward {
+  readonly result: ForwardResult;
+  /** Differentiable leaves, with the batch input each stands for. */
+  readonly leaves: readonly Tensor[];
+  /** Tensors the caller passed in (never disposed here). */
+  readonly external: readonly BackendTensor[];
+}
+
+function materialize(ops: TensorOps, values: PreparedValues, shape: Shape, gradName: string | null, external: BackendTensor[]): Tensor {
+  if (values.where === 'backend') {
+    external.push(values.tensor);
+    return new Tensor(values.tensor, gradName !== null, null, gradName);
+  }
+  const value = ops.backend.fromHost(values.host.data, shape);
+  return ops.wrap(value, gradName);
+}
+
+function buildForward(
+  objective: AnyObjective,
+  prepared: PreparedBatch,
+  params: Record<string, unknown>,
+  state: ObjectiveState | null,
+  ops: TensorOps,
+  worldSize: number,
+  allReduceSum: (x: Tensor) => Tensor,
+): BuiltForward {
+  const leaves: Tensor[] = [];
+  const external: BackendTensor[] = [];
+  const inputs: Record<string, SequenceTensors | Tensor | undefined> = {};
+  for (const [key, entry] of Object.entries(prepared)) {
+    if (!entry) {
+      inputs[key] = undefined;
+      continue;
+    }
+    if (entry.kind === 'sequence') {
+      const tokenShape = [entry.rows, entry.steps];
+      const valueShape = entry.values.where === 'backend' ? entry.values.tensor.shape : entry.values.host.shape;
+      const leaf = materialize(ops, entry.values, valueShape, entry.gradName, external);
+      leaves.push(leaf);
+      const logps = entry.source === 'logps' ? leaf : ops.tokenLogProbs(leaf, ops.constantInt(entry.labels!, tokenShape));
+      inputs[key] = { logps, mask: ops.constant(entry.mask, tokenShape), rows: entry.rows, steps: entry.steps };
+    } else {
+      const shape = entry.values.where === 'backend' ? entry.values.tensor.shape : entry.values.host.shape;
+      inputs[key] = materialize(ops, entry.values, shape, null, external);
+    }
+  }
+  const ctx = createForwardContext(ops, worldSize, allReduceSum);
+  const result = objective.forward(ctx, inputs, params, state);
+  if (result.loss.shape.length !== 0) {
+    throw new Error(`${objective.id}: forward returned a loss of shape [${result.loss.shape.join(', ')}], expected a scalar`);
+  }
+  return { result, leaves, external };
+}
+
+/**
+ * Loss, gradients with respect to the differentiable inputs, metrics and the next state, for
+ * one batch on one backend. Inputs are checked on the host first (errors name the input);
+ * gradients come from core's reverse-mode autodiff, so every backend gives them; all values
+ * are read back in one `read` (one graph run on lazy backends) and every intermediate tensor
+ * is released.
+ */
+export async function valueAndGrad<S extends ObjectiveState = ObjectiveState>(
+  objective: AnyObjective,
+  batch: Batch,
+  params: Readonly<Record<string, unknown>>,
+  options: ValueAndGradOptions,
+): Promise<ValueAndGradResult<S>> {
+  const resolved = resolveObjectiveParams(objective, params);
+  const prepared = prepareBatch(objective.inputs, batch, options.backend);
+  const state = options.state ?? null;
+  const collective = options.collective;
+  if (!collective || collective.worldSize === 1) {
+    const ops = new TensorOps(options.backend);
+    const built = buildForward(objective, prepared, resolved, state, ops, 1, (x) => x);
+    return finish<S>(ops, built);
+  }
+  return distributedValueAndGrad<S>(objective, prepared, resolved, state, options.backend, collective);
+}
+
+/**
+ * Several workers: each pass builds the forward graph with the other workers' contributions
+ * to every `allReduceSum` from the previous pass as constants, then exchanges its own. Once no
+ * worker's contributions changed, the graph of that pass is exact and is differentiated.
+ */
+async function distributedValueAndGrad<S extends ObjectiveState>(
+  objective: AnyObjective,
+  prepared: PreparedBatch,
+  params: Record<string, unknown>,
+  state: ObjectiveState | null,
+  backend: PrefBackend,
+  collective: Collective,
+): Promise<ValueAndGradResult<S>> {
+  let others: Float64Array[] | null = null;
+  let previous: Float64Array | null = null;
+  for (let pass = 0; ; pass++) {
+    const ops = new TensorOps(backend);
+    const locals: Tensor[] = [];
+    const knownOthers = others;
+    const allReduceSum = (x: Tensor): Tensor => {
+      const index = locals.length;
+      locals.push(x);
+      const other = knownOthers?.[index];
+      return other ? ops.add(x, ops.constant(other, x.shape)) : x;
+    };
+    const built = buildForward(objective, prepared, params, state, ops, collective.worldSize, allReduceSum);
+    const localValues = (await backend.read(locals.map((t) => t.value))).map((a) => Float64Array.from(a));
+    const flat = concatArrays(localValues);
+    const changed = previous === null || flat.length !== previous.length || flat.some((v, i) => !Object.is(v, previous![i]));
+    const summed = await collective.allReduceSum(concatArrays([Float64Array.of(changed ? 1 : 0), flat]));
+    if (summed[0] === 0) return finish<S>(ops, built);
+    if (pass > locals.length + 1) {
+      ops.disposeAll(built.external);
+      throw new Error(`${objective.id}: all-reduced statistics did not settle after ${pass + 1} passes`);
+    }
+    let offset = 1;
+    others = localValues.map((local) => {
+      const other = new Float64Array(local.length);
+      for (let i = 0; i < local.length; i++) other[i] = summed[offset + i] - local[i];
+      offset += local.length;
+      return other;
+    });
+    previous = flat;
+    ops.disposeAll(built.external);
+  }
+}
+
+async function finish<S extends ObjectiveState>(ops: TensorOps, built: BuiltForward): Promise<ValueAndGradResult<S>> {
+  const { result, leaves, external } = built;
+  try {
+    const grads = backward(ops, result.loss, leaves);
+    const gradTensors = leaves.map((leaf, i) => grads[i] ?? ops.zerosLike(leaf));
+    const metricNames = Object.keys(result.metrics);
+    const stateEntries = Object.entries(result.state ?? {});
+    const stateTensors = stateEntries.filter(([, v]) => typeof v !== 'number') as [string, Tensor][];
+    const toRead = [
+      result.loss,
+      ...gradTensors,
+      ...metricNames.map((name) => result.metrics[name]),
+      ...stateTensors.map(([, t]) => t),
+      ...(result.perExample ? [result.perExample] : []),
+    ];
+    const values = await ops.backend.read(toRead.map((t) => t.value));
+    let k = 0;
+    const next = () => values[k++];
+    const loss = scalarOf(next());
+    const gradOut: Record<string, GradientArray> = {};
+    leaves.forEach((leaf) => {
+      gradOut[leaf.inputName!] = { data: asFloat(next()), shape: leaf.shape };
+    });
+    const metrics: Record<string, number> = {};
+    for (const name of metricNames) metrics[name] = scalarOf(next());
+    let state: Record<string, number> | null = null;
+    if (result.state) {
+      state = {};
+      for (const [name, v] of stateEntries) state[name] = typeof v === 'number' ? v : 0;
+      for (const [name] of stateTensors) state[name] = scalarOf(next());
+    }
+    const perExample = result.perExample ? asFloat(next()) : null;
+    return { loss, grads: gradOut, metrics, state: state as S | null, perExample };
+  } finally {
+    ops.disposeAll(external);
+  }
+}
+
+function scalarOf(values: HostArray): number {
+  return Number(values[0]);
+}
+
+function asFloat(values: HostArray): FloatArray {
+  return values instanceof Int32Array ? Float64Array.from(values) : values;
+}
+
+function concatArrays(arrays: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) {
+    out.set(a, offset);
+    offset += a.length;
+  }
+  return out;
+}
+
+/** The loss and metrics as backend tensors, without core's tape: for backends with native autodiff. */
+export interface LossTensors {
+  readonly loss: BackendTensor;
+  readonly metrics: Readonly<Record<string, BackendTensor>>;
+  readonly state: Readonly<Record<string, BackendTensor | number>> | null;
+  /** Releases the intermediates (not `loss`, `metrics`, `state`, nor the caller's tensors). */
+  readonly disposeIntermediates: () => void;
+}
+
+/**
+ * Runs `forward` on the backend without recording core's tape, returning backend tensors, so a
+ * backend with its own autodiff (tfjs `tf.grad`, `optimizer.minimize`) can differentiate the
+ * loss with respect to its own variables. One worker only.
+ */
+export function forwardTensors(
+  objective: AnyObjective,
+  batch: Batch,
+  params: Readonly<Record<string, unknown>>,
+  options: { readonly backend: PrefBackend; readonly state?: ObjectiveState | null },
+): LossTensors {
+  const resolved = resolveObjectiveParams(objective, params);
+  const prepared = prepareBatch(objective.inputs, batch, options.backend);
+  const ops = new TensorOps(options.backend);
+  ops.recording = false;
+  const { result, external } = buildForward(objective, prepared, resolved, options.state ?? null, ops, 1, (x) => x);
+  const metrics = Object.fromEntries(Object.entries(result.metrics).map(([k, t]) => [k, t.value]));
+  const state = result.state
+    ? Object.fromEntries(Object.entries(result.state).map(([k, v]) => [k, typeof v === 'number' ? v : v.value]))
+    : null;
+  const keep = [result.loss.value, ...Object.values(metrics), ...Object.values(state ?? {}).filter((v): v is BackendTensor => typeof v !== 'number'), ...external];
+  return { loss: result.loss.value, metrics, state, disposeIntermediates: () => ops.disposeAll(keep) };
+}

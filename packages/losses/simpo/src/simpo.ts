@@ -1,0 +1,80 @@
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll } from '@pref/core';
+
+/** SimPO's hyperparameters (see {@link simpo}). */
+export type SimpoParams = {
+  /** β, reward scale. Default 2.0. */
+  beta: number;
+  /** γ, absolute target reward margin (the SimPO repo's γ/β ratio r gives γ = β·r). Default 1.0. */
+  gamma: number;
+  /** ε, label smoothing of the sigmoid loss (conservative form), in [0, 0.5). Default 0. */
+  labelSmoothing: number;
+  /** `sigmoid` (default) or `hinge`. */
+  lossType: 'sigmoid' | 'hinge';
+  /** Weight of the token-mean NLL of the chosen tokens added to the loss. Default 0. */
+  sftWeight: number;
+};
+
+/**
+ * **SimPO** — Meng, Xia, Chen, "SimPO: Simple Preference Optimization with a Reference-Free
+ * Reward" (NeurIPS 2024), Eq. 6.
+ *
+ * With length-averaged log-probs `A = Σ_t m·l / Σ_t m` and `z = β·(A_w − A_l) − γ`:
+ * - `sigmoid`: `ℓ = −(1−ε)·logσ(z) − ε·logσ(−z)`
+ * - `hinge`: `ℓ = relu(1 − z)`
+ *
+ * Loss `= mean_b ℓ + sftWeight · NLL(chosen)` (NLL: token mean over every chosen token).
+ * Metrics: rewards `β·A`, `logps/*` = mean `A`.
+ *
+ * | param | symbol | default | range |
+ * | --- | --- | --- | --- |
+ * | `beta` | β | 2.0 | > 0 |
+ * | `gamma` | γ | 1.0 | any |
+ * | `labelSmoothing` | ε | 0 | [0, 0.5) |
+ * | `lossType` | | `sigmoid` | `sigmoid`, `hinge` |
+ * | `sftWeight` | | 0 | ≥ 0 |
+ */
+export const simpo = defineObjective<SimpoParams, typeof PAIRWISE_INPUTS>({
+  id: 'simpo',
+  title: 'SimPO',
+  summary: 'Reference-free preference loss on the length-averaged log-prob margin with a target margin γ.',
+  reference: 'Meng, Xia, Chen. SimPO: Simple Preference Optimization with a Reference-Free Reward. NeurIPS 2024, Eq. 6.',
+  inputs: PAIRWISE_INPUTS,
+  params: {
+    beta: { kind: 'number', default: 2.0, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
+    gamma: { kind: 'number', default: 1.0, symbol: 'γ', description: 'Target reward margin (absolute; γ = β·(γ/β) from the SimPO repo).' },
+    labelSmoothing: {
+      kind: 'number', default: 0, min: 0, max: 0.5, maxExclusive: true, symbol: 'ε',
+      description: 'Label smoothing of the sigmoid loss (probability that a preference label is flipped).',
+    },
+    lossType: { kind: 'enum', values: ['sigmoid', 'hinge'], default: 'sigmoid', description: 'Sigmoid (Bradley-Terry) or hinge loss on z.' },
+    sftWeight: { kind: 'number', default: 0, min: 0, description: 'Weight of the token-mean NLL of the chosen completions.' },
+  },
+  presets: {},
+  metrics: ['rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'sft_loss'],
+  stateful: false,
+  forward(ctx, inputs, params) {
+    const { ops } = ctx;
+    const chosen = sequenceMean(ops, inputs.chosen);
+    const rejected = sequenceMean(ops, inputs.rejected);
+    const z = ops.sub(ops.mul(ops.sub(chosen, rejected), params.beta), params.gamma);
+    const eps = params.labelSmoothing;
+    const perPair =
+      params.lossType === 'hinge'
+        ? ops.relu(ops.sub(1, z))
+        : eps === 0
+          ? ops.neg(ops.logSigmoid(z))
+          : ops.sub(ops.mul(ops.logSigmoid(z), -(1 - eps)), ops.mul(ops.logSigmoid(ops.neg(z)), eps));
+    let loss = ctx.batchMean(perPair);
+    const metrics = pairMetrics(
+      ctx,
+      { chosen: ops.mul(chosen, params.beta), rejected: ops.mul(rejected, params.beta) },
+      { chosen, rejected },
+    );
+    if (params.sftWeight > 0) {
+      const nll = tokenMeanNll(ctx, inputs.chosen);
+      loss = ops.add(loss, ops.mul(nll, params.sftWeight));
+      metrics['sft_loss'] = ops.stopGradient(nll);
+    }
+    return { loss, metrics, perExample: perPair };
+  },
+});

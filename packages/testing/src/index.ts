@@ -1,0 +1,6 @@
+export { conformanceCaseDir, loadConformanceCases } from './conformance-cases';
+export { describeConformance, type BackendUnderTest } from './describe-conformance';
+export { finiteDifferenceGrad, worstMismatch } from './finite-differences';
+export { sequenceArbitrary, pairBatchArbitrary, referenceSumsArbitrary, type SequenceArbitraryOptions } from './batch-arbitraries';
+export { referenceBackends } from './reference-backends';
+export { runDataParallel } from './data-parallel';

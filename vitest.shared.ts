@@ -1,0 +1,23 @@
+import { defineProject, type UserWorkspaceConfig } from 'vitest/config';
+import { join } from 'node:path';
+// @ts-expect-error plain ESM helper without types
+import { workspacePackages } from './scripts/workspace-packages.mjs';
+
+/** Every `@pref/*` import resolves to the package's TypeScript source: tests need no build. */
+const sourceAliases = (workspacePackages() as { name: string; dir: string }[]).map(({ name, dir }) => ({
+  find: new RegExp(`^${name.replace('/', '\\/')}$`),
+  replacement: join(dir, 'src/index.ts'),
+}));
+
+/** The vitest project of one workspace package (one project per package). */
+export function packageProject(name: string, overrides: UserWorkspaceConfig['test'] = {}) {
+  return defineProject({
+    resolve: { alias: sourceAliases },
+    test: {
+      name,
+      include: ['test/**/*.test.ts'],
+      testTimeout: 60_000,
+      ...overrides,
+    },
+  });
+}
