@@ -45,6 +45,12 @@ export interface SequenceTensors {
   /** Rows `N` and time steps `T`. */
   readonly rows: number;
   readonly steps: number;
+  /**
+   * On the logits path, the logits `[N, T, V]` and int labels `[N, T]` the log-probs came from
+   * (for objectives that need more than the label's log-prob, e.g. WPO weights); else absent.
+   */
+  readonly logits?: Tensor;
+  readonly labels?: Tensor;
 }
 
 /** What `forward` receives for an input schema. */

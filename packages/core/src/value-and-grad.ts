@@ -78,8 +78,14 @@ function buildForward(
       const valueShape = entry.values.where === 'backend' ? entry.values.tensor.shape : entry.values.host.shape;
       const leaf = materialize(ops, entry.values, valueShape, entry.gradName, external);
       leaves.push(leaf);
-      const logps = entry.source === 'logps' ? leaf : ops.tokenLogProbs(leaf, ops.constantInt(entry.labels!, tokenShape));
-      inputs[key] = { logps, mask: ops.constant(entry.mask, tokenShape), rows: entry.rows, steps: entry.steps };
+      const mask = ops.constant(entry.mask, tokenShape);
+      if (entry.source === 'logps') {
+        inputs[key] = { logps: leaf, mask, rows: entry.rows, steps: entry.steps };
+      } else {
+        const labels = ops.constantInt(entry.labels!, tokenShape);
+        const logps = ops.tokenLogProbs(leaf, labels);
+        inputs[key] = { logps, mask, rows: entry.rows, steps: entry.steps, logits: leaf, labels };
+      }
     } else {
       const shape = entry.values.where === 'backend' ? entry.values.tensor.shape : entry.values.host.shape;
       inputs[key] = materialize(ops, entry.values, shape, null, external);

@@ -4,3 +4,4 @@ export { finiteDifferenceGrad, worstMismatch } from './finite-differences';
 export { sequenceArbitrary, pairBatchArbitrary, referenceSumsArbitrary, type SequenceArbitraryOptions } from './batch-arbitraries';
 export { referenceBackends } from './reference-backends';
 export { runDataParallel } from './data-parallel';
+export { installedObjectives, OBJECTIVE_PACKAGES } from './installed-objectives';
