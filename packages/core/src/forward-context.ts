@@ -12,8 +12,14 @@ export interface ForwardContext {
   /** Number of data-parallel workers the batch is split over. */
   readonly worldSize: number;
   /**
-   * Sum of `x` over all workers. Rule: `x` must be computed from this worker's data and
-   * earlier all-reduced values only (it is resolved by repeated passes on several workers).
+   * Sum of `x` over all workers. Rules, so that every worker's gradient is exact:
+   * - `x` is computed from this worker's data and earlier all-reduced values (several workers
+   *   resolve dependent reductions by repeated passes);
+   * - the loss depends on the reduced value either linearly (a sum over rows divided by a
+   *   constant count, as `batchMean` and `tokenMean` do) or through a detached value
+   *   (`ops.stopGradient(x)`, as z-score moments, KTO's z0 or advantages are): the other
+   *   workers' terms are constants here, so a gradient through a nonlinear function of a
+   *   differentiable reduced value would miss their part.
    */
   allReduceSum(x: Tensor): Tensor;
   /** Mean over every row of every worker of a per-row tensor `[N]`. */
