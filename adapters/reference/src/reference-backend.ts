@@ -45,7 +45,7 @@ function stridesOf(shape: Shape): number[] {
 function broadcastStrides(shape: Shape, target: Shape): number[] {
   const own = stridesOf(shape);
   const offset = target.length - shape.length;
-  return target.map((d, i) => (i < offset || shape[i - offset] === 1 ? 0 : own[i - offset]));
+  return target.map((_, i) => (i < offset || shape[i - offset] === 1 ? 0 : own[i - offset]));
 }
 
 /** Calls `visit(outIndex, offsets...)` over `target`, with each input's flat offset. */

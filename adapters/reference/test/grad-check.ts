@@ -1,7 +1,7 @@
-import { backward, TensorOps, type Tensor } from '@pref/core';
+import { backward, TensorOps, type PrefBackend, type Tensor } from '@pref/core';
 import { createReferenceBackend } from '../src';
 
-export const backend = createReferenceBackend();
+export const backend: PrefBackend = createReferenceBackend();
 
 export interface HostInput {
   readonly data: number[];

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { inputNames, valueAndGrad, type ObjectiveState } from '@pref/core';
+import { inputNames, valueAndGrad, type InputSchema, type ObjectiveState } from '@pref/core';
 import { backendFromOptions } from './backend-from-options';
 import { loadObjectives } from './objective-registry';
 import { parseParamList } from './parse-param-list';
@@ -55,7 +55,7 @@ export async function lossCommand(argv: string[], io: CliIo): Promise<number> {
   const objective = objectives[id];
   if (!objective) throw new UsageError(`unknown objective ${id}; installed: ${Object.keys(objectives).sort().join(', ')}`);
   // A batch file may carry inputs for several objectives (e.g. reference sums): pass each its own.
-  const accepted = new Set(Object.values(objective.inputs).flatMap((spec) => inputNames(spec)));
+  const accepted = new Set(Object.values(objective.inputs as InputSchema).flatMap((spec) => inputNames(spec)));
   const ignored = Object.keys(inputs).filter((name) => !accepted.has(name) && name !== 'description');
   if (ignored.length) io.err(`pref loss: ${id} does not use ${ignored.join(', ')}; ignored`);
   const batch = Object.fromEntries(Object.entries(inputs).filter(([name]) => accepted.has(name)));
