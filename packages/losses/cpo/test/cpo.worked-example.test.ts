@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { createReferenceBackend } from '@pref/adapter-reference';
+import { valueAndGrad } from '@pref/core';
+import { cpo } from '../src';
+
+/** The toy batch of docs/objectives/cpo.md (reference-notes §12). */
+const toyBatch = {
+  chosenLogps: [[-0.5, -1.0, -0.25], [-0.05, -0.3, 0]],
+  chosenMask: [[1, 1, 1], [1, 1, 0]],
+  rejectedLogps: [[-2.0, -0.1, -3.0, -0.7], [-1.5, -2.5, -0.9, 0]],
+  rejectedMask: [[1, 1, 1, 1], [1, 1, 1, 0]],
+};
+
+describe('cpo worked example (docs/objectives/cpo.md)', () => {
+  const backend = createReferenceBackend({ precision: 64 });
+
+  it('defaults: sigmoid, β 0.1, cpoAlpha 1', async () => {
+    const result = await valueAndGrad(cpo, toyBatch, {}, { backend });
+    expect(result.metrics['nll_loss']).toBeCloseTo(0.42, 12);
+    expect(Array.from(result.perExample!)).toEqual([expect.closeTo(0.5110116930, 9), expect.closeTo(0.4913051131, 9)]);
+    expect(result.loss).toBeCloseTo(0.9211584030, 9);
+  });
+
+  it('simpo, β 2, γ 1, cpoAlpha 0 equals SimPO with γ/β 0.5', async () => {
+    const result = await valueAndGrad(cpo, toyBatch, { lossType: 'simpo', beta: 2, gamma: 1, cpoAlpha: 0 }, { backend });
+    expect(result.loss).toBeCloseTo(0.2647411449, 9);
+  });
+
+  it('alphapo preset', async () => {
+    const result = await valueAndGrad(cpo, toyBatch, { preset: 'alphapo' }, { backend });
+    expect(result.loss).toBeCloseTo(0.0380954936, 9);
+  });
+});

@@ -1,0 +1,62 @@
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll } from '@pref/core';
+import { log1mexp } from './log1mexp';
+
+/** ORPO's hyperparameters (see {@link orpo}). */
+export type OrpoParams = {
+  /** β (the paper's λ), weight of the odds-ratio term, ≥ 0. Default 0.1. */
+  beta: number;
+};
+
+/**
+ * **ORPO** — Hong, Lee, Thorne, "ORPO: Monolithic Preference Optimization without Reference
+ * Model" (EMNLP 2024, arXiv:2403.07691), Section 3: `L_ORPO = L_SFT + λ·L_OR`,
+ * `L_OR = −logσ(log(odds(y_w)/odds(y_l)))`, `odds(y) = P(y)/(1 − P(y))` with `P(y) = exp(A)`.
+ *
+ * With length-averaged log-probs `A = Σ_t m·l / Σ_t m`:
+ * `log_odds = (A_w − A_l) − (log1mexp(A_w) − log1mexp(A_l))`, `log1mexp(x) = log(1 − eˣ)` (stable,
+ * see {@link log1mexp}); loss `= NLL(chosen) − β·mean_b logσ(log_odds)`, NLL = token mean over
+ * every chosen token of the batch (the tokens of `chosenMask`; TRL also counts the prompt: pass
+ * prompt tokens as masked-in to reproduce it).
+ *
+ * Metrics: rewards `β·A`, `logps/*` = mean `A`, `nll_loss`, `log_odds_ratio` = mean logσ(log_odds),
+ * `log_odds_chosen` = mean log_odds. `perExample`: the per-pair odds term `−β·logσ(log_odds)` (the NLL
+ * is a batch token mean, not per pair).
+ *
+ * | param | symbol | default | range |
+ * | --- | --- | --- | --- |
+ * | `beta` | β (paper: λ) | 0.1 | ≥ 0 |
+ */
+export const orpo = defineObjective<OrpoParams, typeof PAIRWISE_INPUTS>({
+  id: 'orpo',
+  title: 'ORPO',
+  summary: 'Reference-free NLL on the chosen completions plus a log-odds-ratio preference term.',
+  reference: 'Hong, Lee, Thorne. ORPO: Monolithic Preference Optimization without Reference Model. EMNLP 2024 (arXiv:2403.07691), Sec. 3.',
+  inputs: PAIRWISE_INPUTS,
+  params: {
+    beta: { kind: 'number', default: 0.1, min: 0, symbol: 'β', description: 'Weight of the odds-ratio term (λ of the paper).' },
+  },
+  presets: {},
+  metrics: [
+    'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected',
+    'nll_loss', 'log_odds_ratio', 'log_odds_chosen',
+  ],
+  stateful: false,
+  forward(ctx, inputs, params) {
+    const { ops } = ctx;
+    const chosen = sequenceMean(ops, inputs.chosen);
+    const rejected = sequenceMean(ops, inputs.rejected);
+    const logOdds = ops.sub(ops.sub(chosen, rejected), ops.sub(log1mexp(ops, chosen), log1mexp(ops, rejected)));
+    const ratio = ops.logSigmoid(logOdds);
+    const nll = tokenMeanNll(ctx, inputs.chosen);
+    const loss = ops.sub(nll, ops.mul(ctx.batchMean(ratio), params.beta));
+    const metrics = pairMetrics(
+      ctx,
+      { chosen: ops.mul(chosen, params.beta), rejected: ops.mul(rejected, params.beta) },
+      { chosen, rejected },
+    );
+    metrics['nll_loss'] = ops.stopGradient(nll);
+    metrics['log_odds_ratio'] = ctx.batchMean(ops.stopGradient(ratio));
+    metrics['log_odds_chosen'] = ctx.batchMean(ops.stopGradient(logOdds));
+    return { loss, metrics, perExample: ops.mul(ratio, -params.beta) };
+  },
+});

@@ -1,0 +1,8 @@
+import { describeConformance, referenceBackends } from '@pref/testing';
+import { orpo } from '../src';
+
+describeConformance({
+  files: ['orpo.json'],
+  objectives: { orpo },
+  backends: referenceBackends,
+});

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { createReferenceBackend } from '@pref/adapter-reference';
+import { valueAndGrad } from '@pref/core';
+import { orpo } from '../src';
+
+/** The toy batch of docs/objectives/orpo.md (reference-notes §12). */
+const toyBatch = {
+  chosenLogps: [[-0.5, -1.0, -0.25], [-0.05, -0.3, 0]],
+  chosenMask: [[1, 1, 1], [1, 1, 0]],
+  rejectedLogps: [[-2.0, -0.1, -3.0, -0.7], [-1.5, -2.5, -0.9, 0]],
+  rejectedMask: [[1, 1, 1, 1], [1, 1, 1, 0]],
+};
+
+describe('orpo worked example (docs/objectives/orpo.md)', () => {
+  it('β 0.1', async () => {
+    const result = await valueAndGrad(orpo, toyBatch, {}, { backend: createReferenceBackend({ precision: 64 }) });
+    expect(result.metrics['log_odds_chosen']).toBeCloseTo((1.4158736941 + 3.0702690626) / 2, 9);
+    expect(result.metrics['log_odds_ratio']).toBeCloseTo(-0.1313306248, 9);
+    expect(result.metrics['nll_loss']).toBeCloseTo(0.42, 12);
+    expect(Array.from(result.perExample!).reduce((a, b) => a + b, 0) / 2).toBeCloseTo(0.0131330625, 9);
+    expect(result.loss).toBeCloseTo(0.4331330625, 9);
+  });
+});
