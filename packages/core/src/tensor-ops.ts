@@ -168,8 +168,9 @@ export class TensorOps {
     ]);
   }
 
-  /** The same values with no gradient flowing back. */
+  /** The same values with no gradient flowing back (through core's tape or, in `forwardTensors`, the backend's). */
   stopGradient(x: Tensor): Tensor {
+    if (!this.recording && this.backend.stopGradient) return this.wrap(this.backend.stopGradient(x.value));
     return x.requiresGrad ? new Tensor(x.value) : x;
   }
 
