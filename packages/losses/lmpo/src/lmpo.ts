@@ -1,0 +1,184 @@
+import {
+  defineObjective,
+  PAIRWISE_INPUTS,
+  pairMetrics,
+  sequenceLength,
+  sequenceMean,
+  type ForwardContext,
+  type Tensor,
+} from '@pref/core';
+import { lengthControlledMargin } from './length-controlled-margin';
+import { updateRunningMoments, type LmpoState, type RunningMoments } from './running-moments';
+
+/** LMPO's hyperparameters (see {@link lmpo}). */
+export type LmpoParams = {
+  /** β, reward scale. Default 2.0, > 0. */
+  beta: number;
+  /** γ, target margin (log of the home advantage h = e^γ). Default 1.0, any real. */
+  gamma: number;
+  /** λ, weight of the z-scored margin. Default 0.2, ≥ 0. */
+  lambda: number;
+  /** g in `m = (1 − p_w)·g(p_w − p_l)`: `power` (default), `log`, `sigmoid`. */
+  marginFunction: 'power' | 'log' | 'sigmoid';
+  /** k of `g(x) = 1 − x^k`. Default 5 (3: the paper's cube ablation), > 0. */
+  marginExponent: number;
+  /** α of `g(x) = (1/α)·log((1−x)/(1+x)) + 0.5`. Default 1, > 0. */
+  marginAlpha: number;
+  /** τ of `g(x) = σ(−x/τ)`. Default 1, > 0. */
+  marginTemperature: number;
+  /** Factor applied to m (the reference code halves it: 0.5). Default 1, > 0. */
+  marginScale: number;
+  /** Length-normalized probabilities `p_y = exp(A_y·(n_w+n_l)/(2 n_y))` (true, default) or `exp(A_y)`. */
+  lengthNormalization: boolean;
+  /** `ema` (default): z-score m by running moments; `none`: use m as is. */
+  zscore: 'ema' | 'none';
+  /** ρ, decay of the running moments. Default 0.9, [0, 1]. */
+  emaDecay: number;
+  /** Running moments start at the first batch's μ, s (`first-batch`, default) or at 0 (`zero`). */
+  emaInit: 'first-batch' | 'zero';
+  /** Gradient through m̄ with a, b held constant (true, default: the paper) or m̄ detached (false: the reference code). */
+  marginGradient: boolean;
+  /** ε, floor of the running std in the z-score. Default 1e-6, > 0. */
+  eps: number;
+};
+
+/**
+ * **LMPO** — Li, Xia, Chang, Wu, "Length-Controlled Margin-Based Preference Optimization
+ * without Reference Model" (arXiv:2502.14643), Eq. 3–11 and Appendix A.
+ *
+ * With length-averaged log-probs `A = Σ_t m·l / Σ_t m` and lengths `n`:
+ * - `p_y = exp(A_y·(n_w + n_l)/(2·n_y))` (`lengthNormalization`; else `exp(A_y)`)
+ * - `m = s·(1 − p_w)·g(p_w − p_l)` with `s` = `marginScale` and `g` = `1 − x^k` (`power`),
+ *   `(1/α)·log((1−x)/(1+x)) + 0.5` (`log`) or `σ(−x/τ)` (`sigmoid`)
+ * - z-score (`zscore: "ema"`): batch mean μ and unbiased std s of m over the whole batch (every
+ *   worker), no gradient; `a ← ρa + (1−ρ)μ`, `b ← ρb + (1−ρ)s` before use; `m̄ = (m − a)/max(b, ε)`.
+ *   The first call starts at μ, s (`first-batch`) or at 0 (`zero`). A global batch of one pair has
+ *   no std: b keeps its value (b = 1 when there is none yet).
+ * - `d = β·(A_w − A_l) − λ·m̄`, per-pair loss `softplus(γ − d)` (= `−log(1/(1 + e^γ·e^{−d}))`), mean over pairs.
+ *
+ * `marginGradient` true: the gradient flows through m̄ (a, b constant); false: m̄ is detached (reference code).
+ *
+ * Stateful: the result's `state` `{ mean, std, steps }` (plain numbers; a, b and the number of
+ * updates) goes back in as `valueAndGrad(..., { state })` on the next call; store it as JSON next
+ * to the model checkpoint to resume. `zscore: "none"` returns no state.
+ *
+ * Metrics: rewards `β·A`, `logps/*` = mean `A`, `margin/mean` = mean m, `margin/zscore-mean` = mean m̄.
+ *
+ * | param | symbol | default | range |
+ * | --- | --- | --- | --- |
+ * | `beta` | β | 2.0 | > 0 |
+ * | `gamma` | γ | 1.0 | any |
+ * | `lambda` | λ | 0.2 | ≥ 0 |
+ * | `marginFunction` | g | `power` | `power`, `log`, `sigmoid` |
+ * | `marginExponent` | k | 5 | > 0 |
+ * | `marginAlpha` | α | 1 | > 0 |
+ * | `marginTemperature` | τ | 1 | > 0 |
+ * | `marginScale` | s | 1 | > 0 |
+ * | `lengthNormalization` | | true | boolean |
+ * | `zscore` | | `ema` | `ema`, `none` |
+ * | `emaDecay` | ρ | 0.9 | [0, 1] |
+ * | `emaInit` | | `first-batch` | `first-batch`, `zero` |
+ * | `marginGradient` | | true | boolean |
+ * | `eps` | ε | 1e-6 | > 0 |
+ *
+ * Presets: `mistral-base` (β 2.0, γ 1.6, λ 1.0), `mistral-instruct` (2.5, 0.25, 0.2), `llama3-base`
+ * (2.0, 1.0, 0.2), `llama3-instruct` (2.5, 1.4, 0.2), `reference-code` (gengxuli/LMPO: margin
+ * detached, zero-initialized moments, m halved, β 2.0, γ 1.0).
+ */
+export const lmpo = defineObjective<LmpoParams, typeof PAIRWISE_INPUTS, LmpoState>({
+  id: 'lmpo',
+  title: 'LMPO',
+  summary: 'Reference-free preference loss on the length-averaged log-prob margin, shifted by a z-scored length-controlled margin with a home advantage e^γ.',
+  reference: 'Li, Xia, Chang, Wu. Length-Controlled Margin-Based Preference Optimization without Reference Model (arXiv:2502.14643), Eq. 3-11.',
+  inputs: PAIRWISE_INPUTS,
+  params: {
+    beta: { kind: 'number', default: 2.0, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
+    gamma: { kind: 'number', default: 1.0, symbol: 'γ', description: 'Target margin; the home advantage is h = e^γ.' },
+    lambda: { kind: 'number', default: 0.2, min: 0, symbol: 'λ', description: 'Weight of the z-scored margin m̄.' },
+    marginFunction: {
+      kind: 'enum', values: ['power', 'log', 'sigmoid'], default: 'power', symbol: 'g',
+      description: 'g(x), x = p_w − p_l: power 1 − x^k, log (1/α)·log((1−x)/(1+x)) + 0.5, sigmoid σ(−x/τ).',
+    },
+    marginExponent: {
+      kind: 'number', default: 5, min: 0, minExclusive: true, symbol: 'k',
+      description: 'Exponent of the power margin (3: cube ablation). Non-integer k uses sign(x)·|x|^k.',
+    },
+    marginAlpha: { kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 'α', description: 'α of the log margin.' },
+    marginTemperature: { kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 'τ', description: 'τ of the sigmoid margin.' },
+    marginScale: {
+      kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 's',
+      description: 'Factor on m (the reference code halves it; with zero-initialized moments the z-score cancels it).',
+    },
+    lengthNormalization: { kind: 'boolean', default: true, description: 'p_y = exp(A_y·(n_w+n_l)/(2n_y)) (true) or exp(A_y) (false).' },
+    zscore: { kind: 'enum', values: ['ema', 'none'], default: 'ema', description: 'Z-score m by running moments (ema) or not (none).' },
+    emaDecay: { kind: 'number', default: 0.9, min: 0, max: 1, symbol: 'ρ', description: 'Decay of the running mean and std.' },
+    emaInit: {
+      kind: 'enum', values: ['first-batch', 'zero'], default: 'first-batch',
+      description: 'Initial running moments: the first batch\'s μ, s, or 0 (reference code, no bias correction).',
+    },
+    marginGradient: {
+      kind: 'boolean', default: true,
+      description: 'Gradient through m̄ with a, b constant (paper) or m̄ detached (reference code).',
+    },
+    eps: { kind: 'number', default: 1e-6, min: 0, minExclusive: true, symbol: 'ε', description: 'Floor of the running std b.' },
+  },
+  presets: {
+    'mistral-base': { description: 'Paper, Mistral-Base: β 2.0, γ 1.6, λ 1.0.', values: { beta: 2.0, gamma: 1.6, lambda: 1.0 } },
+    'mistral-instruct': { description: 'Paper, Mistral-Instruct: β 2.5, γ 0.25, λ 0.2.', values: { beta: 2.5, gamma: 0.25, lambda: 0.2 } },
+    'llama3-base': { description: 'Paper, Llama-3-Base (the defaults): β 2.0, γ 1.0, λ 0.2.', values: { beta: 2.0, gamma: 1.0, lambda: 0.2 } },
+    'llama3-instruct': { description: 'Paper, Llama-3-Instruct: β 2.5, γ 1.4, λ 0.2.', values: { beta: 2.5, gamma: 1.4, lambda: 0.2 } },
+    'reference-code': {
+      description: 'gengxuli/LMPO trainer: margin detached, zero-initialized moments, m halved, β 2.0, γ 1.0 (γ/β 0.5).',
+      values: { beta: 2.0, gamma: 1.0, lambda: 0.2, marginGradient: false, emaInit: 'zero', marginScale: 0.5 },
+    },
+  },
+  metrics: [
+    'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected',
+    'margin/mean', 'margin/zscore-mean',
+  ],
+  stateful: true,
+  forward(ctx, inputs, params, state) {
+    const { ops } = ctx;
+    const chosen = sequenceMean(ops, inputs.chosen);
+    const rejected = sequenceMean(ops, inputs.rejected);
+    const probabilities = params.lengthNormalization
+      ? lengthNormalizedProbabilities(ctx, { chosen, rejected }, { chosen: sequenceLength(ops, inputs.chosen), rejected: sequenceLength(ops, inputs.rejected) })
+      : { chosen: ops.exp(chosen), rejected: ops.exp(rejected) };
+    const margin = ops.mul(lengthControlledMargin(ops, probabilities.chosen, probabilities.rejected, params), params.marginScale);
+
+    let normalized = margin;
+    let nextState: RunningMoments['state'] | undefined;
+    if (params.zscore === 'ema') {
+      const moments = updateRunningMoments(ctx, ops.stopGradient(margin), state, params);
+      normalized = ops.div(ops.sub(margin, moments.mean), ops.maximum(moments.std, params.eps));
+      nextState = moments.state;
+    }
+    const marginTerm = params.marginGradient ? normalized : ops.stopGradient(normalized);
+    const d = ops.sub(ops.mul(ops.sub(chosen, rejected), params.beta), ops.mul(marginTerm, params.lambda));
+    const perPair = ops.softplus(ops.sub(params.gamma, d));
+    const loss = ctx.batchMean(perPair);
+
+    const metrics = pairMetrics(
+      ctx,
+      { chosen: ops.mul(chosen, params.beta), rejected: ops.mul(rejected, params.beta) },
+      { chosen, rejected },
+    );
+    metrics['margin/mean'] = ctx.batchMean(ops.stopGradient(margin));
+    metrics['margin/zscore-mean'] = ctx.batchMean(ops.stopGradient(normalized));
+    return { loss, metrics, perExample: ops.stopGradient(perPair), ...(nextState ? { state: nextState } : {}) };
+  },
+});
+
+/** `p_y = exp(A_y·(n_w + n_l)/(2·n_y))` for both sides of each pair. */
+function lengthNormalizedProbabilities(
+  ctx: ForwardContext,
+  averages: { readonly chosen: Tensor; readonly rejected: Tensor },
+  lengths: { readonly chosen: Tensor; readonly rejected: Tensor },
+): { chosen: Tensor; rejected: Tensor } {
+  const { ops } = ctx;
+  const meanLength = ops.div(ops.add(lengths.chosen, lengths.rejected), 2);
+  return {
+    chosen: ops.exp(ops.mul(averages.chosen, ops.div(meanLength, lengths.chosen))),
+    rejected: ops.exp(ops.mul(averages.rejected, ops.div(meanLength, lengths.rejected))),
+  };
+}
