@@ -1,0 +1,4 @@
+import { describeTfjsConformance } from './describe-tfjs-conformance';
+
+// Every case, both gradient paths.
+await describeTfjsConformance('cpu');

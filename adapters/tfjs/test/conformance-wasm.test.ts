@@ -1,0 +1,3 @@
+import { describeTfjsConformance } from './describe-tfjs-conformance';
+
+await describeTfjsConformance('wasm');

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { ReferenceBackend, type ReferenceTensor } from '@pref/adapter-reference';
+import { BINARY_OPS, COMPARE_OPS, UNARY_OPS, type Shape } from '@pref/core';
+import type { TfjsBackend, TfjsBackendName, TfjsTensor } from '../src';
+import { startTfjs } from './tfjs-test-backends';
+
+const reference = new ReferenceBackend({ precision: 64 });
+
+/** Runs the same primitive on both backends from host values and compares (float32 tolerance). */
+function pair(backend: TfjsBackend) {
+  const float = (data: number[], shape: Shape) => [backend.fromHost(data, shape), reference.fromHost(data, shape)] as const;
+  const int = (data: number[], shape: Shape) => [backend.fromHostInt(Int32Array.from(data), shape), reference.fromHostInt(Int32Array.from(data), shape)] as const;
+  const same = async (label: string, actual: TfjsTensor, expected: ReferenceTensor) => {
+    expect(actual.shape, label).toEqual(expected.shape);
+    expect(actual.dtype, label).toBe(expected.dtype);
+    const [values] = await backend.read([actual]);
+    Array.from(expected.data).forEach((want, i) => {
+      if (Number.isNaN(want)) expect(values[i], `${label}[${i}]`).toBeNaN();
+      else if (!Number.isFinite(want)) expect(values[i], `${label}[${i}]`).toBe(want);
+      else expect(Math.abs(values[i] - want), `${label}[${i}]: got ${values[i]}, want ${want}`).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(want));
+    });
+    backend.dispose(actual);
+  };
+  return { float, int, same };
+}
+
+async function describePrimitives(name: TfjsBackendName) {
+  const started = await startTfjs(name);
+  if ('unavailable' in started) {
+    describe(`primitives on tfjs:${name}`, () => it.skip(`skipped: tfjs:${name} unavailable: ${started.unavailable}`, () => {}));
+    return;
+  }
+  const backend = started;
+  describe(`primitives on tfjs:${name} equal the reference backend`, () => {
+    it('unary, binary (broadcasting), compare, where', async () => {
+      const { float, same } = pair(backend);
+      const [x, rx] = float([-30, -2.5, -0.5, 0, 0.5, 3, 30, 1e-3], [2, 4]);
+      const [positive, rp] = float([1e-3, 0.25, 1, 2, 5, 10, 100, 0.5], [2, 4]);
+      for (const op of UNARY_OPS) {
+        const [input, rin] = ['log', 'sqrt'].includes(op) ? [positive, rp] : [x, rx];
+        await same(op, backend.unary(op, input), reference.unary(op, rin));
+      }
+      const [row, rrow] = float([0.5, -1, 2, 0], [4]);
+      const [column, rcol] = float([3, -0.5], [2, 1]);
+      for (const op of BINARY_OPS) {
+        const [a, ra] = op === 'pow' ? [positive, rp] : [x, rx];
+        await same(`${op} [2,4]·[4]`, backend.binary(op, a, row), reference.binary(op, ra, rrow));
+        await same(`${op} [2,1]·[4]`, backend.binary(op, column, row), reference.binary(op, rcol, rrow));
+      }
+      const [ties, rties] = float([0.5, 1, 2, 0, 3, -1, 2, 0], [2, 4]);
+      for (const op of COMPARE_OPS) await same(op, backend.compare(op, ties, row), reference.compare(op, rties, rrow));
+      const [cond, rcond] = float([1, 0], [2, 1]);
+      const [zero, rzero] = float([7], []);
+      await same('where', backend.where(cond, x, zero), reference.where(rcond, rx, rzero));
+    });
+
+    it('reductions, shapes, sorting, gather and scatter along every axis', async () => {
+      const { float, int, same } = pair(backend);
+      const [x, rx] = float([3, 1, 2, 1, 5, 0, -1, 4, 4, 2, 2, 2], [2, 2, 3]);
+      for (const op of ['sum', 'mean', 'max'] as const) {
+        for (const axes of [[0], [1, 2], [0, 1, 2], [-1]]) {
+          for (const keep of [true, false]) await same(`${op} ${axes} ${keep}`, backend.reduce(op, x, axes, keep), reference.reduce(op, rx, axes, keep));
+        }
+      }
+      await same('reshape', backend.reshape(x, [3, 4]), reference.reshape(rx, [3, 4]));
+      await same('broadcastTo', backend.broadcastTo(backend.fromHost([1, 2, 3], [3]), [2, 3]), reference.broadcastTo(reference.fromHost([1, 2, 3], [3]), [2, 3]));
+      await same('slice', backend.slice(x, [1, 0, 1], [1, 2, 2]), reference.slice(rx, [1, 0, 1], [1, 2, 2]));
+      await same('concat', backend.concat([x, x], 1), reference.concat([rx, rx], 1));
+      for (const axis of [0, 1, 2]) await same(`argsort ${axis} (ties stable)`, backend.argsort(x, axis), reference.argsort(rx, axis));
+      // GatherElements with index extents smaller and larger than x's, along each axis.
+      const [i0, ri0] = int([1, 0, 1, 0, 0, 1, 1, 1, 0], [3, 1, 3]);
+      await same('gather axis 0', backend.gather(x, i0, 0), reference.gather(rx, ri0, 0));
+      const [i1, ri1] = int([1, 1, 0, 0], [2, 2, 1]);
+      await same('gather axis 1', backend.gather(x, i1, 1), reference.gather(rx, ri1, 1));
+      const [i2, ri2] = int([2, 2, 0, 1, 0, 0, 1, 2], [2, 2, 2]);
+      await same('gather axis 2', backend.gather(x, i2, 2), reference.gather(rx, ri2, 2));
+      const [updates, rupdates] = float([1, 2, 3, 4, 5, 6, 7, 8, 9], [3, 1, 3]);
+      await same('scatterAdd axis 0 (duplicates add)', backend.scatterAdd([2, 2, 3], i0, updates, 0), reference.scatterAdd([2, 2, 3], ri0, rupdates, 0));
+      const [u2, ru2] = float([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
+      await same('scatterAdd axis 2', backend.scatterAdd([2, 2, 3], i2, u2, 2), reference.scatterAdd([2, 2, 3], ri2, ru2, 2));
+    });
+
+    it('token log-probs and their gradient, with ignored positions', async () => {
+      const { float, int, same } = pair(backend);
+      const logits = [2, -1, 0.5, 3, 0, 0, 0, 0, -4, 8, 1, 2, 1, 1, 1, -20, 30, 0.1, 2, 2, 5, -5, 0, 1];
+      const [z, rz] = float(logits, [2, 3, 4]);
+      const [labels, rlabels] = int([3, -100, 1, 0, 2, -100], [2, 3]);
+      const [upstream, rup] = float([1, 2, -0.5, 3, 0.25, 9], [2, 3]);
+      await same('tokenLogProbs', backend.tokenLogProbs(z, labels, -100), reference.tokenLogProbs(rz, rlabels, -100));
+      await same('tokenLogProbsGrad', backend.tokenLogProbsGrad(z, labels, upstream, -100), reference.tokenLogProbsGrad(rz, rlabels, rup, -100));
+    });
+  });
+}
+
+await describePrimitives('cpu');
+await describePrimitives('wasm');
+await describePrimitives('webgpu');
+
+const cpu = await startTfjs('cpu');
+describe.skipIf('unavailable' in cpu)('tokenLogProbs materialises few [N, T, V] tensors (tfjs cpu)', () => {
+  it('forward: shifted logits and their exponentials; gradient: softmax, one-hot and their difference', async () => {
+    const backend = cpu as TfjsBackend;
+    const tf = backend.tf;
+    const [rows, steps, vocab] = [4, 16, 1000];
+    const logits = backend.fromHost(Float32Array.from({ length: rows * steps * vocab }, (_, i) => Math.sin(i)), [rows, steps, vocab]);
+    const labels = backend.fromHostInt(Int32Array.from({ length: rows * steps }, (_, i) => (i % 7 === 0 ? -100 : i % vocab)), [rows, steps]);
+    const upstream = backend.fill([rows, steps], 1);
+    // Kernels whose output is a new buffer of the logits' size (Reshape and Identity only alias one).
+    const large = (profile: Awaited<ReturnType<typeof tf.profile>>) =>
+      profile.kernels
+        .filter((k) => !['Reshape', 'Identity'].includes(k.name) && k.outputShapes.some((s) => s.reduce((n, d) => n * d, 1) === rows * steps * vocab))
+        .map((k) => k.name);
+    const forward = await tf.profile(() => (backend.tokenLogProbs(logits, labels, -100) as TfjsTensor).tensor);
+    expect(large(forward)).toEqual(['Sub', 'Exp']);
+    const gradient = await tf.profile(() => tf.grad((z) => backend.reduce('sum', backend.tokenLogProbs(backend.adopt(z)!, labels, -100), [0, 1], false).tensor)(logits.tensor));
+    // Forward as above, then the gradient reuses the saved log-sum-exp.
+    expect(large(gradient)).toEqual(['Sub', 'Exp', 'Sub', 'Exp', 'OneHot', 'Cast', 'Sub', 'Multiply']);
+    const coreRule = await tf.profile(() => (backend.tokenLogProbsGrad(logits, labels, upstream, -100) as TfjsTensor).tensor);
+    expect(large(coreRule)).toEqual(['Sub', 'Exp', 'Sub', 'Exp', 'OneHot', 'Cast', 'Sub', 'Multiply']);
+    tf.dispose([forward.result, gradient.result, coreRule.result] as never);
+    [logits, labels, upstream].forEach((t) => backend.dispose(t));
+  });
+});
