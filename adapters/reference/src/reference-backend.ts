@@ -14,6 +14,7 @@ import {
   type Shape,
   type UnaryOp,
 } from '@pref/core';
+import { createTokenLogProbsKernel, wasmSimdSupported, type FloatArray, type TokenLogProbsKernel } from '@pref/cpu-kernels';
 
 type Data = Float64Array | Float32Array | Int32Array;
 
@@ -29,6 +30,14 @@ export class ReferenceTensor implements BackendTensor {
 export interface ReferenceBackendOptions {
   /** Float precision: 64 (default, the oracle) or 32 (rounds every result to float32). */
   readonly precision?: 32 | 64;
+  /**
+   * Kernel of the fused token log-probs: `wasm` (WebAssembly SIMD, split over worker threads in
+   * Node), `js` (plain TypeScript: the oracle), or `auto` (default: wasm where the platform runs
+   * it, else js).
+   */
+  readonly kernels?: 'auto' | 'wasm' | 'js';
+  /** Threads for the wasm kernel (default: the available cores in Node). */
+  readonly threads?: number;
 }
 
 function stridesOf(shape: Shape): number[] {
@@ -120,6 +129,10 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
   private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
+  /** The WebAssembly kernel, or null for the plain TypeScript one. */
+  private readonly kernel: TokenLogProbsKernel | null;
+  /** Row log-sum-exps of the last forward, reused by the gradient of the same logits and labels. */
+  private readonly lseCache = new WeakMap<ReferenceTensor, { labels: ReferenceTensor; lse: FloatArray }>();
 
   constructor(options: ReferenceBackendOptions = {}) {
     const precision = options.precision ?? 64;
@@ -127,6 +140,15 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     this.Float = precision === 64 ? Float64Array : Float32Array;
     this.name = precision === 64 ? 'reference' : 'reference:f32';
     this.capabilities = { precision, float64: true, nativeAutodiff: false, execution: 'eager' } as const;
+    const kernels = options.kernels ?? 'auto';
+    if (kernels !== 'auto' && kernels !== 'wasm' && kernels !== 'js') throw new Error(`reference backend: kernels must be auto, wasm or js, got ${String(kernels)}`);
+    if (kernels === 'wasm' && !wasmSimdSupported()) throw new Error('reference backend: kernels "wasm" needs WebAssembly SIMD, which this platform lacks');
+    this.kernel = kernels === 'js' || !wasmSimdSupported() ? null : createTokenLogProbsKernel({ precision, threads: options.threads });
+  }
+
+  /** `wasm` or `js`: which token log-prob kernel runs. */
+  get kernelName(): 'wasm' | 'js' {
+    return this.kernel ? 'wasm' : 'js';
   }
 
   private float(shape: Shape, data?: ArrayLike<number>): ReferenceTensor {
@@ -309,6 +331,12 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
 
   tokenLogProbs(logits: ReferenceTensor, labels: ReferenceTensor, ignoreIndex: number): ReferenceTensor {
     const vocab = logits.shape[logits.shape.length - 1];
+    if (this.kernel) {
+      checkLabels(labels, vocab, ignoreIndex);
+      const { logps, lse } = this.kernel.forward(logits.data as FloatArray, labels.data as Int32Array, vocab, ignoreIndex);
+      this.lseCache.set(logits, { labels, lse });
+      return new ReferenceTensor([...labels.shape], 'float', logps);
+    }
     const out = this.float(labels.shape);
     const z = logits.data;
     for (let row = 0; row < labels.data.length; row++) {
@@ -322,6 +350,14 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
 
   tokenLogProbsGrad(logits: ReferenceTensor, labels: ReferenceTensor, upstream: ReferenceTensor, ignoreIndex: number): ReferenceTensor {
     const vocab = logits.shape[logits.shape.length - 1];
+    if (this.kernel) {
+      checkLabels(labels, vocab, ignoreIndex);
+      const cached = this.lseCache.get(logits);
+      const lse = cached && cached.labels === labels ? cached.lse : this.kernel.forward(logits.data as FloatArray, labels.data as Int32Array, vocab, ignoreIndex).lse;
+      const up = upstream.data.length === labels.data.length ? (upstream.data as FloatArray) : (this.broadcastTo(upstream, labels.shape).data as FloatArray);
+      const grad = this.kernel.backward(logits.data as FloatArray, labels.data as Int32Array, lse, up, vocab, ignoreIndex);
+      return new ReferenceTensor([...logits.shape], 'float', grad);
+    }
     const out = this.float(logits.shape);
     const z = logits.data;
     const g = out.data;
@@ -379,6 +415,10 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
 function broadcastStridesReduced(kept: Shape, full: Shape): number[] {
   const own = stridesOf(kept);
   return full.map((d, i) => (kept[i] === 1 && d !== 1 ? 0 : own[i]));
+}
+
+function checkLabels(labels: ReferenceTensor, vocab: number, ignoreIndex: number): void {
+  for (const label of labels.data) if (label !== ignoreIndex) checkIndex(label, vocab, 'tokenLogProbs');
 }
 
 function checkIndex(index: number, size: number, op: string): number {

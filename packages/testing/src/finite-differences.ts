@@ -12,7 +12,7 @@ export async function finiteDifferenceGrad(
   inputName: string,
   options: { readonly step?: number; readonly state?: ObjectiveState | null } = {},
 ): Promise<Float64Array> {
-  const backend = createReferenceBackend();
+  const backend = createReferenceBackend({ kernels: 'js' });
   const h = options.step ?? 1e-6;
   const host = toHostTensor(inputName, batch[inputName]);
   const base = Float64Array.from(host.data);
