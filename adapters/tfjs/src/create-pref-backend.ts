@@ -1,6 +1,6 @@
 import type { BackendConfig } from '@pref/core';
 import type { Tfjs } from './tfjs-types';
-import { TfjsBackend } from './tfjs-backend';
+import { TfjsBackend, type TfjsBackendOptions } from './tfjs-backend';
 
 /** tfjs backends selectable by config, and the packages each needs (the first that loads wins). */
 export const TFJS_BACKEND_PACKAGES = {
@@ -65,7 +65,7 @@ function tfjsBackendName(config: BackendConfig): TfjsBackendName {
 
 /**
  * The factory core's `createBackend` calls for `{ "backend": "tfjs", "tfjsBackend": "cpu" | "wasm" |
- * "webgpu" | "tensorflow" }` (or `"backend": "tfjs:wasm"`; default `cpu`). Loads
+ * "webgpu" | "tensorflow", "tokenKernel"?: "auto" | "wasm" | "tfjs" }` (or `"backend": "tfjs:wasm"`; default `cpu`). Loads
  * `@tensorflow/tfjs-core` and the backend package lazily (for `tensorflow`,
  * `@tensorflow/tfjs-node` or `-node-gpu`, whose tfjs instance is then used), sets the tfjs
  * backend and waits for it. A missing package fails with the `npm i` line that fixes it.
@@ -94,5 +94,5 @@ export async function createPrefBackend(config: BackendConfig): Promise<TfjsBack
   if (!started || tf.getBackend() !== name) {
     throw new Error(`${purpose} did not start${name === 'webgpu' ? ' (no WebGPU adapter found?)' : ''}`);
   }
-  return new TfjsBackend({ tf });
+  return new TfjsBackend({ tf, tokenKernel: config.tokenKernel as TfjsBackendOptions['tokenKernel'] });
 }

@@ -17,12 +17,19 @@ import type { Tfjs } from './tfjs-types';
 import { TfjsTensor } from './tfjs-tensor';
 import { gatherElements, scatterAddElements } from './gather-elements';
 import { tokenLogProbsBackward, tokenLogProbsForward } from './token-log-probs';
+import { WasmTokenLogProbs } from './wasm-token-log-probs';
 
 export interface TfjsBackendOptions {
   /** The user's tfjs instance (`import * as tf from '@tensorflow/tfjs'`, `-core` or `-node`). */
   readonly tf: Tfjs;
   /** Float precision: tfjs computes in float32 only. */
   readonly precision?: 32;
+  /**
+   * Kernel of the fused token log-probs: `auto` (default: the WebAssembly SIMD kernel of
+   * `@pref/cpu-kernels` on the `cpu` and `wasm` tfjs backends, tfjs's ops elsewhere), `wasm`
+   * (always the kernel; the logits are read to the host), or `tfjs` (always tfjs's ops).
+   */
+  readonly tokenKernel?: 'auto' | 'wasm' | 'tfjs';
 }
 
 /** What a taped forward keeps for its gradient: the inputs, the output, and extra tensors. */
@@ -135,6 +142,7 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
   readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
   readonly capabilities: BackendCapabilities = { precision: 32, float64: false, nativeAutodiff: true, execution: 'eager' };
   readonly tf: Tfjs;
+  private readonly wasmTokens: WasmTokenLogProbs;
 
   constructor(options: TfjsBackendOptions) {
     if (!options?.tf || typeof options.tf.customGrad !== 'function') {
@@ -144,6 +152,11 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
       throw new Error(`createTfjsBackend: precision must be 32 (tfjs computes in float32), got ${String(options.precision)}`);
     }
     this.tf = options.tf;
+    const tokenKernel = options.tokenKernel ?? 'auto';
+    if (tokenKernel !== 'auto' && tokenKernel !== 'wasm' && tokenKernel !== 'tfjs') {
+      throw new Error(`createTfjsBackend: tokenKernel must be auto, wasm or tfjs, got ${String(tokenKernel)}`);
+    }
+    this.wasmTokens = new WasmTokenLogProbs(this.tf, tokenKernel);
   }
 
   /** `tfjs:<active tfjs backend>`, e.g. `tfjs:cpu`, `tfjs:wasm`, `tfjs:webgpu`, `tfjs:tensorflow`. */
@@ -354,14 +367,19 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
   /** One tape node on the logits; the gradient reuses the saved log-sum-exp. */
   tokenLogProbs(logits: TfjsTensor, labels: TfjsTensor, ignoreIndex: number): TfjsTensor {
     const tf = this.tf;
+    const kernel = this.wasmTokens.active() ? this.wasmTokens : null;
     const op = tf.customGrad((...args: (TfTensor | GradSaveFunc)[]) => {
       const save = args[1] as GradSaveFunc;
-      const { logps, logSumExp } = tokenLogProbsForward(tf, logits.tensor, labels.tensor, ignoreIndex);
+      const { logps, logSumExp } = kernel
+        ? kernel.forward(logits.tensor, labels.tensor, ignoreIndex)
+        : tokenLogProbsForward(tf, logits.tensor, labels.tensor, ignoreIndex);
       save([logits.tensor, labels.tensor, logSumExp]);
       return {
         value: logps,
         gradFunc: (dy: TfTensor, [savedLogits, savedLabels, savedLse]: TfTensor[]) =>
-          tokenLogProbsBackward(tf, savedLogits, savedLabels, dy, ignoreIndex, savedLse),
+          kernel
+            ? kernel.backward(savedLogits, savedLabels, dy, ignoreIndex, savedLse)
+            : tokenLogProbsBackward(tf, savedLogits, savedLabels, dy, ignoreIndex, savedLse),
       };
     });
     return this.wrap(op(logits.tensor));
@@ -369,6 +387,7 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
 
   tokenLogProbsGrad(logits: TfjsTensor, labels: TfjsTensor, upstream: TfjsTensor, ignoreIndex: number): TfjsTensor {
     const tf = this.tf;
+    if (this.wasmTokens.active()) return this.wrap(this.wasmTokens.backward(logits.tensor, labels.tensor, upstream.tensor, ignoreIndex));
     return this.wrap(tf.tidy(() => tokenLogProbsBackward(tf, logits.tensor, labels.tensor, upstream.tensor, ignoreIndex)));
   }
 

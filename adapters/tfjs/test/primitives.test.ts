@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend, type ReferenceTensor } from '@pref/adapter-reference';
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS, type Shape } from '@pref/core';
-import type { TfjsBackend, TfjsBackendName, TfjsTensor } from '../src';
+import { TfjsBackend, type TfjsBackendName, type TfjsTensor } from '../src';
 import { startTfjs } from './tfjs-test-backends';
 
 const reference = new ReferenceBackend({ precision: 64 });
@@ -99,7 +99,8 @@ await describePrimitives('webgpu');
 const cpu = await startTfjs('cpu');
 describe.skipIf('unavailable' in cpu)('tokenLogProbs materialises few [N, T, V] tensors (tfjs cpu)', () => {
   it('forward: shifted logits and their exponentials; gradient: softmax, one-hot and their difference', async () => {
-    const backend = cpu as TfjsBackend;
+    // tfjs's own ops (on cpu and wasm the WebAssembly kernel runs by default; see below).
+    const backend = new TfjsBackend({ tf: (cpu as TfjsBackend).tf, tokenKernel: 'tfjs' });
     const tf = backend.tf;
     const [rows, steps, vocab] = [4, 16, 1000];
     const logits = backend.fromHost(Float32Array.from({ length: rows * steps * vocab }, (_, i) => Math.sin(i)), [rows, steps, vocab]);
@@ -119,5 +120,39 @@ describe.skipIf('unavailable' in cpu)('tokenLogProbs materialises few [N, T, V] 
     expect(large(coreRule)).toEqual(['Sub', 'Exp', 'Sub', 'Exp', 'OneHot', 'Cast', 'Sub', 'Multiply']);
     tf.dispose([forward.result, gradient.result, coreRule.result] as never);
     [logits, labels, upstream].forEach((t) => backend.dispose(t));
+  });
+});
+
+describe.skipIf('unavailable' in cpu)('tokenLogProbs through the WebAssembly kernel (tfjs cpu)', () => {
+  it('is the default on cpu, makes no [N, T, V] tfjs temporaries, and agrees with tfjs ops on both gradient paths', async () => {
+    const tf = (cpu as TfjsBackend).tf;
+    const kernel = new TfjsBackend({ tf });
+    const ops = new TfjsBackend({ tf, tokenKernel: 'tfjs' });
+    const [rows, steps, vocab] = [3, 5, 257];
+    const data = Float32Array.from({ length: rows * steps * vocab }, (_, i) => 4 * Math.sin(i * 0.7));
+    const labelData = Int32Array.from({ length: rows * steps }, (_, i) => (i % 4 === 0 ? -100 : (i * 31) % vocab));
+    const run = async (backend: TfjsBackend) => {
+      const logits = backend.fromHost(data, [rows, steps, vocab]);
+      const labels = backend.fromHostInt(labelData, [rows, steps]);
+      const upstream = backend.fromHost(Float32Array.from({ length: rows * steps }, (_, i) => Math.cos(i)), [rows, steps]);
+      const weights = tf.tensor(Float32Array.from({ length: rows * steps }, (_, i) => Math.cos(i)), [rows, steps]);
+      const forward = await tf.profile(() => (backend.tokenLogProbs(logits, labels, -100) as TfjsTensor).tensor);
+      const large = forward.kernels.filter((k) => k.outputShapes.some((s) => s.reduce((n, d) => n * d, 1) === rows * steps * vocab) && k.name !== 'Reshape' && k.name !== 'Identity');
+      const values = [
+        await (forward.result as never as { data(): Promise<Float32Array> }).data(),
+        await backend.tokenLogProbsGrad(logits, labels, upstream, -100).tensor.data(),
+        // tfjs-core alone registers no gradients: reduce with the backend's own taped primitives.
+        await tf.grad((z) => backend.reduce('sum', backend.binary('mul', backend.tokenLogProbs(backend.adopt(z)!, labels, -100), backend.adopt(weights)!), [0, 1], false).tensor)(logits.tensor).data(),
+      ];
+      return { large: large.map((k) => k.name), values };
+    };
+    const viaKernel = await run(kernel);
+    const viaOps = await run(ops);
+    expect(viaKernel.large).toEqual([]);
+    expect(viaOps.large).toEqual(['Sub', 'Exp']);
+    viaKernel.values.forEach((v, i) => {
+      const w = viaOps.values[i];
+      for (let k = 0; k < w.length; k++) expect(Math.abs(v[k] - w[k])).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(w[k]));
+    });
   });
 });
