@@ -1,0 +1,106 @@
+import type { BackendConfig } from '@pref/core';
+import { OnnxruntimeBackend } from './onnxruntime-backend';
+import { loadOnnxruntimeNode, type OrtRuntime } from './ort-runtime';
+import { providerName, resolveExecutionProviders, type ExecutionProvider } from './execution-providers';
+import { OnnxGraphBuilder } from './onnx-graph-builder';
+import { encodeOnnxModel } from './encode-onnx-model';
+
+/** Options of `createOnnxruntimeBackend`; the same keys as the backend config. */
+export interface OnnxruntimeBackendConfig {
+  /** In priority order, e.g. `["cuda", "cpu"]` (default `["cpu"]`). */
+  readonly executionProviders?: readonly ExecutionProvider[];
+  /**
+   * Skip providers that cannot start (with a warning naming each) instead of failing; the CPU
+   * is used when none is left. Default false.
+   */
+  readonly fallback?: boolean;
+  /** Passed to `InferenceSession.create`: `intraOpNumThreads`, `interOpNumThreads`, `graphOptimizationLevel`, ... */
+  readonly sessionOptions?: Readonly<Record<string, unknown>>;
+  /** Compiled graphs kept (least recently used released first). Default 32. */
+  readonly maxCachedSessions?: number;
+  /** The onnxruntime API to use (default: `onnxruntime-node`, imported on first use). */
+  readonly runtime?: OrtRuntime;
+  /** Where warnings go (default `console.warn`). */
+  readonly warn?: (message: string) => void;
+}
+
+/** A one-node model, to check providers and session options when the backend starts. */
+async function probeModel(): Promise<Uint8Array> {
+  const b = new OnnxGraphBuilder();
+  b.output(b.node('Identity', [b.input('x', 'float', 1)]), 'float');
+  return encodeOnnxModel(b.model('probe'));
+}
+
+function checkConfig(config: OnnxruntimeBackendConfig): void {
+  const providers = config.executionProviders;
+  if (providers !== undefined) {
+    const valid = Array.isArray(providers) && providers.length > 0 &&
+      providers.every((p) => typeof p === 'string' || (typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string'));
+    if (!valid) {
+      throw new Error(`executionProviders must be a non-empty list of provider names like ["cuda", "cpu"], got ${JSON.stringify(providers)}`);
+    }
+  }
+  if (config.fallback !== undefined && typeof config.fallback !== 'boolean') {
+    throw new Error(`fallback must be true or false, got ${JSON.stringify(config.fallback)}`);
+  }
+  const sessionOptions = config.sessionOptions;
+  if (sessionOptions !== undefined && (typeof sessionOptions !== 'object' || sessionOptions === null || Array.isArray(sessionOptions))) {
+    throw new Error(`sessionOptions must be an object like { "intraOpNumThreads": 2 }, got ${JSON.stringify(sessionOptions)}`);
+  }
+}
+
+/**
+ * The onnxruntime backend, with its execution providers checked: a requested provider that
+ * cannot start (e.g. CUDA whose binaries were not installed) is an error saying how to
+ * install it, or, with `fallback: true`, skipped with a warning.
+ */
+export async function createOnnxruntimeBackend(config: OnnxruntimeBackendConfig = {}): Promise<OnnxruntimeBackend> {
+  checkConfig(config);
+  const runtime = config.runtime ?? (await loadOnnxruntimeNode());
+  const sessionOptions = config.sessionOptions ?? {};
+  const probe = await probeModel();
+  const { active, skipped } = await resolveExecutionProviders(runtime, config.executionProviders ?? ['cpu'], {
+    fallback: config.fallback ?? false,
+    probeModel: probe,
+    sessionOptions,
+  });
+  const warn = config.warn ?? ((message: string) => console.warn(message));
+  for (const provider of skipped) {
+    warn(`onnxruntime: skipped execution provider ${provider.name}, running on ${active.map(providerName).join(', ')}: ${provider.reason}`);
+  }
+  // Session options are checked now rather than at the first read.
+  try {
+    const session = await runtime.InferenceSession.create(probe, { ...sessionOptions, executionProviders: [...active] });
+    await session.release?.();
+  } catch (error) {
+    throw new Error(`onnxruntime: invalid sessionOptions ${JSON.stringify(sessionOptions)}: ${(error as Error).message}`);
+  }
+  return new OnnxruntimeBackend({
+    runtime,
+    executionProviders: active,
+    skippedProviders: skipped,
+    sessionOptions,
+    maxCachedSessions: config.maxCachedSessions,
+  });
+}
+
+/**
+ * Factory `createBackend` calls with the config, e.g.
+ * `{ "backend": "onnxruntime", "executionProviders": ["cuda", "cpu"], "fallback": true,
+ *    "sessionOptions": { "intraOpNumThreads": 2, "graphOptimizationLevel": "all" } }`.
+ * `"backend": "onnxruntime:cuda"` is short for `"executionProviders": ["cuda"]`.
+ */
+export async function createPrefBackend(config: BackendConfig): Promise<OnnxruntimeBackend> {
+  if (config.precision !== undefined && config.precision !== 32) {
+    throw new Error(`the onnxruntime backend computes in float32; precision must be 32, got ${String(config.precision)}`);
+  }
+  const name = typeof config.backend === 'string' ? config.backend : '';
+  const suffix = name.startsWith('onnxruntime:') ? name.slice('onnxruntime:'.length) : '';
+  const executionProviders = (config.executionProviders as ExecutionProvider[] | undefined) ?? (suffix ? [suffix] : undefined);
+  return createOnnxruntimeBackend({
+    executionProviders,
+    fallback: config.fallback as boolean | undefined,
+    sessionOptions: config.sessionOptions as Record<string, unknown> | undefined,
+    maxCachedSessions: config.maxCachedSessions as number | undefined,
+  });
+}

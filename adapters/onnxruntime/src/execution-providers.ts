@@ -1,0 +1,66 @@
+import type { OrtRuntime } from './ort-runtime';
+
+/** An execution provider as onnxruntime takes it: a name (`cpu`, `cuda`, ...) or `{ name, ...options }`. */
+export type ExecutionProvider = string | { readonly name: string; readonly [option: string]: unknown };
+
+/** A provider that was asked for but could not start, and why. */
+export interface SkippedProvider {
+  readonly name: string;
+  readonly reason: string;
+}
+
+export function providerName(provider: ExecutionProvider): string {
+  return typeof provider === 'string' ? provider : provider.name;
+}
+
+const CUDA_INSTALL =
+  'Its binaries are a separate download when onnxruntime-node is installed: reinstall with ' +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node` (or `npm install onnxruntime-node --onnxruntime-node-install=cuda12`) ' +
+  'on a machine with CUDA 12 and cuDNN 9; see https://onnxruntime.ai/docs/get-started/with-javascript/node.html';
+
+/** Why `name` could not start, with what to do about it. */
+export function describeProviderFailure(name: string, message: string): string {
+  const notInstalled = /failed to load|cannot open shared object|not (found|installed|supported|available)|unsupported/i.test(message);
+  if ((name === 'cuda' || name === 'tensorrt') && notInstalled) {
+    return `the ${name.toUpperCase()} execution provider of onnxruntime-node is not installed (onnxruntime: ${message.trim()}). ${CUDA_INSTALL}`;
+  }
+  return `the ${name} execution provider could not start (onnxruntime: ${message.trim()})`;
+}
+
+/**
+ * Checks each requested provider by opening a one-node session with it alone (`cpu` is always
+ * there). Without `fallback` the first one that cannot start is an error naming it and how to
+ * install it; with `fallback` it is skipped, and the CPU is used when nothing else is left.
+ */
+export async function resolveExecutionProviders(
+  runtime: OrtRuntime,
+  requested: readonly ExecutionProvider[],
+  options: { readonly fallback: boolean; readonly probeModel: Uint8Array; readonly sessionOptions: Readonly<Record<string, unknown>> },
+): Promise<{ active: ExecutionProvider[]; skipped: SkippedProvider[] }> {
+  const active: ExecutionProvider[] = [];
+  const skipped: SkippedProvider[] = [];
+  for (const provider of requested) {
+    const name = providerName(provider);
+    if (name === 'cpu') {
+      active.push(provider);
+      continue;
+    }
+    try {
+      const session = await runtime.InferenceSession.create(options.probeModel, {
+        ...options.sessionOptions,
+        logSeverityLevel: 4,
+        executionProviders: [provider],
+      });
+      await session.release?.();
+      active.push(provider);
+    } catch (error) {
+      const reason = describeProviderFailure(name, (error as Error).message);
+      if (!options.fallback) {
+        throw new Error(`onnxruntime: ${reason}. Or set "fallback": true in the backend config to skip it.`);
+      }
+      skipped.push({ name, reason });
+    }
+  }
+  if (active.length === 0) active.push('cpu');
+  return { active, skipped };
+}

@@ -1,0 +1,103 @@
+import type { onnx } from 'onnx-proto';
+import type { BinaryOp, CompareOp, ReduceOp } from '@pref/core';
+import type { GraphPlan } from './graph-plan';
+import { OnnxGraphBuilder, type OnnxElementType } from './onnx-graph-builder';
+import { lowerUnary } from './lower-unary';
+import { TokenLogProbsLowering } from './lower-token-log-probs';
+
+const BINARY: Record<BinaryOp, string> = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', pow: 'Pow', maximum: 'Max', minimum: 'Min' };
+const COMPARE: Record<CompareOp, string> = {
+  greater: 'Greater', greaterEqual: 'GreaterOrEqual', less: 'Less', lessEqual: 'LessOrEqual', equal: 'Equal',
+};
+const REDUCE: Record<ReduceOp, string> = { sum: 'ReduceSum', max: 'ReduceMax', mean: 'ReduceMean' };
+
+/**
+ * The ONNX model of a plan: one graph input per feed (symbolic dimensions), one output per
+ * distinct tensor read, and every recorded primitive in its numerically safe ONNX form.
+ * Nothing here depends on sizes or data, only on what the plan's key names.
+ */
+export function lowerGraph(plan: GraphPlan, outputNames?: readonly string[]): { model: onnx.IModelProto; outputNames: string[] } {
+  const b = new OnnxGraphBuilder();
+  const tokenLogProbs = new TokenLogProbsLowering(b);
+  const values: string[] = [];
+  const feedByName = new Map(plan.feeds.map((f) => [f.name, f]));
+  const feed = (name: string) => {
+    const { type, dims } = feedByName.get(name)!;
+    return b.input(name, type === 'float32' ? 'float' : type, dims.length);
+  };
+
+  for (const node of plan.nodes) {
+    const { tensor } = node;
+    const { op } = tensor;
+    const inputs = node.inputs.map((i) => values[i]);
+    const feeds = node.feeds.map(feed);
+    /** Inputs as float32 (int tensors are cast where a float op consumes them). */
+    const asFloat = (k: number) => (plan.nodes[node.inputs[k]].tensor.dtype === 'int32' ? b.node('Cast', [inputs[k]], { to: 1 }) : inputs[k]);
+    let out: string;
+    switch (op.kind) {
+      case 'input':
+        out = feeds[0];
+        break;
+      case 'fill':
+        out = tensor.shape.length ? b.node('Expand', [feeds[0], feeds[1]]) : feeds[0];
+        break;
+      case 'unary':
+        out = lowerUnary(b, op.op, asFloat(0));
+        break;
+      case 'binary':
+        out = b.node(BINARY[op.op], [asFloat(0), asFloat(1)]);
+        break;
+      case 'compare':
+        out = b.node('Cast', [b.node(COMPARE[op.op], [asFloat(0), asFloat(1)])], { to: 1 });
+        break;
+      case 'where':
+        out = b.node('Where', [b.node('Cast', [inputs[0]], { to: 9 }), asFloat(1), asFloat(2)]);
+        break;
+      case 'reduce':
+        out = op.axes.length === 0
+          ? b.node('Identity', [asFloat(0)])
+          : b.node(REDUCE[op.op], [asFloat(0), b.int64(op.axes)], { keepdims: op.keepDims ? 1 : 0 });
+        break;
+      case 'reshape':
+        out = b.node('Reshape', [inputs[0], feeds[0]], { allowzero: 1 });
+        break;
+      case 'broadcastTo':
+        out = b.node('Expand', [inputs[0], feeds[0]]);
+        break;
+      case 'slice':
+        out = b.node('Slice', [inputs[0], feeds[0], feeds[1]]);
+        break;
+      case 'concat':
+        out = b.node('Concat', inputs, { axis: op.axis });
+        break;
+      case 'argsort': {
+        const [, indices] = b.nodeMulti('TopK', [inputs[0], feeds[0]], { axis: op.axis, largest: 0, sorted: 1 }, 2);
+        out = b.node('Cast', [indices], { to: 6 });
+        break;
+      }
+      case 'gather':
+        out = b.node('GatherElements', [inputs[0], inputs[1]], { axis: op.axis });
+        break;
+      case 'scatterAdd':
+        out = b.node('ScatterElements', [b.node('ConstantOfShape', [feeds[0]]), inputs[0], asFloat(1)], { axis: op.axis, reduction: 'add' });
+        break;
+      case 'tokenLogProbs':
+        out = tokenLogProbs.forward(inputs[0], inputs[1], plan.nodes[node.inputs[0]].tensor.shape.length, op.ignoreIndex);
+        break;
+      case 'tokenLogProbsGrad':
+        out = tokenLogProbs.gradient(inputs[0], inputs[1], inputs[2], plan.nodes[node.inputs[0]].tensor.shape.length, op.ignoreIndex);
+        break;
+    }
+    values.push(out);
+  }
+
+  const names = plan.outputs.map((nodeIndex, position) => {
+    const { tensor } = plan.nodes[nodeIndex];
+    const type: OnnxElementType = tensor.dtype === 'int32' ? 'int32' : 'float';
+    // Outputs get their own names, so a tensor read can also be a graph input.
+    const name = b.node('Identity', [values[nodeIndex]], {}, outputNames?.[position]);
+    b.output(name, type);
+    return name;
+  });
+  return { model: b.model('pref'), outputNames: names };
+}
