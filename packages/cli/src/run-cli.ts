@@ -2,6 +2,7 @@ import { PrefError } from '@pref/core';
 import { conformanceCommand } from './conformance-command';
 import { objectivesCommand } from './objectives-command';
 import { lossCommand } from './loss-command';
+import { exportCommand } from './export-command';
 import { processIo, UsageError, type CliIo } from './cli-io';
 
 export const MAIN_HELP = `pref — preference-optimization objectives on every backend
@@ -13,6 +14,7 @@ Commands:
   conformance   check conformance case files on a backend
   objectives    list installed objectives, parameters, defaults and presets
   loss          loss, metrics and gradient norms of one batch
+  export        compile an objective's loss and gradients into an ONNX model
   bench         cross-backend benchmarks (from @pref/benchmarks)
 
 Run "pref <command> --help" for a command's options.
@@ -37,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   conformance: conformanceCommand,
   objectives: objectivesCommand,
   loss: lossCommand,
+  export: exportCommand,
   align: optionalCommand('@pref/align', 'alignCommand', 'npm i @pref/align'),
   bench: optionalCommand('@pref/benchmarks', 'benchCommand', 'npm i @pref/benchmarks'),
 };

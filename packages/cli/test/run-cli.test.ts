@@ -96,3 +96,26 @@ describe('pref', () => {
     expect(err.join('\n')).toMatch(/no backend could start:\n {2}- nosuch: not installed: npm i @pref\/adapter-nosuch/);
   });
 });
+
+describe('pref export', () => {
+  it('writes an ONNX model and its input sidecar that onnxruntime runs to the same loss', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pref-export-'));
+    const { io, out } = capture(dir);
+    expect(await runCli(['export', '--objective', 'simpo', '--batch', examplePairs, '--out', 'simpo.onnx'], io)).toBe(0);
+    expect(out.join('\n')).toMatch(/wrote simpo.onnx \(\d+ bytes; outputs loss/);
+    const sidecar = JSON.parse(readFileSync(join(dir, 'simpo.onnx.json'), 'utf8'));
+    expect(sidecar.outputs[0]).toBe('loss');
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'simpo.onnx')));
+    const feeds: Record<string, unknown> = {};
+    for (const input of sidecar.inputs as { name: string; type: 'float32' | 'int32' | 'int64'; dims: number[]; values: number[] }[]) {
+      const data = input.type === 'int64' ? BigInt64Array.from(input.values.map(BigInt)) : input.type === 'int32' ? Int32Array.from(input.values) : Float32Array.from(input.values);
+      feeds[input.name] = new ort.Tensor(input.type, data, input.dims);
+    }
+    const outputs = await session.run(feeds as never);
+    const loss = Number((outputs.loss as { data: Float32Array }).data[0]);
+    const { io: lossIo, out: lossOut } = capture();
+    await runCli(['loss', '--objective', 'simpo', '--batch', examplePairs], lossIo);
+    expect(Math.abs(loss - JSON.parse(lossOut.join('\n')).loss)).toBeLessThanOrEqual(1e-5);
+  });
+});
