@@ -5,3 +5,4 @@ export { sequenceArbitrary, pairBatchArbitrary, referenceSumsArbitrary, type Seq
 export { referenceBackends } from './reference-backends';
 export { runDataParallel } from './data-parallel';
 export { installedObjectives, OBJECTIVE_PACKAGES } from './installed-objectives';
+export { expectGradientsMatchFiniteDifferences, expectMaskedValuesIgnored, expectDataParallelAgreement, PAIRWISE_MASKS } from './objective-assertions';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import { valueAndGrad } from '@pref/core';
-import { finiteDifferenceGrad, pairBatchArbitrary, runDataParallel, worstMismatch } from '@pref/testing';
+import { expectDataParallelAgreement, expectMaskedValuesIgnored, finiteDifferenceGrad, pairBatchArbitrary, PAIRWISE_MASKS, worstMismatch } from '@pref/testing';
 import { cpo, type CpoParams } from '../src';
 
 const backend = createReferenceBackend();
@@ -51,25 +51,8 @@ describe('cpo properties', () => {
 
   it('values at masked positions change nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        pairBatchArbitrary(3),
-        paramsArbitrary,
-        fc.double({ min: -50, max: 0, noNaN: true }),
-        async (batch, params, junk) => {
-          const base = await valueAndGrad(cpo, batch, params, { backend });
-          const scramble = (rows: number[][], mask: number[][]) => rows.map((row, b) => row.map((v, t) => (mask[b][t] ? v : junk)));
-          const scrambled = {
-            ...batch,
-            chosenLogps: scramble(batch.chosenLogps, batch.chosenMask),
-            rejectedLogps: scramble(batch.rejectedLogps, batch.rejectedMask),
-          };
-          const again = await valueAndGrad(cpo, scrambled, params, { backend });
-          expect(again.loss).toBe(base.loss);
-          expect(again.metrics).toEqual(base.metrics);
-          for (const name of ['chosenLogps', 'rejectedLogps']) {
-            expect(Array.from(again.grads[name].data)).toEqual(Array.from(base.grads[name].data));
-          }
-        },
+      fc.asyncProperty(pairBatchArbitrary(3), paramsArbitrary, fc.double({ min: -50, max: 0, noNaN: true }), (batch, params, junk) =>
+        expectMaskedValuesIgnored(cpo, batch, params, { backend, masked: PAIRWISE_MASKS, junk }),
       ),
       { numRuns: 25 },
     );
@@ -77,17 +60,9 @@ describe('cpo properties', () => {
 
   it('a batch split over 3 simulated workers gives the single-worker loss, gradients and metrics', async () => {
     await fc.assert(
-      fc.asyncProperty(pairBatchArbitrary(5, { minLogp: -3 }), paramsArbitrary, async (batch, params) => {
-        const single = await valueAndGrad(cpo, batch, params, { backend });
-        const { workers, grads } = await runDataParallel(cpo, batch, params, { backend, rows: 5, boundaries: [0, 1, 3, 5] });
-        for (const worker of workers) {
-          expect(worker.loss).toBeCloseTo(single.loss, 10);
-          for (const [name, value] of Object.entries(single.metrics)) expect(worker.metrics[name], name).toBeCloseTo(value, 10);
-        }
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
-          expect(worstMismatch(grads[name], single.grads[name].data, 1e-10, 1e-14)).toBeLessThanOrEqual(1);
-        }
-      }),
+      fc.asyncProperty(pairBatchArbitrary(5, { minLogp: -3 }), paramsArbitrary, (batch, params) =>
+        expectDataParallelAgreement(cpo, batch, params, { backend, rows: 5, boundaries: [0, 1, 3, 5], digits: 10, gradRtol: 1e-10, gradAtol: 1e-14 }),
+      ),
       { numRuns: 20 },
     );
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import { valueAndGrad } from '@pref/core';
-import { finiteDifferenceGrad, pairBatchArbitrary, runDataParallel, worstMismatch } from '@pref/testing';
+import { expectDataParallelAgreement, expectMaskedValuesIgnored, finiteDifferenceGrad, pairBatchArbitrary, PAIRWISE_MASKS, worstMismatch } from '@pref/testing';
 import { simpo } from '../src';
 
 const backend = createReferenceBackend();
@@ -41,30 +41,18 @@ describe('simpo properties', () => {
 
   it('values at masked positions change nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(pairBatchArbitrary(3), fc.double({ min: -50, max: 0, noNaN: true }), async (batch, junk) => {
-        const base = await valueAndGrad(simpo, batch, {}, { backend });
-        const scrambled = {
-          ...batch,
-          chosenLogps: batch.chosenLogps.map((row, b) => row.map((v, t) => (batch.chosenMask[b][t] ? v : junk))),
-        };
-        const again = await valueAndGrad(simpo, scrambled, {}, { backend });
-        expect(again.loss).toBe(base.loss);
-        expect(Array.from(again.grads.chosenLogps.data)).toEqual(Array.from(base.grads.chosenLogps.data));
-      }),
+      fc.asyncProperty(pairBatchArbitrary(3), paramsArbitrary, fc.double({ min: -50, max: 0, noNaN: true }), (batch, params, junk) =>
+        expectMaskedValuesIgnored(simpo, batch, params, { backend, masked: PAIRWISE_MASKS, junk }),
+      ),
       { numRuns: 30 },
     );
   });
 
-  it('a batch split over 3 simulated workers gives the single-worker loss and gradients', async () => {
+  it('a batch split over 3 simulated workers gives the single-worker loss, gradients and metrics', async () => {
     await fc.assert(
-      fc.asyncProperty(pairBatchArbitrary(5), paramsArbitrary, async (batch, params) => {
-        const single = await valueAndGrad(simpo, batch, params, { backend });
-        const { workers, grads } = await runDataParallel(simpo, batch, params, { backend, rows: 5, boundaries: [0, 1, 3, 5] });
-        for (const worker of workers) expect(worker.loss).toBeCloseTo(single.loss, 12);
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
-          expect(worstMismatch(grads[name], single.grads[name].data, 1e-12, 1e-15)).toBeLessThanOrEqual(1);
-        }
-      }),
+      fc.asyncProperty(pairBatchArbitrary(5), paramsArbitrary, (batch, params) =>
+        expectDataParallelAgreement(simpo, batch, params, { backend, rows: 5, boundaries: [0, 1, 3, 5] }),
+      ),
       { numRuns: 20 },
     );
   });
