@@ -1,0 +1,101 @@
+import type { BenchCell, BenchReport } from './bench-report';
+import { formatBytes, formatMilliseconds } from './format-units';
+
+/** A markdown table; `|` and newlines in cells are escaped so every row has the header's cell count. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  const line = (cells: readonly string[]) => `| ${cells.map(escape).join(' | ')} |`;
+  for (const row of rows) {
+    if (row.length !== header.length) throw new RangeError(`markdown row has ${row.length} cells, the header ${header.length}`);
+  }
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const gbps = (bytesPerSecond: number) => `${(bytesPerSecond / 1e9).toFixed(1)} GB/s`;
+
+function timingText(cell: BenchCell): string {
+  if (cell.status !== 'ok' || !cell.timing) return cell.status;
+  const t = cell.timing;
+  return `${formatMilliseconds(t.median)} (${formatMilliseconds(t.min)}–${formatMilliseconds(t.max)})`;
+}
+
+function statusText(cell: BenchCell): string {
+  if (cell.status === 'ok') return cell.check ? `ok (${cell.check.worstRatio.toExponential(0)} of tol)` : 'ok (unchecked)';
+  return `${cell.status}: ${cell.reason ?? ''}`;
+}
+
+/**
+ * The report as markdown: machine and bandwidth, the backends, the logits table (median ms
+ * with min–max, achieved bandwidth, fraction of the machine's bandwidth, peak memory), the
+ * objective table (median ms per objective and backend), the align step, and every skip and
+ * failure with its reason.
+ */
+export function renderMarkdownReport(report: BenchReport): string {
+  const m = report.machine;
+  const out: string[] = [];
+  out.push(`## pref bench (${report.mode})`, '');
+  out.push(`\`${report.command}\` — ${report.createdAt}, ${report.totalSeconds.toFixed(0)} s`, '');
+  out.push(`Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${formatBytes(m.totalMemoryBytes)} RAM, ${m.platform}/${m.arch}, Node ${m.node}${m.loadAverage ? `; load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' / ')} at the start` : ''}.`);
+  if (report.bandwidth) {
+    const b = report.bandwidth;
+    out.push(
+      `Memory bandwidth probe (${formatBytes(b.bufferBytes)} buffers): copy ${gbps(b.copyBytesPerSecond)}, read ${gbps(b.readBytesPerSecond)}, ` +
+        `write ${gbps(b.writeBytesPerSecond)}; bound used: ${gbps(b.boundBytesPerSecond)}.`,
+    );
+  }
+  out.push('');
+  out.push('### Backends', '');
+  out.push(markdownTable(['backend', 'status', 'name', 'precision', 'reason'], report.backends.map((b) => [
+    b.id, b.status, b.name ?? '', b.precision ? `float${b.precision}` : '', b.reason ?? '',
+  ])));
+  const started = report.backends.filter((b) => b.status === 'started').map((b) => b.id);
+
+  const logits = report.results.filter((c) => c.workload === 'logits' && started.includes(c.backend));
+  if (logits.length) {
+    out.push('', '### Loss + gradient on logits (SimPO, chosen/rejected halves)', '');
+    out.push('Median ms (min–max) over the timed runs; bytes = read logits twice + write the gradient once.', '');
+    out.push(markdownTable(
+      ['shape', 'backend', 'median ms (min–max)', 'IQR ms', 'GB/s', '% of bandwidth', '× bound', 'peak RSS Δ', 'gradient', 'device peak', 'input', 'check'],
+      logits.map((c) => [
+        `${c.case} [${c.shape.join(',')}]`, c.backend, timingText(c),
+        c.timing ? formatMilliseconds(c.timing.iqr) : '',
+        c.bandwidth ? (c.bandwidth.bytesPerSecond / 1e9).toFixed(2) : '',
+        c.bandwidth ? `${(100 * c.bandwidth.fraction).toFixed(1)}%` : '',
+        c.bandwidth ? c.bandwidth.boundRatio.toFixed(1) : '',
+        c.memory ? formatBytes(c.memory.peakRssDeltaBytes) : '',
+        c.memory?.gradientBytes !== undefined ? formatBytes(c.memory.gradientBytes) : '',
+        c.memory?.devicePeakBytes != null ? formatBytes(c.memory.devicePeakBytes) : '',
+        c.inputPath ?? '', statusText(c),
+      ]),
+    ));
+  }
+
+  const objectiveCells = report.results.filter((c) => c.workload === 'objective' && started.includes(c.backend));
+  if (objectiveCells.length) {
+    const [rows, steps] = report.settings.objectiveShape;
+    const objectives = [...new Set(objectiveCells.map((c) => c.case))];
+    out.push('', `### Loss + gradient on token log-probs [${rows},${steps}] per objective`, '');
+    out.push('Median ms (min–max); each cell checked against the float64 reference first.', '');
+    out.push(markdownTable(['objective', ...started], objectives.map((id) => [
+      id, ...started.map((backend) => {
+        const cell = objectiveCells.find((c) => c.case === id && c.backend === backend);
+        return cell ? timingText(cell) : '';
+      }),
+    ])));
+  }
+
+  const align = report.results.filter((c) => c.workload === 'align' && c.status === 'ok');
+  if (align.length) {
+    out.push('', '### One pref align training step', '');
+    out.push(markdownTable(['step', 'backend', 'median ms (min–max)', 'rows'], align.map((c) => [c.case, c.backend, timingText(c), String(c.shape[0] ?? '')])));
+  }
+
+  const problems = report.results.filter((c) => c.status !== 'ok' && started.includes(c.backend));
+  const alignSkips = report.results.filter((c) => c.workload === 'align' && c.status !== 'ok');
+  const listed = [...problems, ...alignSkips.filter((c) => !problems.includes(c))];
+  if (listed.length) {
+    out.push('', '### Skipped and failed', '');
+    out.push(markdownTable(['workload', 'case', 'backend', 'status', 'reason'], listed.map((c) => [c.workload, c.case, c.backend, c.status, c.reason ?? ''])));
+  }
+  return `${out.join('\n')}\n`;
+}
