@@ -373,8 +373,13 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     return out;
   }
 
+  /**
+   * Returns each tensor's own storage, without a copy (tensors here are never written after
+   * they are made): treat the arrays as read-only while the tensors are in use. `valueAndGrad`
+   * releases every tensor it reads, so the arrays it returns are the caller's.
+   */
   async read(xs: readonly ReferenceTensor[]): Promise<HostArray[]> {
-    return xs.map((x) => x.data.slice());
+    return xs.map((x) => x.data);
   }
 
   dispose(): void {

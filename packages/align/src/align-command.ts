@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_OBJECTIVES } from './objective-selection';
+import { MODEL_SIZES, runAlign, type ModelSize } from './run-align';
+
+export const ALIGN_HELP = `pref align [options]
+
+Trains a small transformer LM (tfjs) on a generated addition task: SFT on 34% of the
+training prompts, then each objective from the SFT checkpoint on the other 66% (chosen =
+correct sum, rejected = near miss). Writes report.json, steps.csv, evaluations.csv,
+summary.md and SVG charts.
+
+  --objectives <list>   objectives with optional params or preset (default ${DEFAULT_OBJECTIVES}),
+                        e.g. slime:preset=paper,dpo:beta=0.1,labelSmoothing=0.1,lmpo
+  --steps <n>           preference steps per objective (default 100)
+  --sft-steps <n>       SFT steps (default 300)
+  --seed <n>            seed of data, weights and batch order (default 1); same seed, same numbers
+  --backend <name>      tfjs backend: cpu (default), wasm, webgpu, tensorflow (tfjs-node)
+  --out <folder>        report folder (default report/align)
+  --model <size>        ${Object.keys(MODEL_SIZES).join(' | ')} (default small)
+  --batch-size <n>      pairs per preference step (default 32)
+  --lr <x>              preference learning rate, Adam (default 5e-4)
+  -h, --help            this help`;
+
+/** The `pref align` command: parses `argv`, runs, prints where the report is; returns the exit code. */
+export async function alignCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      objectives: { type: 'string' },
+      steps: { type: 'string' },
+      'sft-steps': { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string' },
+      out: { type: 'string' },
+      model: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${ALIGN_HELP}\n`);
+    return 0;
+  }
+  const integer = (name: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value)) throw usageError(`--${name} must be an integer, got ${JSON.stringify(text)}`);
+    return value;
+  };
+  const lr = values.lr === undefined ? undefined : Number(values.lr);
+  if (lr !== undefined && !(lr > 0)) throw usageError(`--lr must be a positive number, got ${JSON.stringify(values.lr)}`);
+  if (values.model !== undefined && !(values.model in MODEL_SIZES)) {
+    throw usageError(`--model must be one of ${Object.keys(MODEL_SIZES).join(', ')}, got ${JSON.stringify(values.model)}`);
+  }
+  const report = await runAlign({
+    objectives: values.objectives,
+    steps: integer('steps', values.steps),
+    sftSteps: integer('sft-steps', values['sft-steps']),
+    seed: integer('seed', values.seed),
+    backend: values.backend,
+    out: values.out ?? 'report/align',
+    model: values.model as ModelSize | undefined,
+    batchSize: integer('batch-size', values['batch-size']),
+    learningRate: lr,
+  });
+  process.stdout.write(`\nReport: ${report.settings.out} (${report.files.join(', ')}) in ${report.totalSeconds.toFixed(1)} s\n\n`);
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  process.stdout.write(await readFile(join(report.settings.out!, 'summary.md'), 'utf8'));
+  return 0;
+}
+
+/** An error the CLI reports as a usage error (exit code 2), like node's parseArgs errors. */
+function usageError(message: string): Error {
+  return Object.assign(new TypeError(message), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+}
