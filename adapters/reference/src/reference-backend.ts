@@ -157,8 +157,14 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     return new ReferenceTensor([...shape], 'float', values);
   }
 
+  /**
+   * A typed array already in this backend's precision is used as the tensor's storage without a
+   * copy (large logits cost nothing to pass in): do not write to it while the call that uses it
+   * runs. Anything else is copied.
+   */
   fromHost(data: ArrayLike<number>, shape: Shape): ReferenceTensor {
     if (data.length !== sizeOf(shape)) throw new Error(`fromHost: ${data.length} values for shape [${shape.join(', ')}]`);
+    if (data instanceof this.Float) return new ReferenceTensor([...shape], 'float', data);
     return this.float(shape, data);
   }
 
