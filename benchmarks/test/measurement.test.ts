@@ -4,8 +4,10 @@ import { createReferenceBackend } from '@pref/adapter-reference';
 import { IGNORE_INDEX } from '@pref/core';
 
 describe('measurePeakMemory', () => {
-  const touch = async () => {
-    const bytes = new Uint8Array(64 * 2 ** 20);
+  // Memory the previous test touched may be reused without raising the RSS: the sampled test
+  // touches twice as much, so at least 64 MiB are new whatever was freed before.
+  const touch = async (mebibytes = 64) => {
+    const bytes = new Uint8Array(mebibytes * 2 ** 20);
     for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 1;
     return bytes.length;
   };
@@ -13,7 +15,7 @@ describe('measurePeakMemory', () => {
   it('sees a 64 MiB allocation made during the call (kernel high-water mark)', async (context) => {
     let measured;
     try {
-      measured = await measurePeakMemory(touch, { method: 'vmhwm' });
+      measured = await measurePeakMemory(() => touch(), { method: 'vmhwm' });
     } catch (error) {
       context.skip(`skipped: ${(error as Error).message}`);
       return;
@@ -24,7 +26,7 @@ describe('measurePeakMemory', () => {
 
   it('sees it with the sampling worker too', async () => {
     const measured = await measurePeakMemory(async () => {
-      const n = await touch();
+      const n = await touch(128);
       await new Promise((resolve) => setTimeout(resolve, 20));
       return n;
     }, { method: 'sampled' });

@@ -77,9 +77,12 @@ let browserLog = '';
 browser.stderr.on('data', (chunk) => (browserLog += chunk));
 const timeout = new Promise((resolve) => setTimeout(() => resolve({ error: `timed out after ${timeoutSeconds} s` }), timeoutSeconds * 1000));
 const outcome = await Promise.race([results, timeout]);
+// Let Chromium exit before its profile folder is removed (it writes there until it does).
+const exited = new Promise((resolve) => browser.once('exit', resolve));
 browser.kill();
+await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
 server.close();
-rmSync(work, { recursive: true, force: true });
+rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 
 if (outcome.error) {
   console.error(`browser conformance could not run: ${outcome.error}${outcome.hasGpu === false ? ' (navigator.gpu is undefined)' : ''}`);

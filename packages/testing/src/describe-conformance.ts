@@ -13,7 +13,8 @@ export interface BackendUnderTest {
  * that cannot start are reported as skipped, with the reason in the test name; never passed.
  */
 export function describeConformance(options: {
-  readonly files: readonly string[];
+  /** Case files by name (`simpo.json`, ...); omitted = every file. */
+  readonly files?: readonly string[];
   readonly objectives: Readonly<Record<string, AnyObjective>>;
   readonly backends: readonly BackendUnderTest[];
   /** Run only cases whose objective is in `objectives` (error cases of others stay skipped). */
