@@ -72,17 +72,26 @@ const browser = spawn(chromium, [
   '--headless=new', '--enable-logging=stderr', '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-extensions',
   '--enable-unsafe-webgpu', '--enable-features=Vulkan,WebGPUService', '--use-vulkan=native', '--use-angle=vulkan',
   '--ignore-gpu-blocklist', '--enable-dawn-features=allow_unsafe_apis', `--user-data-dir=${join(work, 'profile')}`, url,
-], { stdio: ['ignore', 'ignore', 'pipe'] });
+], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
 let browserLog = '';
 browser.stderr.on('data', (chunk) => (browserLog += chunk));
 const timeout = new Promise((resolve) => setTimeout(() => resolve({ error: `timed out after ${timeoutSeconds} s` }), timeoutSeconds * 1000));
 const outcome = await Promise.race([results, timeout]);
-// Let Chromium exit before its profile folder is removed (it writes there until it does).
+// Stop Chromium and its helper processes (its own process group) before removing its profile,
+// which they write to until they exit.
 const exited = new Promise((resolve) => browser.once('exit', resolve));
-browser.kill();
+try {
+  process.kill(-browser.pid, 'SIGKILL');
+} catch {
+  browser.kill('SIGKILL');
+}
 await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
 server.close();
-rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+try {
+  rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+} catch (error) {
+  console.error(`could not remove ${work}: ${error.message}`);
+}
 
 if (outcome.error) {
   console.error(`browser conformance could not run: ${outcome.error}${outcome.hasGpu === false ? ' (navigator.gpu is undefined)' : ''}`);
