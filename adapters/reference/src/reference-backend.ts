@@ -1,6 +1,8 @@
 import {
   BACKEND_SPECIFICATION_VERSION,
   broadcastShapes,
+  broadcastStrides,
+  stridesOf,
   normalizeAxis,
   reducedShape,
   sizeOf,
@@ -38,23 +40,6 @@ export interface ReferenceBackendOptions {
   readonly kernels?: 'auto' | 'wasm' | 'js';
   /** Threads for the wasm kernel (default: the available cores in Node). */
   readonly threads?: number;
-}
-
-function stridesOf(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
-}
-
-/** Strides of `shape` read as if broadcast to `target` (0 along broadcast axes). */
-function broadcastStrides(shape: Shape, target: Shape): number[] {
-  const own = stridesOf(shape);
-  const offset = target.length - shape.length;
-  return target.map((_, i) => (i < offset || shape[i - offset] === 1 ? 0 : own[i - offset]));
 }
 
 /** Calls `visit(outIndex, offsets...)` over `target`, with each input's flat offset. */

@@ -1,6 +1,8 @@
 import {
   BACKEND_SPECIFICATION_VERSION,
   broadcastShapes,
+  broadcastStrides,
+  stridesOf,
   formatShape,
   normalizeAxis,
   reducedShape,
@@ -65,23 +67,6 @@ export interface WebGpuBackendStats extends BufferPoolStats {
 }
 
 const MAX_SAVED_ROW_STATS = 8;
-
-function stridesOf(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
-}
-
-/** Strides of `shape` read as if broadcast to `target` (0 along broadcast axes). */
-function broadcastStrides(shape: Shape, target: Shape): number[] {
-  const own = stridesOf(shape);
-  const offset = target.length - shape.length;
-  return target.map((_, i) => (i < offset || shape[i - offset] === 1 ? 0 : own[i - offset]));
-}
 
 function isGpuBuffer(value: unknown): value is GPUBuffer {
   const b = value as GPUBuffer;

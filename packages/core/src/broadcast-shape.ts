@@ -55,3 +55,21 @@ export function normalizeAxis(axis: number, rank: number): number {
   if (a < 0 || a >= Math.max(rank, 1)) throw new Error(`axis ${axis} out of range for rank ${rank}`);
   return a;
 }
+
+/** Row-major strides of `shape` (elements, not bytes). */
+export function stridesOf(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Strides of `shape` read as if broadcast to `target` (0 along broadcast axes). */
+export function broadcastStrides(shape: Shape, target: Shape): number[] {
+  const own = stridesOf(shape);
+  const offset = target.length - shape.length;
+  return target.map((_, i) => (i < offset || shape[i - offset] === 1 ? 0 : own[i - offset]));
+}

@@ -6,14 +6,18 @@ export interface SequenceArbitraryOptions {
   /** Range of token log-probs (default [-20, -1e-3]). */
   readonly minLogp?: number;
   readonly maxLogp?: number;
+  /** Also draw the range's ends exactly (e.g. log-probs of exactly 0 and −100). */
+  readonly endpoints?: boolean;
 }
 
 /** Token log-probs `[N, T]` with a 0/1 mask whose rows each count at least one token. */
 export function sequenceArbitrary(options: SequenceArbitraryOptions) {
   const { rows, maxSteps = 6, minLogp = -20, maxLogp = -1e-3 } = options;
+  const inRange = fc.double({ min: minLogp, max: maxLogp, noNaN: true });
+  const logp = options.endpoints ? fc.oneof(fc.constantFrom(minLogp, maxLogp), inRange) : inRange;
   return fc.integer({ min: 1, max: maxSteps }).chain((steps) =>
     fc.record({
-      logps: fc.array(fc.array(fc.double({ min: minLogp, max: maxLogp, noNaN: true }), { minLength: steps, maxLength: steps }), { minLength: rows, maxLength: rows }),
+      logps: fc.array(fc.array(logp, { minLength: steps, maxLength: steps }), { minLength: rows, maxLength: rows }),
       mask: fc.array(
         fc.integer({ min: 1, max: steps }).chain((length) =>
           fc.constant(Array.from({ length: steps }, (_, t) => (t < length ? 1 : 0))),

@@ -1,4 +1,5 @@
 import { defineObjective, PrefInputError, type Tensor } from '@pref/core';
+import { ADVANTAGE_PARAMS } from './advantage-params';
 import { aggregateTokenLosses, type GrpoLossType } from './aggregate-token-losses';
 import { clippedSurrogate } from './clipped-surrogate';
 import { GROUP_POLICY_INPUTS } from './group-policy-inputs';
@@ -104,14 +105,7 @@ export const grpo = defineObjective<GrpoParams, typeof GROUP_POLICY_INPUTS>({
       kind: 'enum', values: ['group', 'batch', 'none'], default: 'group',
       description: 'Divide group-centred rewards by the group std, the batch std (+1e-4), or nothing (Dr.GRPO).',
     },
-    normalizeAdvantages: {
-      kind: 'enum', values: ['none', 'global'], default: 'none',
-      description: 'global: (A − mean)/(std + 1e-4) over every row of every worker (REINFORCE++).',
-    },
-    groupSize: {
-      kind: 'number', default: null, min: 2, integer: true, symbol: 'G',
-      description: 'Completions per prompt (consecutive rows); needed with rewards. Each data-parallel worker must hold whole groups.',
-    },
+    ...ADVANTAGE_PARAMS,
   },
   presets: {
     deepseekmath: { description: 'The DeepSeekMath GRPO setting: KL weight 0.04, per-sequence token means.', values: { lossType: 'grpo', beta: 0.04 } },

@@ -1,4 +1,5 @@
 import { defineObjective, PrefInputError, PrefParamError, sequenceSum, type Tensor } from '@pref/core';
+import { ADVANTAGE_PARAMS } from './advantage-params';
 import { clippedSurrogate } from './clipped-surrogate';
 import { GROUP_POLICY_INPUTS } from './group-policy-inputs';
 import { leaveOneOutAdvantages } from './leave-one-out-advantages';
@@ -59,14 +60,7 @@ export const rloo = defineObjective<RlooParams, typeof GROUP_POLICY_INPUTS>({
       kind: 'number', default: 0, min: 0, symbol: 'β',
       description: 'Weight of the summed k1 KL (old − reference log-probs) subtracted from each reward; needs rewards and refLogps when > 0.',
     },
-    normalizeAdvantages: {
-      kind: 'enum', values: ['none', 'global'], default: 'none',
-      description: 'global: (A − mean)/(std + 1e-4) over every row of every worker (REINFORCE++).',
-    },
-    groupSize: {
-      kind: 'number', default: null, min: 2, integer: true, symbol: 'G',
-      description: 'Completions per prompt (consecutive rows); needed with rewards. Each data-parallel worker must hold whole groups.',
-    },
+    ...ADVANTAGE_PARAMS,
   },
   presets: {
     trl: { description: "TRL RLOOConfig defaults: KL in the reward with β 0.05.", values: { beta: 0.05 } },

@@ -161,19 +161,10 @@ describe('lmpo properties', () => {
   });
 
   it('the loss, gradients, metrics and state are finite for all finite log-probs in [-100, 0]', async () => {
-    const logp = fc.oneof(fc.constantFrom(0, -100), fc.double({ min: -100, max: 0, noNaN: true }));
-    const side = fc.integer({ min: 1, max: 8 }).chain((steps) =>
-      fc.record({
-        logps: fc.array(fc.array(logp, { minLength: steps, maxLength: steps }), { minLength: 3, maxLength: 3 }),
-        mask: fc.array(fc.integer({ min: 1, max: steps }).map((n) => Array.from({ length: steps }, (_, t) => (t < n ? 1 : 0))), {
-          minLength: 3,
-          maxLength: 3,
-        }),
-      }),
-    );
+    // Every finite log-prob in [-100, 0], the ends included.
+    const batchArbitrary = pairBatchArbitrary(3, { minLogp: -100, maxLogp: 0, maxSteps: 8, endpoints: true });
     await fc.assert(
-      fc.asyncProperty(side, side, paramsArbitrary, stateArbitrary, async (chosen, rejected, params, state) => {
-        const batch = { chosenLogps: chosen.logps, chosenMask: chosen.mask, rejectedLogps: rejected.logps, rejectedMask: rejected.mask };
+      fc.asyncProperty(batchArbitrary, paramsArbitrary, stateArbitrary, async (batch, params, state) => {
         const result = await valueAndGrad(lmpo, batch, params, { backend, state });
         expect(Number.isFinite(result.loss)).toBe(true);
         for (const value of Object.values(result.metrics)) expect(Number.isFinite(value)).toBe(true);
