@@ -168,6 +168,8 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
 
   if (settings.workloads.includes('logits')) {
     const secondsPerElement = new Map<string, { rate: number; from: string }>();
+    /** Peak extra resident bytes per logit of each backend's previous shape, to skip a shape that would not fit. */
+    const bytesPerElement = new Map<string, { rate: number; from: string }>();
     for (const { name, shape } of settings.logitsShapes) {
       const elements = logitsElementCount(shape);
       const cellBase = { workload: 'logits' as const, case: name, shape: [...shape] };
@@ -198,6 +200,16 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
             reason: `predicted ${predicted.toFixed(0)} s per run (from ${previous!.from}), over the ${settings.cellBudgetSeconds} s cell budget`,
           });
           log(`  ${spec.id}: skipped (predicted ${predicted.toFixed(0)} s)`);
+          continue;
+        }
+        const previousMemory = bytesPerElement.get(spec.id);
+        const predictedBytes = previousMemory ? previousMemory.rate * elements : 0;
+        if (predictedBytes > 0.8 * freemem()) {
+          results.push({
+            ...cell, status: 'skipped',
+            reason: `predicted peak memory ${gib(predictedBytes)} (from ${previousMemory!.from}), over 80% of the ${gib(freemem())} free`,
+          });
+          log(`  ${spec.id}: skipped (predicted ${gib(predictedBytes)} of memory)`);
           continue;
         }
         let backend: PrefBackend;
@@ -231,6 +243,10 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
         }
         secondsPerElement.set(spec.id, { rate: measured.firstRunSeconds / elements, from: `the ${name} shape's ${measured.firstRunSeconds.toFixed(1)} s` });
         const withMemory = cellFrom({ ...cell, inputPath: placed.inputPath }, measured);
+        if (withMemory.memory) {
+          const peak = withMemory.memory.peakRssDeltaBytes;
+          bytesPerElement.set(spec.id, { rate: peak / elements, from: `the ${name} shape's ${gib(peak)}` });
+        }
         const result: BenchCell =
           withMemory.memory && withMemory.timing
             ? {
