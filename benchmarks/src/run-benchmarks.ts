@@ -156,6 +156,15 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
   const oracle = await (options.oracle ?? (() => createBackend(ORACLE_CONFIG, { importAdapter: importModule })))();
 
   const results: BenchCell[] = [];
+  /** The backend for `spec`, or null after recording `cell` as failed when it does not start again. */
+  const acquire = async (spec: Parameters<BackendPool['acquire']>[0], cell: Omit<BenchCell, 'status'>): Promise<PrefBackend | null> => {
+    try {
+      return await pool.acquire(spec);
+    } catch (error) {
+      results.push({ ...cell, status: 'failed', reason: `backend failed to start again: ${startFailureReason(error)}` });
+      return null;
+    }
+  };
   const skipAll = (cell: Omit<BenchCell, 'backend' | 'status' | 'precision'>, reason: string) => {
     for (const spec of specs) results.push({ ...cell, backend: spec.id, status: 'skipped', precision: entries.get(spec.id)?.precision ?? null, reason });
   };
@@ -212,13 +221,8 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
           log(`  ${spec.id}: skipped (predicted ${gib(predictedBytes)} of memory)`);
           continue;
         }
-        let backend: PrefBackend;
-        try {
-          backend = await pool.acquire(spec);
-        } catch (error) {
-          results.push({ ...cell, status: 'failed', reason: `backend failed to start again: ${startFailureReason(error)}` });
-          continue;
-        }
+        const backend = await acquire(spec, cell);
+        if (!backend) continue;
         let placed;
         try {
           placed = placeLogitsBatch(workload, backend);
@@ -284,13 +288,8 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
       for (const spec of live) {
         const precision = entries.get(spec.id)!.precision!;
         const cell = { ...cellBase, backend: spec.id, precision, inputPath: 'host' as const, ...(notes.length && { notes }) };
-        let backend: PrefBackend;
-        try {
-          backend = await pool.acquire(spec);
-        } catch (error) {
-          results.push({ ...cell, status: 'failed', reason: `backend failed to start again: ${startFailureReason(error)}` });
-          continue;
-        }
+        const backend = await acquire(spec, cell);
+        if (!backend) continue;
         const { batch, params } = built.workload;
         const measured = await measureCell({
           run: () => valueAndGrad(objective, batch, params, { backend }),

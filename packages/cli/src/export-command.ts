@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnyObjective, Batch, ObjectiveState } from '@pref/core';
-import { readBatchFile } from './read-batch-file';
+import { BATCH_FILE_OPTIONS, readBatchFile } from './read-batch-file';
 import { UsageError, type CliIo } from './cli-io';
 
 export const EXPORT_HELP = `pref export --objective <id> --batch <file.json> --out <file.onnx> [--params ...]
@@ -29,10 +29,7 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
   const { values } = parseArgs({
     args: argv,
     options: {
-      objective: { type: 'string' },
-      batch: { type: 'string' },
-      params: { type: 'string' },
-      state: { type: 'string' },
+      ...BATCH_FILE_OPTIONS,
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },

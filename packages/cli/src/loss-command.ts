@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { valueAndGrad } from '@pref/core';
 import { backendFromOptions } from './backend-from-options';
-import { readBatchFile } from './read-batch-file';
+import { BATCH_FILE_OPTIONS, readBatchFile } from './read-batch-file';
 import type { CliIo } from './cli-io';
 
 export const LOSS_HELP = `pref loss --objective <id> --batch <file.json> [--params ...] [--backend <name>]
@@ -24,10 +24,7 @@ export async function lossCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      objective: { type: 'string' },
-      batch: { type: 'string' },
-      params: { type: 'string' },
-      state: { type: 'string' },
+      ...BATCH_FILE_OPTIONS,
       'save-state': { type: 'string' },
       backend: { type: 'string' },
       precision: { type: 'string' },

@@ -13,6 +13,14 @@ interface BatchFile {
   readonly inputs?: Record<string, unknown>;
 }
 
+/** The `parseArgs` options naming a batch file, shared by the commands that read one. */
+export const BATCH_FILE_OPTIONS = {
+  objective: { type: 'string' },
+  batch: { type: 'string' },
+  params: { type: 'string' },
+  state: { type: 'string' },
+} as const;
+
 export interface BatchFileOptions {
   readonly batch?: string;
   readonly objective?: string;
