@@ -34,10 +34,11 @@ export class TensorOps {
     return this.wrap(this.backend.fromHostInt(data, shape));
   }
 
+  /** A scalar constant, created once per value and call (−0 is treated as 0). */
   scalar(value: number): Tensor {
     let t = this.scalars.get(value);
-    if (!t || Object.is(value, -0)) {
-      t = this.wrap(this.backend.fill([], value));
+    if (!t) {
+      t = this.wrap(this.backend.fill([], value === 0 ? 0 : value));
       this.scalars.set(value, t);
     }
     return t;
