@@ -88,7 +88,11 @@ class WasmTokenLogProbsKernel implements TokenLogProbsKernel {
   private readonly workers: { terminate(): unknown }[] = [];
   /** [generation, pending, fn, args...]: the job the workers run next. */
   private readonly control: Int32Array | null = null;
-  /** The logits currently copied into wasm memory (reused by `backward`). */
+  /**
+   * The logits the last `forward` copied into wasm memory: the `backward` that follows it reuses
+   * them instead of copying again. Every `forward` copies (the caller may have rewritten the
+   * same array since), and a `backward` consumes the reuse.
+   */
   private resident: FloatArray | null = null;
 
   constructor(readonly precision: 32 | 64, threads: number) {
@@ -154,22 +158,20 @@ class WasmTokenLogProbsKernel implements TokenLogProbsKernel {
     return this.precision === 32 ? new Float32Array(this.memory.buffer, offset, length) : new Float64Array(this.memory.buffer, offset, length);
   }
 
-  private load(logits: FloatArray, labels: Int32Array, vocab: number) {
+  private load(logits: FloatArray, labels: Int32Array, vocab: number, reuse: boolean) {
     const rows = labels.length;
     if (logits.length !== rows * vocab) throw new Error(`token kernel: ${logits.length} logits for ${rows} rows of ${vocab}`);
     const at = this.layout(rows, vocab);
     this.ensure(at.end);
-    if (this.resident !== logits) {
-      this.view(at.logits, logits.length).set(logits);
-      this.resident = logits;
-    }
+    if (!reuse || this.resident !== logits) this.view(at.logits, logits.length).set(logits);
+    this.resident = reuse ? null : logits;
     new Int32Array(this.memory.buffer, at.labels, rows).set(labels);
     return at;
   }
 
   forward(logits: FloatArray, labels: Int32Array, vocab: number, ignoreIndex: number) {
     const rows = labels.length;
-    const at = this.load(logits, labels, vocab);
+    const at = this.load(logits, labels, vocab, false);
     this.run(0, [at.logits, at.lse], rows, vocab);
     const lse = this.view(at.lse, rows).slice();
     const logps = this.precision === 32 ? new Float32Array(rows) : new Float64Array(rows);
@@ -182,7 +184,7 @@ class WasmTokenLogProbsKernel implements TokenLogProbsKernel {
 
   backward(logits: FloatArray, labels: Int32Array, lse: FloatArray, upstream: FloatArray, vocab: number, ignoreIndex: number) {
     const rows = labels.length;
-    const at = this.load(logits, labels, vocab);
+    const at = this.load(logits, labels, vocab, true);
     this.view(at.lse, rows).set(lse);
     this.view(at.up, rows).set(upstream);
     this.run(1, [at.logits, at.lse, at.up, at.labels, at.grad, ignoreIndex], rows, vocab);

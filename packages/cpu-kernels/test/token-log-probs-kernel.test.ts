@@ -105,3 +105,23 @@ describe.skipIf(!wasmSimdSupported())('WebAssembly SIMD token log-prob kernels',
     expect(worst(grad, want.grad, 1e-13, 1e-300)).toBeLessThanOrEqual(1);
   });
 });
+
+describe.skipIf(!wasmSimdSupported())('logits rewritten in place between calls', () => {
+  it('every forward reads the current values (no stale copy of the same array)', () => {
+    const kernel = createTokenLogProbsKernel({ precision: 32, threads: 1 });
+    try {
+      const logits = Float32Array.from([1, 2, 3, 4]);
+      const labels = Int32Array.from([0]);
+      const first = kernel.forward(logits, labels, 4, -100);
+      kernel.backward(logits, labels, first.lse, Float32Array.of(1), 4, -100);
+      logits.set([4, 3, 2, 1]);
+      const second = kernel.forward(logits, labels, 4, -100);
+      const want = oracle(logits, labels, 4, [1], -100);
+      expect(second.logps[0]).toBeCloseTo(want.logps[0], 5);
+      const grad = kernel.backward(logits, labels, second.lse, Float32Array.of(1), 4, -100);
+      expect(worst(grad, want.grad, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
+    } finally {
+      kernel.dispose();
+    }
+  });
+});
