@@ -23,6 +23,11 @@ export function tokenMeanNll(ctx: ForwardContext, seq: SequenceTensors): Tensor 
   return ctx.ops.neg(ctx.tokenMean(seq.logps, seq.mask));
 }
 
+/** The names of the metrics `pairMetrics` returns, for an objective's `metrics` list. */
+export const PAIR_METRIC_NAMES = [
+  'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected',
+] as const;
+
 /**
  * The metrics every pairwise objective reports, with TRL's names: `rewards/chosen`,
  * `rewards/rejected`, `rewards/margins`, `rewards/accuracies` (strictly greater), and

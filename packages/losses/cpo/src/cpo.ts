@@ -7,8 +7,7 @@ import {
   sequenceSum,
   tokenMeanNll,
   type Tensor,
-  type TensorOps,
-} from '@pref/core';
+  type TensorOps, PAIR_METRIC_NAMES } from '@pref/core';
 import { alphaReward } from './alpha-reward';
 
 export type CpoLossType = 'sigmoid' | 'hinge' | 'ipo' | 'simpo';
@@ -96,7 +95,7 @@ export const cpo = defineObjective<CpoParams, typeof PAIRWISE_INPUTS>({
     },
   },
   metrics: [
-    'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'nll_loss',
+    ...PAIR_METRIC_NAMES, 'nll_loss',
   ],
   stateful: false,
   validateParams(params) {

@@ -7,8 +7,7 @@ import {
   tokenMeanNll,
   type SequenceTensors,
   type Tensor,
-  type TensorOps,
-} from '@pref/core';
+  type TensorOps, PAIR_METRIC_NAMES } from '@pref/core';
 import { DPO_INPUTS } from './dpo-inputs';
 import {
   BATCH_SORTING_LOSS_TYPES,
@@ -90,7 +89,7 @@ export const dpo = defineObjective<DpoParams, typeof DPO_INPUTS>({
   inputs: DPO_INPUTS,
   params: DPO_PARAM_SCHEMA,
   presets: {},
-  metrics: ['rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'nll_loss'],
+  metrics: [...PAIR_METRIC_NAMES, 'nll_loss'],
   stateful: false,
   validateParams: validateDpoParams,
   forward(ctx, inputs, params) {

@@ -5,8 +5,7 @@ import {
   sequenceLength,
   sequenceMean,
   type ForwardContext,
-  type Tensor,
-} from '@pref/core';
+  type Tensor, PAIR_METRIC_NAMES } from '@pref/core';
 import { lengthControlledMargin } from './length-controlled-margin';
 import { updateRunningMoments, type LmpoState, type RunningMoments } from './running-moments';
 
@@ -133,7 +132,7 @@ export const lmpo = defineObjective<LmpoParams, typeof PAIRWISE_INPUTS, LmpoStat
     },
   },
   metrics: [
-    'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected',
+    ...PAIR_METRIC_NAMES,
     'margin/mean', 'margin/zscore-mean',
   ],
   stateful: true,

@@ -1,4 +1,4 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll } from '@pref/core';
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll, PAIR_METRIC_NAMES } from '@pref/core';
 import { log1mexp } from './log1mexp';
 
 /** ORPO's hyperparameters (see {@link orpo}). */
@@ -37,7 +37,7 @@ export const orpo = defineObjective<OrpoParams, typeof PAIRWISE_INPUTS>({
   },
   presets: {},
   metrics: [
-    'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected',
+    ...PAIR_METRIC_NAMES,
     'nll_loss', 'log_odds_ratio', 'log_odds_chosen',
   ],
   stateful: false,

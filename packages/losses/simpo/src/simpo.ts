@@ -1,4 +1,4 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll } from '@pref/core';
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll, PAIR_METRIC_NAMES } from '@pref/core';
 
 /** SimPO's hyperparameters (see {@link simpo}). */
 export type SimpoParams = {
@@ -50,7 +50,7 @@ export const simpo = defineObjective<SimpoParams, typeof PAIRWISE_INPUTS>({
     sftWeight: { kind: 'number', default: 0, min: 0, description: 'Weight of the token-mean NLL of the chosen completions.' },
   },
   presets: {},
-  metrics: ['rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'sft_loss'],
+  metrics: [...PAIR_METRIC_NAMES, 'sft_loss'],
   stateful: false,
   forward(ctx, inputs, params) {
     const { ops } = ctx;

@@ -1,4 +1,4 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceSum, tokenMeanNll } from '@pref/core';
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceSum, tokenMeanNll, PAIR_METRIC_NAMES } from '@pref/core';
 
 /** SLiC-HF's hyperparameters (see {@link slic}). */
 export type SlicParams = {
@@ -34,7 +34,7 @@ export const slic = defineObjective<SlicParams, typeof PAIRWISE_INPUTS>({
     lambda: { kind: 'number', default: 0.1, min: 0, symbol: 'λ', description: 'Weight of the token-mean NLL of the chosen completions.' },
   },
   presets: {},
-  metrics: ['rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'nll_loss'],
+  metrics: [...PAIR_METRIC_NAMES, 'nll_loss'],
   stateful: false,
   forward(ctx, inputs, params) {
     const { ops } = ctx;

@@ -1,4 +1,4 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, type ForwardContext, type SequenceTensors, type Tensor } from '@pref/core';
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, type ForwardContext, type SequenceTensors, type Tensor, PAIR_METRIC_NAMES } from '@pref/core';
 
 /** SLIME's hyperparameters (see {@link slime}). */
 export type SlimeParams = {
@@ -115,7 +115,7 @@ export const slime = defineObjective<SlimeParams, typeof PAIRWISE_INPUTS>({
     },
   },
   metrics: [
-    'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected',
+    ...PAIR_METRIC_NAMES,
     'loss/anchor', 'loss/stabilizer', 'loss/margin',
   ],
   stateful: false,
