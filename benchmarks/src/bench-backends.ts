@@ -1,9 +1,22 @@
-import { createBackend, type BackendConfig, type PrefBackend } from '@pref/core';
+import {
+  createBackend, type AnyObjective, type BackendConfig, type Batch, type PrefBackend, type ValueAndGradOptions, type ValueAndGradResult,
+} from '@pref/core';
 
 /** Loads a package by name (default: dynamic `import`); injectable for tests and source runs. */
 export type ImportModule = (packageName: string) => Promise<unknown>;
 
 export const defaultImportModule: ImportModule = (name) => import(/* @vite-ignore */ name);
+
+/**
+ * Core's `valueAndGrad` as the workloads call it (injectable for tests). The options may carry
+ * fields this core does not declare yet (`gradients`), which a core that lacks them ignores.
+ */
+export type ValueAndGradFn = (
+  objective: AnyObjective,
+  batch: Batch,
+  params: Readonly<Record<string, unknown>>,
+  options: ValueAndGradOptions,
+) => Promise<ValueAndGradResult>;
 
 /** A backend the suite can measure: an id, the config it is created from, and how to create it. */
 export interface BenchBackendSpec {

@@ -6,7 +6,10 @@ import type { SampleSummary } from './summarize-samples';
 export const BENCH_SCHEMA = 'pref-bench/1' as const;
 
 export type BenchMode = 'small' | 'full' | 'custom';
-export type WorkloadKind = 'logits' | 'objective' | 'align';
+export type WorkloadKind = 'logits' | 'objective' | 'align' | 'linear';
+
+/** Every workload, in the order a run measures them. */
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['logits', 'objective', 'align', 'linear'];
 export type CellStatus = 'ok' | 'failed' | 'skipped';
 
 /** One backend the run tried to start. */
@@ -26,13 +29,13 @@ export interface BenchBackendEntry {
 /** The result of one workload case on one backend. */
 export interface BenchCell {
   readonly workload: WorkloadKind;
-  /** `small` / `medium` / `large` (logits), the objective id, or `step` (align). */
+  /** `small` / `medium` / `large` (logits), the objective id, `simpo-step` (align), or `linear-small` / ... (linear). */
   readonly case: string;
   readonly backend: string;
   /** `ok`: checked against the float64 reference, then timed. `failed`: wrong result or an error (not timed). */
   readonly status: CellStatus;
   readonly reason?: string;
-  /** Logits `[N, T, V]`, token log-probs `[N, T]`, or the align batch shape. */
+  /** Logits `[N, T, V]`, token log-probs `[N, T]`, the align batch shape, or `[B, T, H, V]` (linear). */
   readonly shape: readonly number[];
   readonly precision: 32 | 64 | null;
   /** Where the differentiable input lived when timed: on the backend (uploaded before timing) or on the host. */
@@ -43,7 +46,34 @@ export interface BenchCell {
   readonly memory?: CellMemory;
   /** Logits workload only: bytes moved (read logits twice, write the gradient once) against the bandwidth probe. */
   readonly bandwidth?: CellBandwidth;
+  /** Logits workload only: new buffers per steady-state call (after warm-up, over the timed calls). */
+  readonly allocations?: CellAllocations;
+  /**
+   * Logits workload only: `in-place` when the gradients came back in the caller-owned buffers
+   * passed as `valueAndGrad`'s `gradients` option; `returned` when core allocated them (an
+   * older core ignores or rejects the option).
+   */
+  readonly gradientOutput?: 'in-place' | 'returned';
   readonly notes?: readonly string[];
+}
+
+/**
+ * Buffers a steady-state call leaves behind. `process`: the growth of
+ * `process.memoryUsage().arrayBuffers` and `.external` across each timed call (a full garbage
+ * collection before the call, the result still referenced after it), median over the calls:
+ * the bytes of buffers created during the call and alive when it returns, i.e. a lower bound
+ * on new bytes per call (a collection inside the call can hide a short-lived buffer).
+ * `backend`: the backend's own cumulative `stats()` counters of buffers ≥ 1 MiB, differenced
+ * over the same calls, when it has them; otherwise null.
+ */
+export interface CellAllocations {
+  /** Steady-state calls measured (the timed runs). */
+  readonly calls: number;
+  /** Median over the calls of max(0, Δarray buffers, Δexternal). */
+  readonly bytesPerCall: number;
+  readonly arrayBuffersBytesPerCall: number;
+  readonly externalBytesPerCall: number;
+  readonly backend: { readonly largeBufferAllocationsPerCall: number | null; readonly largeBufferBytesPerCall: number | null } | null;
 }
 
 export interface CorrectnessCheck {
@@ -78,8 +108,14 @@ export interface CellBandwidth {
   readonly bytesPerSecond: number;
   /** `bytesPerSecond / machine.bandwidth.boundBytesPerSecond`. */
   readonly fraction: number;
-  /** Median time over the bandwidth-bound time (the issue's target is ≤ 3). */
+  /** Median time over the C-style bound `cStyleBoundMs` (the issue's target is ≤ 3). */
   readonly boundRatio: number;
+  /**
+   * The C-style bound: milliseconds to read the logits twice and write the gradient once
+   * (`bytes`) at the all-core bound `machine.bandwidth.boundBytesPerSecond`. Absent from
+   * reports made before the threaded probe (their bound was single-thread).
+   */
+  readonly cStyleBoundMs?: number;
 }
 
 export interface BenchMachine {
@@ -101,6 +137,8 @@ export interface BenchSettings {
   readonly logitsShapes: readonly { readonly name: string; readonly shape: readonly [number, number, number] }[];
   readonly objectiveShape: readonly [number, number];
   readonly workloads: readonly WorkloadKind[];
+  /** Shapes of the linear (hidden-state) workload; absent from older reports. */
+  readonly linearShapes?: readonly { readonly name: string; readonly shape: readonly [number, number, number, number] }[];
 }
 
 /** The JSON file `pref bench` writes (`bench.json`). */

@@ -1,19 +1,35 @@
-export { benchCommand, BENCH_HELP, type BenchCommandIo } from './bench-command';
-export { runBenchmarks, type RunBenchmarksOptions } from './run-benchmarks';
+export { benchCommand, BENCH_HELP, SHAPE_NAMES, loadBenchReport, parseShapes, type BenchCommandIo } from './bench-command';
+export { runBenchmarks, bandwidthOf, type RunBenchmarksOptions } from './run-benchmarks';
 export * from './bench-report';
 export { benchReportProblems, parseBenchReport } from './validate-bench-report';
 export {
   BENCH_BACKEND_CONFIGS, DEFAULT_BENCH_BACKENDS, ORACLE_CONFIG, benchBackendSpec, resolveBenchBackends,
-  type BenchBackendSpec, type ImportModule,
+  type BenchBackendSpec, type ImportModule, type ValueAndGradFn,
 } from './bench-backends';
 export { median, quantileSorted, summarizeSamples, type SampleSummary } from './summarize-samples';
 export { compareWithOracle, describeMismatch, type CheckedResult } from './compare-with-oracle';
-export { measureCell, type CellPlan, type MeasuredCell, type MeasureCellOptions } from './measure-cell';
-export { measureMemoryBandwidth, type MemoryBandwidth, type MemoryBandwidthOptions } from './memory-bandwidth';
+export {
+  allocationsFrom, backendStatsReader, measureCell, type BackendBufferStats, type CellPlan, type MeasuredCell, type MeasureCellOptions,
+} from './measure-cell';
+export {
+  defaultProbeArrayBytes, largestCpuCacheBytes, measureMemoryBandwidth, sliceBounds,
+  type KernelRates, type MemoryBandwidth, type MemoryBandwidthOptions, type MemoryBandwidthProbe,
+} from './memory-bandwidth';
 export { measurePeakMemory, type PeakMemory, type PeakMemoryMethod } from './peak-memory';
-export { LOGITS_SHAPES, createLogitsWorkload, logitsTrafficBytes, placeLogitsBatch, type LogitsShape, type LogitsWorkload } from './logits-workload';
+export {
+  LOGITS_SHAPES, createLogitsWorkload, logitsCall, logitsGradientBuffers, logitsTrafficBytes, placeLogitsBatch,
+  type GradientOutput, type LogitsCall, type LogitsGradientBuffers, type LogitsShape, type LogitsWorkload,
+} from './logits-workload';
+export {
+  LINEAR_NOT_MEASURED, LINEAR_SHAPES, LINEAR_UNAVAILABLE, createLinearBatch, measureLinearCell, probeHiddenStatePath,
+  type HiddenStateSupport, type LinearCellContext, type LinearShape,
+} from './linear-workload';
+export {
+  DEFAULT_THRESHOLD, compareReports, comparisonHeadline, parseThreshold, renderComparisonMarkdown, renderSummaryMarkdown, verdictOf,
+  type CellComparison, type CellKey, type CellVerdict, type ReportComparison, type TimingSpread,
+} from './compare-reports';
 export { buildObjectiveWorkload, installedObjectives, OBJECTIVE_PACKAGES, type ObjectiveWorkload } from './objective-workload';
 export { runAlignWorkload, ALIGN_TFJS_BACKENDS, type AlignWorkloadOptions } from './align-workload';
-export { markdownTable, renderMarkdownReport } from './markdown-report';
+export { bandwidthLine, markdownTable, renderMarkdownReport } from './markdown-report';
 export { renderBarChartSvg, escapeXml, type BarGroup, type BarPanel } from './svg-bar-chart';
 export { writeBenchReport, benchChartPanels, BENCH_FILES } from './write-bench-report';

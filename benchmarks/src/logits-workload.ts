@@ -1,4 +1,7 @@
-import { IGNORE_INDEX, type BackendTensor, type Batch, type PrefBackend } from '@pref/core';
+import {
+  IGNORE_INDEX, type AnyObjective, type BackendTensor, type Batch, type PrefBackend, type ValueAndGradOptions, type ValueAndGradResult,
+} from '@pref/core';
+import type { ValueAndGradFn } from './bench-backends';
 import { seededFloats, seededUniform } from './seeded-values';
 
 export type LogitsShape = readonly [rows: number, steps: number, vocab: number];
@@ -116,4 +119,74 @@ function residentPair(backend: PrefBackend, a: Float32Array, b: Float32Array, sh
     native.forEach((t) => t.dispose());
   }
   return null;
+}
+
+/** Caller-owned gradient buffers for the two logits inputs, of the backend's precision. */
+export interface LogitsGradientBuffers {
+  readonly chosenLogits: Float32Array | Float64Array;
+  readonly rejectedLogits: Float32Array | Float64Array;
+}
+
+export function logitsGradientBuffers(shape: LogitsShape, precision: 32 | 64): LogitsGradientBuffers {
+  const size = (shape[0] / 2) * shape[1] * shape[2];
+  const make = () => (precision === 32 ? new Float32Array(size) : new Float64Array(size));
+  return { chosenLogits: make(), rejectedLogits: make() };
+}
+
+/** How a logits call returns its gradients: into the caller's buffers, or in arrays core allocated. */
+export type GradientOutput = 'in-place' | 'returned';
+
+export interface LogitsCall {
+  /** One loss+gradient call. The first call decides the gradient output (below); later calls keep it. */
+  readonly run: () => Promise<ValueAndGradResult>;
+  /** `null` before the first call returned. */
+  readonly gradientOutput: () => GradientOutput | null;
+  /** Why the gradients were returned rather than written in place, once known. */
+  readonly note: () => string | null;
+}
+
+/**
+ * The logits workload's call, using caller-owned gradient buffers where core supports them:
+ * the first call passes `gradients: { chosenLogits, rejectedLogits }` (buffers of the
+ * backend's precision) to `valueAndGrad`; when the result's gradients are those very arrays
+ * the output is `in-place` and every later call reuses them. When core returns other arrays
+ * (a core without the option ignores it) or rejects the option, the buffers are dropped and
+ * every call (the first one again, if it threw) runs without the option: `returned`.
+ */
+export function logitsCall(
+  valueAndGrad: ValueAndGradFn,
+  objective: AnyObjective,
+  batch: Batch,
+  backend: PrefBackend,
+  shape: LogitsShape,
+  precision: 32 | 64,
+): LogitsCall {
+  let mode: GradientOutput | null = null;
+  let note: string | null = null;
+  let buffers: LogitsGradientBuffers | null = logitsGradientBuffers(shape, precision);
+  const plain: ValueAndGradOptions = { backend };
+  const withBuffers = () => Object.assign({ backend }, { gradients: buffers }) as ValueAndGradOptions;
+  const run = async (): Promise<ValueAndGradResult> => {
+    if (mode === 'returned') return valueAndGrad(objective, batch, {}, plain);
+    if (mode === 'in-place') return valueAndGrad(objective, batch, {}, withBuffers());
+    let result: ValueAndGradResult;
+    try {
+      result = await valueAndGrad(objective, batch, {}, withBuffers());
+    } catch (error) {
+      buffers = null;
+      mode = 'returned';
+      result = await valueAndGrad(objective, batch, {}, plain);
+      note = `valueAndGrad rejected the gradients option (${String((error as Error).message ?? error).split('\n')[0]}): gradients returned`;
+      return result;
+    }
+    const own = buffers!;
+    const inPlace = result.grads.chosenLogits?.data === own.chosenLogits && result.grads.rejectedLogits?.data === own.rejectedLogits;
+    mode = inPlace ? 'in-place' : 'returned';
+    if (!inPlace) {
+      buffers = null;
+      note = 'valueAndGrad returned its own gradient arrays (this core has no gradients option, or not for this backend)';
+    }
+    return result;
+  };
+  return { run, gradientOutput: () => mode, note: () => note };
 }

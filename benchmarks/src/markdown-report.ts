@@ -1,4 +1,5 @@
 import type { BenchCell, BenchReport } from './bench-report';
+import type { KernelRates, MemoryBandwidth } from './memory-bandwidth';
 import { formatBytes, formatMilliseconds } from './format-units';
 
 /** A markdown table; `|` and newlines in cells are escaped so every row has the header's cell count. */
@@ -24,6 +25,48 @@ function statusText(cell: BenchCell): string {
   return `${cell.status}: ${cell.reason ?? ''}`;
 }
 
+/** One line on the bandwidth probe: the threaded probe's single- and all-thread kernels, or an older report's single-thread one. */
+export function bandwidthLine(b: MemoryBandwidth): string {
+  if (b.allThreads && b.singleThread && b.threads !== undefined) {
+    const rates = (r: KernelRates) => `copy ${gbps(r.copy)}, read ${gbps(r.read)}, write ${gbps(r.write)}, triad ${gbps(r.triad)}`;
+    return (
+      `Memory bandwidth probe (3 × ${formatBytes(b.bufferBytes)} shared arrays, best of ${b.repeats}${b.largestCacheBytes ? `; largest cache ${formatBytes(b.largestCacheBytes)}` : ''}): ` +
+      `1 thread ${rates(b.singleThread)}; ${b.threads} threads ${rates(b.allThreads)}. ` +
+      `Bounds: all-core ${gbps(b.boundBytesPerSecond)} (used for × bound), single-thread ${gbps(b.singleThreadBoundBytesPerSecond ?? b.singleThread.copy)}` +
+      `${b.firstTouchBytesPerSecond ? `; first touch of fresh memory ${gbps(b.firstTouchBytesPerSecond)}` : ''}.`
+    );
+  }
+  return (
+    `Memory bandwidth probe (${formatBytes(b.bufferBytes)} buffers, one thread): copy ${gbps(b.copyBytesPerSecond)}, read ${gbps(b.readBytesPerSecond)}, ` +
+    `write ${gbps(b.writeBytesPerSecond)}; bound used: ${gbps(b.boundBytesPerSecond)}.`
+  );
+}
+
+function logitsTableNote(report: BenchReport): string {
+  const b = report.bandwidth;
+  const bound = b
+    ? b.threads !== undefined
+      ? ` × bound = median over the C-style bound: the time to read the logits twice and write the gradient once (3·N·T·V·precision/8 bytes) at the all-core bound ${gbps(b.boundBytesPerSecond)} (${b.threads} threads; single-thread bound ${gbps(b.singleThreadBoundBytesPerSecond ?? 0)}).`
+      : ` × bound = median over that traffic at ${gbps(b.boundBytesPerSecond)} (this report's single-thread probe).`
+    : '';
+  return (
+    `Median ms (min–max) over the timed runs; bytes = read logits twice + write the gradient once.${bound} ` +
+    'grad out: "in place" when the gradients came back in caller-owned buffers (valueAndGrad\'s gradients option), else "returned". ' +
+    'New large buffers / call: the backend\'s own count of buffers ≥ 1 MiB per steady-state call (its stats()), "n/a" without one; ' +
+    'new bytes / call: median growth of the process\'s array-buffer / external memory across a call (a lower bound).'
+  );
+}
+
+function largeBuffersText(cell: BenchCell): string {
+  const a = cell.allocations;
+  if (!a) return '';
+  const count = a.backend?.largeBufferAllocationsPerCall;
+  if (count === null || count === undefined) return 'n/a';
+  const bytes = a.backend?.largeBufferBytesPerCall;
+  const n = Number.isInteger(count) ? String(count) : count.toFixed(2);
+  return bytes === null || bytes === undefined ? n : `${n} (${formatBytes(bytes)})`;
+}
+
 /**
  * The report as markdown: machine and bandwidth, the backends, the logits table (median ms
  * with min–max, achieved bandwidth, fraction of the machine's bandwidth, peak memory), the
@@ -36,13 +79,7 @@ export function renderMarkdownReport(report: BenchReport): string {
   out.push(`## pref bench (${report.mode})`, '');
   out.push(`\`${report.command}\` — ${report.createdAt}, ${report.totalSeconds.toFixed(0)} s`, '');
   out.push(`Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${formatBytes(m.totalMemoryBytes)} RAM, ${m.platform}/${m.arch}, Node ${m.node}${m.loadAverage ? `; load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' / ')} at the start` : ''}.`);
-  if (report.bandwidth) {
-    const b = report.bandwidth;
-    out.push(
-      `Memory bandwidth probe (${formatBytes(b.bufferBytes)} buffers): copy ${gbps(b.copyBytesPerSecond)}, read ${gbps(b.readBytesPerSecond)}, ` +
-        `write ${gbps(b.writeBytesPerSecond)}; bound used: ${gbps(b.boundBytesPerSecond)}.`,
-    );
-  }
+  if (report.bandwidth) out.push(bandwidthLine(report.bandwidth));
   out.push('');
   out.push('### Backends', '');
   out.push(markdownTable(['backend', 'status', 'name', 'precision', 'reason'], report.backends.map((b) => [
@@ -53,17 +90,23 @@ export function renderMarkdownReport(report: BenchReport): string {
   const logits = report.results.filter((c) => c.workload === 'logits' && started.includes(c.backend));
   if (logits.length) {
     out.push('', '### Loss + gradient on logits (SimPO, chosen/rejected halves)', '');
-    out.push('Median ms (min–max) over the timed runs; bytes = read logits twice + write the gradient once.', '');
+    out.push(logitsTableNote(report), '');
     out.push(markdownTable(
-      ['shape', 'backend', 'median ms (min–max)', 'IQR ms', 'GB/s', '% of bandwidth', '× bound', 'peak RSS Δ', 'gradient', 'device peak', 'input', 'check'],
+      [
+        'shape', 'backend', 'median ms (min–max)', 'IQR ms', 'GB/s', '% of all-core bound', 'C-style bound ms', '× bound',
+        'peak RSS Δ', 'gradient', 'grad out', 'new large buffers / call', 'new bytes / call', 'device peak', 'input', 'check',
+      ],
       logits.map((c) => [
         `${c.case} [${c.shape.join(',')}]`, c.backend, timingText(c),
         c.timing ? formatMilliseconds(c.timing.iqr) : '',
         c.bandwidth ? (c.bandwidth.bytesPerSecond / 1e9).toFixed(2) : '',
         c.bandwidth ? `${(100 * c.bandwidth.fraction).toFixed(1)}%` : '',
+        c.bandwidth?.cStyleBoundMs !== undefined ? formatMilliseconds(c.bandwidth.cStyleBoundMs) : '',
         c.bandwidth ? c.bandwidth.boundRatio.toFixed(1) : '',
         c.memory ? formatBytes(c.memory.peakRssDeltaBytes) : '',
         c.memory?.gradientBytes !== undefined ? formatBytes(c.memory.gradientBytes) : '',
+        c.gradientOutput === 'in-place' ? 'in place' : (c.gradientOutput ?? ''),
+        largeBuffersText(c), c.allocations ? formatBytes(c.allocations.bytesPerCall) : '',
         c.memory?.devicePeakBytes != null ? formatBytes(c.memory.devicePeakBytes) : '',
         c.inputPath ?? '', statusText(c),
       ]),

@@ -8,6 +8,7 @@ import {
   type BenchReport,
   type BenchSettings,
   type WorkloadKind,
+  WORKLOAD_KINDS,
 } from './bench-report';
 import {
   DEFAULT_BENCH_BACKENDS,
@@ -17,15 +18,19 @@ import {
   startFailureReason,
   type BenchBackendSpec,
   type ImportModule,
+  type ValueAndGradFn,
 } from './bench-backends';
 import { describeMachine } from './bench-machine';
 import { collectGarbage } from './collect-garbage';
 import { devicePeakBytesProbe } from './device-peak-bytes';
-import { LOGITS_SHAPES, createLogitsWorkload, logitsElementCount, logitsTrafficBytes, placeLogitsBatch, type LogitsShape } from './logits-workload';
-import { measureCell, type CellPlan, type MeasuredCell } from './measure-cell';
+import {
+  LOGITS_SHAPES, createLogitsWorkload, logitsCall, logitsElementCount, logitsTrafficBytes, placeLogitsBatch, type LogitsShape,
+} from './logits-workload';
+import { backendStatsReader, measureCell, type CellPlan, type MeasuredCell } from './measure-cell';
 import { measureMemoryBandwidth, type MemoryBandwidth } from './memory-bandwidth';
 import { buildObjectiveWorkload, installedObjectives } from './objective-workload';
 import { runAlignWorkload } from './align-workload';
+import { LINEAR_SHAPES, measureLinearCell, probeHiddenStatePath, type HiddenStateSupport, type LinearShape } from './linear-workload';
 import { simpo } from '@pref/simpo';
 
 export interface RunBenchmarksOptions {
@@ -33,7 +38,7 @@ export interface RunBenchmarksOptions {
   readonly mode?: 'small' | 'full';
   /** Backend ids (see `BENCH_BACKEND_CONFIGS`) or specs; default `DEFAULT_BENCH_BACKENDS`. */
   readonly backends?: readonly (string | BenchBackendSpec)[];
-  /** Default all three: `logits`, `objective`, `align`. */
+  /** Default all four: `logits`, `objective`, `align`, `linear`. */
   readonly workloads?: readonly WorkloadKind[];
   /** Timed runs per logits cell. */
   readonly repeats?: number;
@@ -44,12 +49,16 @@ export interface RunBenchmarksOptions {
   /** Wall-clock budget per cell; a cell predicted to need more for one run is skipped, repeats are cut to fit. */
   readonly cellBudgetSeconds?: number;
   readonly logitsShapes?: readonly { readonly name: string; readonly shape: LogitsShape }[];
+  /** Shapes of the linear (hidden-state) workload (default small: `linear-small`; full: all of `LINEAR_SHAPES`). */
+  readonly linearShapes?: readonly { readonly name: string; readonly shape: LinearShape }[];
   /** `[rows, steps]` of the objective workload (default `[8, 128]`). */
   readonly objectiveShape?: readonly [number, number];
   /** Only these objective ids (default every installed objective). */
   readonly objectives?: readonly string[];
   /** The bandwidth probe's result, null to skip it, or omitted to measure it. */
   readonly bandwidth?: MemoryBandwidth | null;
+  /** Core's `valueAndGrad` for the timed calls and the hidden-state probe (injectable for tests; default core's). */
+  readonly valueAndGrad?: ValueAndGradFn;
   /** Loads packages by name (adapters, objectives, `@pref/align`). */
   readonly importModule?: ImportModule;
   /** The float64 oracle (default: the reference backend's pure-TS float64 path through `createBackend`). */
@@ -60,16 +69,26 @@ export interface RunBenchmarksOptions {
   readonly command?: string;
 }
 
-const MODE_SETTINGS: Record<'small' | 'full', Omit<BenchSettings, 'workloads'>> = {
+type ModeSettings = Omit<BenchSettings, 'workloads' | 'linearShapes'> & {
+  readonly linearShapes: NonNullable<BenchSettings['linearShapes']>;
+  /** Passes per kernel of the bandwidth probe (the best is kept). */
+  readonly probeRepeats: number;
+};
+
+const MODE_SETTINGS: Record<'small' | 'full', ModeSettings> = {
   small: {
     repeats: 3, warmup: 1, objectiveRepeats: 10, cellBudgetSeconds: 20,
     logitsShapes: [{ name: 'small', shape: LOGITS_SHAPES.small }],
+    linearShapes: [{ name: 'linear-small', shape: LINEAR_SHAPES['linear-small'] }],
     objectiveShape: [8, 128],
+    probeRepeats: 3,
   },
   full: {
     repeats: 5, warmup: 1, objectiveRepeats: 30, cellBudgetSeconds: 60,
     logitsShapes: (['small', 'medium', 'large'] as const).map((name) => ({ name, shape: LOGITS_SHAPES[name] })),
+    linearShapes: (['linear-small', 'linear-medium', 'linear-vocab'] as const).map((name) => ({ name, shape: LINEAR_SHAPES[name] })),
     objectiveShape: [8, 128],
+    probeRepeats: 5,
   },
 };
 
@@ -108,10 +127,13 @@ const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
  */
 export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise<BenchReport> {
   const started = performance.now();
+  // The machine (and its load average) before any work of this run.
+  const machine = describeMachine();
   const mode = options.mode ?? 'small';
   const base = MODE_SETTINGS[mode];
   const importModule = options.importModule ?? defaultImportModule;
   const log = options.log ?? (() => {});
+  const vag: ValueAndGradFn = options.valueAndGrad ?? valueAndGrad;
   const settings: BenchSettings = {
     repeats: options.repeats ?? base.repeats,
     warmup: options.warmup ?? base.warmup,
@@ -119,21 +141,23 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
     cellBudgetSeconds: options.cellBudgetSeconds ?? base.cellBudgetSeconds,
     logitsShapes: options.logitsShapes ?? base.logitsShapes,
     objectiveShape: options.objectiveShape ?? base.objectiveShape,
-    workloads: options.workloads ?? ['logits', 'objective', 'align'],
+    workloads: options.workloads ?? WORKLOAD_KINDS,
+    linearShapes: options.linearShapes ?? base.linearShapes,
   };
   for (const [name, value] of [['repeats', settings.repeats], ['objectiveRepeats', settings.objectiveRepeats]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer ≥ 1, got ${value}`);
   }
   if (!Number.isInteger(settings.warmup) || settings.warmup < 0) throw new RangeError(`warmup must be an integer ≥ 0, got ${settings.warmup}`);
   if (!(settings.cellBudgetSeconds > 0)) throw new RangeError(`cellBudgetSeconds must be > 0, got ${settings.cellBudgetSeconds}`);
-  const customized = options.logitsShapes !== undefined || options.objectiveShape !== undefined || options.workloads !== undefined;
+  const customized =
+    options.logitsShapes !== undefined || options.linearShapes !== undefined || options.objectiveShape !== undefined || options.workloads !== undefined;
   const reportMode: BenchMode = customized ? 'custom' : mode;
 
   let bandwidth: MemoryBandwidth | null;
   if (options.bandwidth !== undefined) bandwidth = options.bandwidth;
   else if (settings.workloads.includes('logits')) {
-    log('probing memory bandwidth');
-    bandwidth = measureMemoryBandwidth();
+    log('probing memory bandwidth (every core)');
+    bandwidth = await measureMemoryBandwidth({ repeats: base.probeRepeats });
     collectGarbage();
   } else bandwidth = null;
 
@@ -182,9 +206,9 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
     for (const { name, shape } of settings.logitsShapes) {
       const elements = logitsElementCount(shape);
       const cellBase = { workload: 'logits' as const, case: name, shape: [...shape] };
-      const needed = elements * (4 + 8 * 3);
+      const needed = elements * (4 + 8 * 4);
       if (needed > freemem()) {
-        skipAll(cellBase, `needs about ${gib(needed)} of memory (inputs, float64 reference gradient, one backend's gradient); ${gib(freemem())} free`);
+        skipAll(cellBase, `needs about ${gib(needed)} of memory (inputs, float64 reference gradient, one backend's gradient and its output buffers); ${gib(freemem())} free`);
         continue;
       }
       log(`logits ${name} [${shape.join(', ')}]: float64 reference`);
@@ -232,21 +256,29 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
         }
         const gradientBytes = elements * (precision / 8);
         const plan: CellPlan = { warmup: settings.warmup, repeats: settings.repeats, budgetSeconds: settings.cellBudgetSeconds };
-        const batch = placed.batch;
+        const call = logitsCall(vag, simpo, placed.batch, backend, shape, precision);
         let measured: MeasuredCell;
         try {
           measured = await measureCell({
-            run: () => valueAndGrad(simpo, batch, {}, { backend }),
+            run: call.run,
             oracle: expected,
             precision,
             plan,
             devicePeakBytes: devicePeakBytesProbe(backend),
+            measureAllocations: true,
+            backendStats: backendStatsReader(backend),
           });
         } finally {
           placed.release();
         }
+        const gradientOutput = call.gradientOutput();
+        const outputNote = call.note();
         secondsPerElement.set(spec.id, { rate: measured.firstRunSeconds / elements, from: `the ${name} shape's ${measured.firstRunSeconds.toFixed(1)} s` });
-        const withMemory = cellFrom({ ...cell, inputPath: placed.inputPath }, measured);
+        const withMemory = cellFrom({
+          ...cell, inputPath: placed.inputPath,
+          ...(gradientOutput && measured.status === 'ok' && { gradientOutput }),
+          ...(outputNote && measured.status === 'ok' && { notes: [outputNote] }),
+        }, measured);
         if (withMemory.memory) {
           const peak = withMemory.memory.peakRssDeltaBytes;
           bytesPerElement.set(spec.id, { rate: peak / elements, from: `the ${name} shape's ${gib(peak)}` });
@@ -257,6 +289,7 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
                 ...withMemory,
                 memory: { ...withMemory.memory, gradientBytes },
                 ...(bandwidth && { bandwidth: bandwidthOf(shape, precision, withMemory.timing.median, bandwidth) }),
+                ...(measured.allocations && { allocations: measured.allocations }),
               }
             : withMemory;
         results.push(result);
@@ -308,12 +341,33 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
     results.push(...(await runAlignWorkload({ importModule, backendIds: specs.map((s) => s.id), log })));
   }
 
+  if (settings.workloads.includes('linear') && settings.linearShapes!.length) {
+    const support = new Map<string, HiddenStateSupport>();
+    for (const { name, shape } of settings.linearShapes!) {
+      const cellBase = { workload: 'linear' as const, case: name, shape: [...shape] };
+      skippedBackend(cellBase);
+      for (const spec of live) {
+        const precision = entries.get(spec.id)!.precision!;
+        const backend = await acquire(spec, { ...cellBase, backend: spec.id, precision });
+        if (!backend) continue;
+        if (!support.has(spec.id)) support.set(spec.id, await probeHiddenStatePath(backend, vag));
+        const result = await measureLinearCell({
+          name, shape, backendId: spec.id, backend, precision, oracle, valueAndGrad: vag,
+          plan: { warmup: settings.warmup, repeats: settings.repeats, budgetSeconds: settings.cellBudgetSeconds },
+          support: support.get(spec.id)!,
+        });
+        results.push(result);
+        log(`linear ${name} on ${spec.id}: ${result.status}${result.reason ? `: ${result.reason}` : ''}`);
+      }
+    }
+  }
+
   return {
     schema: BENCH_SCHEMA,
     createdAt: new Date().toISOString(),
     mode: reportMode,
     command: options.command ?? `runBenchmarks({ mode: '${mode}' })`,
-    machine: describeMachine(),
+    machine,
     bandwidth,
     settings,
     backends: specs.map((s) => entries.get(s.id)!),
@@ -322,9 +376,15 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
   };
 }
 
-function bandwidthOf(shape: LogitsShape, precision: 32 | 64, medianMs: number, machine: MemoryBandwidth) {
+/**
+ * A logits cell against the all-core bound: its traffic (read the logits twice, write the
+ * gradient once), the achieved rate, the fraction of the bound, the C-style bound (the time
+ * that traffic takes at the bound) and the median over it.
+ */
+export function bandwidthOf(shape: LogitsShape, precision: 32 | 64, medianMs: number, machine: Pick<MemoryBandwidth, 'boundBytesPerSecond'>) {
   const bytes = logitsTrafficBytes(shape, precision);
   const bytesPerSecond = bytes / (medianMs / 1000);
   const fraction = bytesPerSecond / machine.boundBytesPerSecond;
-  return { bytes, bytesPerSecond, fraction, boundRatio: 1 / fraction };
+  const cStyleBoundMs = (1000 * bytes) / machine.boundBytesPerSecond;
+  return { bytes, bytesPerSecond, fraction, boundRatio: medianMs / cStyleBoundMs, cStyleBoundMs };
 }

@@ -34,11 +34,13 @@ const object = (required: Record<string, Check>, optional: Record<string, Check>
 };
 
 const precision = oneOf(32, 64);
+const workload = oneOf('logits', 'objective', 'align', 'linear');
+const kernelRates = object({ copy: number, read: number, write: number, triad: number });
 const summaryFields = { count: number, median: number, mean: number, min: number, max: number, q1: number, q3: number, iqr: number };
 
 const cell = object(
   {
-    workload: oneOf('logits', 'objective', 'align'),
+    workload,
     case: string,
     backend: string,
     status: oneOf('ok', 'failed', 'skipped'),
@@ -51,7 +53,12 @@ const cell = object(
     check: object({ passed: oneOf(true, false), worstRatio: number, worstAt: string, relativeTolerance: number }),
     timing: object({ unit: oneOf('ms'), samples: array(number), warmup: number, ...summaryFields }),
     memory: object({ peakRssDeltaBytes: number, method: oneOf('vmhwm', 'sampled'), devicePeakBytes: nullable(number) }, { gradientBytes: number }),
-    bandwidth: object({ bytes: number, bytesPerSecond: number, fraction: number, boundRatio: number }),
+    bandwidth: object({ bytes: number, bytesPerSecond: number, fraction: number, boundRatio: number }, { cStyleBoundMs: number }),
+    allocations: object({
+      calls: number, bytesPerCall: number, arrayBuffersBytesPerCall: number, externalBytesPerCall: number,
+      backend: nullable(object({ largeBufferAllocationsPerCall: nullable(number), largeBufferBytesPerCall: nullable(number) })),
+    }),
+    gradientOutput: oneOf('in-place', 'returned'),
     notes: array(string),
   },
 );
@@ -66,13 +73,18 @@ const report = object({
     object({
       copyBytesPerSecond: number, readBytesPerSecond: number, writeBytesPerSecond: number, boundBytesPerSecond: number,
       bufferBytes: number, repeats: number,
+    }, {
+      triadBytesPerSecond: number, threads: number, singleThread: kernelRates, allThreads: kernelRates,
+      singleThreadBoundBytesPerSecond: number, firstTouchBytesPerSecond: number, largestCacheBytes: nullable(number), method: oneOf('workers'),
     }),
   ),
   settings: object({
     repeats: number, warmup: number, objectiveRepeats: number, cellBudgetSeconds: number,
     logitsShapes: array(object({ name: string, shape: array(number) })),
     objectiveShape: array(number),
-    workloads: array(oneOf('logits', 'objective', 'align')),
+    workloads: array(workload),
+  }, {
+    linearShapes: array(object({ name: string, shape: array(number) })),
   }),
   backends: array(object({ id: string, config: object({}), status: oneOf('started', 'skipped') }, { name: string, precision, reason: string })),
   results: array(cell),

@@ -93,6 +93,68 @@ describe('JSON report (pref-bench/1)', () => {
   });
 });
 
+describe('fields added in this round (threaded probe, allocations, gradient output, linear workload)', () => {
+  function extended(): BenchReport {
+    const report = sampleReport();
+    const cells = report.results.map((c, i) =>
+      i === 0
+        ? {
+            ...c,
+            bandwidth: { ...c.bandwidth!, cStyleBoundMs: 5 },
+            allocations: { calls: 3, bytesPerCall: 32 * 2 ** 20, arrayBuffersBytesPerCall: 32 * 2 ** 20, externalBytesPerCall: 32 * 2 ** 20, backend: { largeBufferAllocationsPerCall: 2, largeBufferBytesPerCall: null } },
+            gradientOutput: 'in-place' as const,
+          }
+        : c,
+    );
+    const rates = { copy: 2e10, read: 1e10, write: 1.5e10, triad: 1.8e10 };
+    return {
+      ...report,
+      bandwidth: {
+        ...report.bandwidth!, triadBytesPerSecond: 1.8e10, threads: 2, singleThread: rates, allThreads: rates,
+        singleThreadBoundBytesPerSecond: 2e10, firstTouchBytesPerSecond: 1e9, largestCacheBytes: null, method: 'workers',
+      },
+      settings: { ...report.settings, workloads: ['logits', 'linear'], linearShapes: [{ name: 'linear-small', shape: [8, 128, 64, 4096] }] },
+      results: [
+        ...cells,
+        { workload: 'linear', case: 'linear-small', backend: 'reference', status: 'skipped', shape: [8, 128, 64, 4096], precision: 64, reason: 'not available: this core has no hidden-state path' },
+      ],
+    };
+  }
+
+  it('validates them, and still validates a report without them', () => {
+    expect(benchReportProblems(JSON.parse(JSON.stringify(extended())))).toEqual([]);
+    expect(benchReportProblems(JSON.parse(JSON.stringify(sampleReport())))).toEqual([]);
+  });
+
+  it('names mistyped new fields', () => {
+    const report = JSON.parse(JSON.stringify(extended()));
+    report.results[0].gradientOutput = 'somewhere';
+    report.results[0].allocations.calls = 'three';
+    report.results[0].bandwidth.cStyleBoundMs = null;
+    report.bandwidth.allThreads.triad = 'fast';
+    report.settings.workloads.push('training');
+    expect(benchReportProblems(report)).toEqual([
+      'report.bandwidth.allThreads.triad: expected a finite number, got string fast',
+      'report.settings.workloads[2]: expected one of "logits", "objective", "align", "linear", got "training"',
+      'report.results[0].bandwidth.cStyleBoundMs: expected a finite number, got null null',
+      'report.results[0].allocations.calls: expected a finite number, got string three',
+      'report.results[0].gradientOutput: expected one of "in-place", "returned", got "somewhere"',
+    ]);
+  });
+
+  it('renders the new logits columns and lists a linear cell as skipped', () => {
+    const text = renderMarkdownReport(extended());
+    const logits = markdownTables(text).find((t) => t[0][0] === 'shape')!;
+    const column = (name: string) => logits[2][logits[0].indexOf(name)];
+    expect(column('C-style bound ms')).toBe('5.00');
+    expect(column('grad out')).toBe('in place');
+    expect(column('new large buffers / call')).toBe('2');
+    expect(column('new bytes / call')).toBe('32.0 MiB');
+    expect(text).toContain('at the all-core bound 25.0 GB/s (2 threads; single-thread bound 20.0 GB/s)');
+    expect(text).toContain('| linear | linear-small | reference | skipped | not available: this core has no hidden-state path |');
+  });
+});
+
 describe('markdown', () => {
   it('renders tables whose rows all have the header cell count, separator included', () => {
     const tables = markdownTables(renderMarkdownReport(sampleReport()));
