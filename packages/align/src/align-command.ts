@@ -1,20 +1,25 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_OBJECTIVES } from './objective-selection';
-import { MODEL_SIZES, runAlign, type ModelSize } from './run-align';
+import { DEFAULT_TFJS_BACKEND, MODEL_SIZES, runAlign, type ModelSize } from './run-align';
+import { ABLATIONS } from './ablations';
 
 export const ALIGN_HELP = `pref align [options]
 
 Trains a small transformer LM (tfjs) on a generated addition task: SFT on 34% of the
 training prompts, then each objective from the SFT checkpoint on the other 66% (chosen =
 correct sum, rejected = near miss). Writes report.json, steps.csv, evaluations.csv,
-summary.md and SVG charts.
+summary.md and SVG charts; with several seeds also aggregate.csv and paired.csv.
 
   --objectives <list>   objectives with optional params or preset (default ${DEFAULT_OBJECTIVES}),
                         e.g. slime:preset=paper,dpo:beta=0.1,labelSmoothing=0.1,lmpo
+  --ablations <list>    add the papers' ablation presets as runs: ${Object.keys(ABLATIONS).join(', ')} or all
+                        (${Object.values(ABLATIONS).map((a) => a.source).join('; ')})
   --steps <n>           preference steps per objective (default 100)
   --sft-steps <n>       SFT steps (default 300)
   --seed <n>            seed of data, weights and batch order (default 1); same seed, same numbers
-  --backend <name>      tfjs backend: cpu (default), wasm, webgpu, tensorflow (tfjs-node)
+  --seeds <n | list>    run the protocol per seed: 5 = seeds 1..5, or 1,2,3; adds means with 95%
+                        Student t intervals over seeds and paired comparisons with SimPO
+  --backend <name>      tfjs backend: ${DEFAULT_TFJS_BACKEND} (default), cpu, webgpu, tensorflow (tfjs-node)
   --out <folder>        report folder (default report/align)
   --model <size>        ${Object.keys(MODEL_SIZES).join(' | ')} (default small)
   --batch-size <n>      pairs per preference step (default 32)
@@ -30,6 +35,8 @@ export async function alignCommand(argv: string[]): Promise<number> {
       steps: { type: 'string' },
       'sft-steps': { type: 'string' },
       seed: { type: 'string' },
+      seeds: { type: 'string' },
+      ablations: { type: 'string' },
       backend: { type: 'string' },
       out: { type: 'string' },
       model: { type: 'string' },
@@ -55,6 +62,8 @@ export async function alignCommand(argv: string[]): Promise<number> {
   }
   const report = await runAlign({
     objectives: values.objectives,
+    ablations: values.ablations,
+    seeds: values.seeds,
     steps: integer('steps', values.steps),
     sftSteps: integer('sft-steps', values['sft-steps']),
     seed: integer('seed', values.seed),

@@ -1,6 +1,7 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { Tfjs } from './tfjs-module';
 import type { CausalLm } from './causal-lm';
+import type { PreferencePair } from './arithmetic-task';
 import { buildSequenceBatch } from './sequence-batch';
 
 /** Per-row sums of the labelled tokens' log-probs (`-100` = not counted) under `logits [B, T, V]`: `[B]`. */
@@ -21,7 +22,7 @@ export async function completionLogProbs(
   model: CausalLm,
   rows: readonly { prompt: string; completion: string }[],
   steps: number,
-  chunkSize = 256,
+  chunkSize = 512,
 ): Promise<Float32Array> {
   const out = new Float32Array(rows.length);
   for (let start = 0; start < rows.length; start += chunkSize) {
@@ -31,4 +32,18 @@ export async function completionLogProbs(
     sums.dispose();
   }
   return out;
+}
+
+/** Summed log-probs of each pair's chosen and rejected answer, from forwards over both (chosen rows, then rejected). */
+export async function pairLogProbs(
+  tf: Tfjs,
+  model: CausalLm,
+  pairs: readonly PreferencePair[],
+  steps: number,
+): Promise<{ chosen: Float32Array; rejected: Float32Array }> {
+  const sums = await completionLogProbs(tf, model, [
+    ...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })),
+    ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected })),
+  ], steps);
+  return { chosen: sums.slice(0, pairs.length), rejected: sums.slice(pairs.length) };
 }

@@ -1,7 +1,7 @@
 import type { Tfjs } from './tfjs-module';
 import type { CausalLm } from './causal-lm';
 import type { PreferencePair } from './arithmetic-task';
-import { completionLogProbs } from './completion-log-probs';
+import { pairLogProbs } from './completion-log-probs';
 import { greedyDecode } from './greedy-decode';
 
 /** How the model does on the held-out pairs. */
@@ -18,7 +18,7 @@ export interface HeldOutEvaluation {
   readonly preferenceAccuracy: number;
 }
 
-/** Greedy exact-match accuracy plus teacher-forced log-probs of both answers. */
+/** Greedy exact-match accuracy plus teacher-forced log-probs of both answers (one forward for both, chosen rows then rejected). */
 export async function evaluateHeldOut(
   tf: Tfjs,
   model: CausalLm,
@@ -27,8 +27,7 @@ export async function evaluateHeldOut(
   maxNewTokens: number,
 ): Promise<HeldOutEvaluation> {
   const generations = await greedyDecode(tf, model, pairs.map((p) => p.prompt), maxNewTokens);
-  const chosen = await completionLogProbs(tf, model, pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })), steps);
-  const rejected = await completionLogProbs(tf, model, pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected })), steps);
+  const { chosen, rejected } = await pairLogProbs(tf, model, pairs, steps);
   const mean = (values: ArrayLike<number>) => Array.from(values).reduce((s, v) => s + v, 0) / values.length;
   return {
     accuracy: mean(generations.map((g, i) => Number(g.finished && g.text === pairs[i].chosen))),

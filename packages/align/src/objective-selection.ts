@@ -7,6 +7,8 @@ export interface ObjectiveSelection {
   readonly id: string;
   /** Parameters as given (`preset` included); defaults fill the rest. */
   readonly params: Readonly<Record<string, unknown>>;
+  /** For a run added by `--ablations`: the objective it ablates (e.g. `slime`). */
+  readonly ablationOf?: string;
 }
 
 export const DEFAULT_OBJECTIVES = 'slime,simpo,dpo,lmpo';

@@ -7,6 +7,7 @@ import type { PreferencePair } from './arithmetic-task';
 import { buildSequenceBatch } from './sequence-batch';
 import { summedLogProbs } from './completion-log-probs';
 import { createBatchSampler } from './batch-sampler';
+import { LOSS_INPUTS, type LossInputKind } from './loss-input';
 
 /** One preference-optimisation step, measured the same way for every objective. */
 export interface PreferenceStepLog {
@@ -36,13 +37,16 @@ export interface PreferenceStageOptions {
   readonly seed: number;
   /** Summed log-probs of each pair under the frozen SFT model, by pair index (objectives with reference inputs). */
   readonly referenceSums?: { readonly chosen: Float32Array; readonly rejected: Float32Array };
+  /** What the loss reads from the model (default `logits`; see {@link LOSS_INPUTS}). */
+  readonly lossInput?: LossInputKind;
   readonly onStep?: (log: PreferenceStepLog) => void | Promise<void>;
 }
 
 /**
  * Stage 2 for one objective: Adam on the objective's loss, computed by `tfjsLoss` from the
- * model's logits so gradients reach the model's variables through tfjs's autodiff. Stateful
- * objectives (LMPO) get their state back each step.
+ * model's outputs (its logits, or whatever {@link LOSS_INPUTS} builds for `lossInput`) so
+ * gradients reach the model's variables through tfjs's autodiff. Stateful objectives (LMPO)
+ * get their state back each step.
  */
 export async function runPreferenceStage(
   tf: Tfjs,
@@ -54,7 +58,8 @@ export async function runPreferenceStage(
 ): Promise<PreferenceStepLog[]> {
   const optimizer = tf.train.adam(options.learningRate);
   const sample = createBatchSampler(pairs.map((_, i) => i), options.batchSize, options.seed);
-  const { vocabularySize: V } = model.shape;
+  const lossInputs = LOSS_INPUTS[options.lossInput ?? 'logits'];
+  if (!lossInputs) throw new RangeError(`unknown loss input ${String(options.lossInput)}; known: ${Object.keys(LOSS_INPUTS).join(', ')}`);
   const logs: PreferenceStepLog[] = [];
   let state: ObjectiveState | null = null;
   try {
@@ -66,7 +71,6 @@ export async function runPreferenceStage(
         ...indices.map((i) => ({ prompt: pairs[i].prompt, completion: pairs[i].rejected })),
       ];
       const batch = buildSequenceBatch(rows, options.sequenceSteps);
-      const T = batch.steps;
       const reference = options.referenceSums
         ? {
             refChosenLogps: indices.map((i) => options.referenceSums!.chosen[i]),
@@ -79,21 +83,10 @@ export async function runPreferenceStage(
       let nextState: Promise<ObjectiveState | null> = Promise.resolve(null);
       const loss = optimizer.minimize(
         () => {
-          const logits = model.logits(batch.tokens, 2 * B, T);
-          const result = tfjsLoss(
-            objective,
-            {
-              chosenLogits: tf.slice(logits, [0, 0, 0], [B, T, V]),
-              chosenLabels: batch.labels.slice(0, B),
-              rejectedLogits: tf.slice(logits, [B, 0, 0], [B, T, V]),
-              rejectedLabels: batch.labels.slice(B),
-              ...reference,
-            },
-            params,
-            { backend: options.backend, state },
-          );
+          const inputs = lossInputs(tf, model, batch, B);
+          const result = tfjsLoss(objective, { ...inputs.batch, ...reference }, params, { backend: options.backend, state });
           metrics = Object.fromEntries(Object.entries(result.metrics).map(([name, value]) => [name, tf.keep(value)]));
-          sums = tf.keep(summedLogProbs(tf, logits, batch.labels));
+          sums = tf.keep(summedLogProbs(tf, inputs.logits, batch.labels));
           nextState = result.state;
           return result.loss;
         },

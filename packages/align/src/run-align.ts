@@ -1,36 +1,41 @@
 import { availableParallelism, cpus } from 'node:os';
-import { PrefParamError, resolveObjectiveParams, type ParamValues } from '@pref/core';
+import { PrefParamError } from '@pref/core';
 import { createTfjsBackend } from '@pref/adapter-tfjs';
 import { loadTfjs } from './tfjs-module';
-import { createCausalLm, type CausalLmShape } from './causal-lm';
-import { generateArithmeticTask, longestAnswer, taskSteps } from './arithmetic-task';
-import { VOCABULARY_SIZE } from './arithmetic-vocabulary';
-import { runSftStage } from './sft-stage';
-import { runPreferenceStage, type PreferenceStepLog } from './preference-stage';
-import { completionLogProbs } from './completion-log-probs';
-import { evaluateHeldOut, type HeldOutEvaluation } from './held-out-evaluation';
 import { checkObjectiveSupported, DEFAULT_OBJECTIVES, parseObjectiveList, type ObjectiveSelection } from './objective-selection';
 import { loadObjectiveRegistry } from './objective-registry';
-import { createProgressBar, type ProgressStream } from './progress-bar';
+import { parseAblationList, withAblations, type AblationName } from './ablations';
+import { checkSeeds, parseSeedList } from './seed-list';
+import { LOSS_INPUTS, type LossInputKind } from './loss-input';
+import type { ProgressStream } from './progress-bar';
+import { runSeed } from './run-seed';
+import { aggregateSeeds } from './aggregate-seeds';
 import { writeAlignReport } from './write-align-report';
+import { MODEL_SIZES, type AlignReport, type AlignSettings, type ModelSize, type SeedRun } from './report-types';
 
-/** Model sizes: `small` is the default run's; `tiny` is for tests and smoke runs. */
-export const MODEL_SIZES = {
-  small: { width: 48, layers: 2, heads: 2, mlpWidth: 96 },
-  tiny: { width: 16, layers: 1, heads: 1, mlpWidth: 32 },
-} as const satisfies Record<string, Pick<CausalLmShape, 'width' | 'layers' | 'heads' | 'mlpWidth'>>;
-export type ModelSize = keyof typeof MODEL_SIZES;
+export {
+  MODEL_SIZES,
+  type ModelSize, type AlignSettings, type AlignReport, type SeedRun, type ObjectiveRun, type SummaryRow, type EvaluationPoint,
+  type SeedTimings, type DataSizes, type AlignEnvironment,
+} from './report-types';
+
+/** The tfjs backend `pref align` trains on unless told otherwise: `wasm` (about 10× faster than `cpu` here, see docs/align.md). */
+export const DEFAULT_TFJS_BACKEND = 'wasm';
 
 export interface AlignOptions {
   /** `--objectives` text (e.g. `slime:preset=paper,dpo:beta=0.1`) or parsed selections. Default `slime,simpo,dpo,lmpo`. */
   readonly objectives?: string | readonly ObjectiveSelection[];
+  /** `--ablations`: ablation sets (`slime`, `lmpo`, `all`) whose presets are added as runs. */
+  readonly ablations?: string | readonly AblationName[];
   /** Preference-optimisation steps per objective. Default 100. */
   readonly steps?: number;
   /** Supervised fine-tuning steps. Default 300. */
   readonly sftSteps?: number;
-  /** Seed of the data, the initial weights and the batch order. Default 1. */
+  /** One seed of the data, the initial weights and the batch order. Default 1. Not with `seeds`. */
   readonly seed?: number;
-  /** tfjs backend: `cpu` (default), `wasm`, `webgpu`, `tensorflow`. */
+  /** Several seeds, each running the whole protocol: a list, or `--seeds` text (`5` = 1..5, `1,2,3`). */
+  readonly seeds?: string | readonly number[];
+  /** tfjs backend: `wasm` (default), `cpu`, `webgpu`, `tensorflow`. */
   readonly backend?: string;
   /** Report folder; `null` writes nothing. Default `report/align`. */
   readonly out?: string | null;
@@ -49,80 +54,32 @@ export interface AlignOptions {
   readonly maxOperand?: number;
   /** Held-out prompts. Default 256. */
   readonly heldOutSize?: number;
+  /** What the preference losses read from the model. Default (and, for now, only) `logits`. */
+  readonly lossInput?: LossInputKind;
   /** Progress output (stderr by default); `null` prints nothing. */
   readonly progress?: ProgressStream | null;
 }
 
-/** The settings a run used, every default filled in. */
-export type AlignSettings = Required<Omit<AlignOptions, 'objectives' | 'progress' | 'out'>> & {
-  readonly objectives: readonly ObjectiveSelection[];
-  readonly out: string | null;
-};
-
-/** A held-out evaluation at a given preference step (0 = the SFT checkpoint). */
-export type EvaluationPoint = HeldOutEvaluation & { readonly step: number };
-
-export interface ObjectiveRun {
-  readonly label: string;
-  readonly id: string;
-  readonly title: string;
-  /** Every parameter as used (defaults, preset and explicit values merged). */
-  readonly params: ParamValues;
-  readonly steps: readonly PreferenceStepLog[];
-  readonly evaluations: readonly EvaluationPoint[];
-  /** Mean wall time of a training step (evaluation excluded), milliseconds. */
-  readonly millisecondsPerStep: number;
-}
-
-/** One row of the summary table. */
-export interface SummaryRow {
-  readonly objective: string;
-  readonly accuracyAfterSft: number;
-  readonly accuracyAfterAlignment: number;
-  /** Change of the held-out mean summed log-prob of the correct answer, alignment − SFT. */
-  readonly chosenLogpChange: number;
-  readonly rejectedLogpChange: number;
-  /** Held-out mean (chosen − rejected) summed log-prob after alignment. */
-  readonly finalMargin: number;
-  readonly meanGeneratedLength: number;
-  readonly millisecondsPerStep: number;
-}
-
-export interface AlignReport {
-  readonly settings: AlignSettings;
-  readonly environment: {
-    readonly tfjsBackend: string;
-    readonly tfjsVersion: string;
-    readonly node: string;
-    readonly platform: string;
-    readonly cpu: string;
-    readonly cores: number;
-  };
-  readonly data: { readonly sft: number; readonly preference: number; readonly heldOut: number; readonly example: { prompt: string; chosen: string; rejected: string } };
-  readonly sft: { readonly losses: readonly number[]; readonly seconds: number; readonly evaluation: HeldOutEvaluation };
-  readonly objectives: readonly ObjectiveRun[];
-  readonly summary: readonly SummaryRow[];
-  readonly totalSeconds: number;
-  /** Files written, relative to `settings.out`. */
-  readonly files: readonly string[];
-}
-
-/**
- * `pref align`: trains a small causal LM on the generated addition task with SFT (stage 1),
- * then, from that checkpoint, each selected objective on disjoint preference pairs (stage 2),
- * evaluating held-out exact-match accuracy and the log-probs of correct and near-miss answers.
- * Writes JSON, CSV, SVG and markdown reports to `out`.
- */
-export async function runAlign(options: AlignOptions = {}): Promise<AlignReport> {
-  const started = performance.now();
+/** Fills in the defaults of `options` and checks them; throws a `PrefParamError` naming the bad option. */
+export function resolveAlignSettings(options: AlignOptions = {}): AlignSettings {
+  if (options.seed !== undefined && options.seeds !== undefined) {
+    throw new PrefParamError('seeds', 'give --seed or --seeds, not both');
+  }
+  const seeds = options.seeds === undefined
+    ? checkSeeds([options.seed ?? 1])
+    : typeof options.seeds === 'string' ? parseSeedList(options.seeds) : checkSeeds(options.seeds);
+  const ablations = options.ablations === undefined ? [] : typeof options.ablations === 'string' ? parseAblationList(options.ablations) : options.ablations;
+  const selected = typeof options.objectives === 'string' || options.objectives === undefined
+    ? parseObjectiveList(options.objectives ?? DEFAULT_OBJECTIVES)
+    : options.objectives;
   const settings: AlignSettings = {
-    objectives: typeof options.objectives === 'string' || options.objectives === undefined
-      ? parseObjectiveList(options.objectives ?? DEFAULT_OBJECTIVES)
-      : options.objectives,
+    objectives: withAblations(selected, ablations),
+    ablations: [...ablations],
     steps: options.steps ?? 100,
     sftSteps: options.sftSteps ?? 300,
-    seed: options.seed ?? 1,
-    backend: options.backend ?? 'cpu',
+    seed: seeds[0],
+    seeds,
+    backend: options.backend ?? DEFAULT_TFJS_BACKEND,
     out: options.out === undefined ? 'report/align' : options.out,
     model: options.model ?? 'small',
     batchSize: options.batchSize ?? 32,
@@ -132,6 +89,7 @@ export async function runAlign(options: AlignOptions = {}): Promise<AlignReport>
     evaluations: options.evaluations ?? 5,
     maxOperand: options.maxOperand ?? 49,
     heldOutSize: options.heldOutSize ?? 256,
+    lossInput: options.lossInput ?? 'logits',
   };
   checkPositiveInteger('steps', settings.steps);
   checkPositiveInteger('sftSteps', settings.sftSteps);
@@ -140,8 +98,21 @@ export async function runAlign(options: AlignOptions = {}): Promise<AlignReport>
   checkPositiveInteger('evaluations', settings.evaluations);
   if (!(settings.learningRate > 0)) throw new PrefParamError('learningRate', `learningRate must be positive, got ${settings.learningRate}`);
   if (!(settings.sftLearningRate > 0)) throw new PrefParamError('sftLearningRate', `sftLearningRate must be positive, got ${settings.sftLearningRate}`);
-  if (!Number.isInteger(settings.seed)) throw new PrefParamError('seed', `seed must be an integer, got ${settings.seed}`);
   if (!(settings.model in MODEL_SIZES)) throw new PrefParamError('model', `model must be one of ${Object.keys(MODEL_SIZES).join(', ')}, got ${settings.model}`);
+  if (!(settings.lossInput in LOSS_INPUTS)) throw new PrefParamError('lossInput', `lossInput must be one of ${Object.keys(LOSS_INPUTS).join(', ')}, got ${settings.lossInput}`);
+  return settings;
+}
+
+/**
+ * `pref align`: for each seed, trains a small causal LM on the generated addition task with
+ * SFT (stage 1), then, from that checkpoint, each selected objective on disjoint preference
+ * pairs (stage 2), evaluating held-out exact-match accuracy and the log-probs of correct and
+ * near-miss answers. With several seeds, adds means with 95% Student t intervals over seeds
+ * and paired comparisons with SimPO. Writes JSON, CSV, SVG and markdown reports to `out`.
+ */
+export async function runAlign(options: AlignOptions = {}): Promise<AlignReport> {
+  const started = performance.now();
+  const settings = resolveAlignSettings(options);
   const progress = options.progress === undefined ? process.stderr : options.progress;
 
   const registry = await loadObjectiveRegistry();
@@ -153,101 +124,32 @@ export async function runAlign(options: AlignOptions = {}): Promise<AlignReport>
 
   const tf = await loadTfjs(settings.backend);
   const backend = createTfjsBackend({ tf });
-  const task = generateArithmeticTask({ seed: settings.seed, maxOperand: settings.maxOperand, heldOutSize: settings.heldOutSize });
-  const steps = taskSteps(settings.maxOperand);
-  const maxNewTokens = longestAnswer(settings.maxOperand) + 1;
-  const model = createCausalLm(tf, { vocabularySize: VOCABULARY_SIZE, contextLength: steps, ...MODEL_SIZES[settings.model] }, settings.seed);
-  const log = (text: string) => progress?.write(`${text}\n`);
-  try {
-    log(`pref align: ${task.sft.length} SFT examples, ${task.preference.length} preference pairs, ${task.heldOut.length} held-out pairs; tfjs ${settings.backend}`);
-    const sftStarted = performance.now();
-    const sftBar = progress ? createProgressBar(progress, 'sft', settings.sftSteps) : null;
-    const losses = await runSftStage(tf, model, task.sft, {
-      steps: settings.sftSteps,
-      batchSize: settings.sftBatchSize,
-      learningRate: settings.sftLearningRate,
-      sequenceSteps: steps,
-      seed: settings.seed + 1,
-      onStep: (step, loss) => sftBar?.update(step, { loss }),
-    });
-    const sftSeconds = (performance.now() - sftStarted) / 1000;
-    const sftEvaluation = await evaluateHeldOut(tf, model, task.heldOut, steps, maxNewTokens);
-    sftBar?.finish(`held-out accuracy ${sftEvaluation.accuracy.toFixed(3)}`);
-    const checkpoint = await model.snapshot();
-
-    const referenceSums = plan.some((p) => p.needs.referenceSums)
-      ? {
-          chosen: await completionLogProbs(tf, model, task.preference.map((p) => ({ prompt: p.prompt, completion: p.chosen })), steps),
-          rejected: await completionLogProbs(tf, model, task.preference.map((p) => ({ prompt: p.prompt, completion: p.rejected })), steps),
-        }
-      : undefined;
-
-    const runs: ObjectiveRun[] = [];
-    for (const { selection, objective, needs } of plan) {
-      model.restore(checkpoint);
-      const evaluationSteps = new Set(Array.from({ length: settings.evaluations }, (_, i) => Math.round(((i + 1) * settings.steps) / settings.evaluations)));
-      const evaluations: EvaluationPoint[] = [{ step: 0, ...sftEvaluation }];
-      const bar = progress ? createProgressBar(progress, selection.label, settings.steps) : null;
-      const stepLogs = await runPreferenceStage(tf, model, objective, selection.params, task.preference, {
-        backend,
-        steps: settings.steps,
-        batchSize: settings.batchSize,
-        learningRate: settings.learningRate,
-        sequenceSteps: steps,
-        seed: settings.seed + 2,
-        referenceSums: needs.referenceSums ? referenceSums : undefined,
-        onStep: async (entry) => {
-          if (evaluationSteps.has(entry.step)) evaluations.push({ step: entry.step, ...(await evaluateHeldOut(tf, model, task.heldOut, steps, maxNewTokens)) });
-          bar?.update(entry.step, { loss: entry.loss, margin: entry.margin, acc: entry.accuracy, 'held-out': evaluations.at(-1)!.accuracy });
-        },
-      });
-      const final = evaluations.at(-1)!;
-      bar?.finish(`held-out accuracy ${sftEvaluation.accuracy.toFixed(3)} → ${final.accuracy.toFixed(3)}`);
-      runs.push({
-        label: selection.label,
-        id: objective.id,
-        title: objective.title,
-        params: resolveObjectiveParams(objective, selection.params) as ParamValues,
-        steps: stepLogs,
-        evaluations,
-        millisecondsPerStep: stepLogs.reduce((s, e) => s + e.milliseconds, 0) / stepLogs.length,
-      });
-    }
-
-    const summary = runs.map((run): SummaryRow => {
-      const final = run.evaluations.at(-1)!;
-      return {
-        objective: run.label,
-        accuracyAfterSft: sftEvaluation.accuracy,
-        accuracyAfterAlignment: final.accuracy,
-        chosenLogpChange: final.chosenLogp - sftEvaluation.chosenLogp,
-        rejectedLogpChange: final.rejectedLogp - sftEvaluation.rejectedLogp,
-        finalMargin: final.chosenLogp - final.rejectedLogp,
-        meanGeneratedLength: final.meanGeneratedLength,
-        millisecondsPerStep: run.millisecondsPerStep,
-      };
-    });
-    const report: Omit<AlignReport, 'files' | 'totalSeconds'> = {
-      settings,
-      environment: {
-        tfjsBackend: tf.getBackend(),
-        tfjsVersion: tf.version_core,
-        node: process.version,
-        platform: `${process.platform} ${process.arch}`,
-        cpu: cpus()[0]?.model ?? 'unknown',
-        cores: availableParallelism(),
-      },
-      data: { sft: task.sft.length, preference: task.preference.length, heldOut: task.heldOut.length, example: task.preference[0] },
-      sft: { losses, seconds: sftSeconds, evaluation: sftEvaluation },
-      objectives: runs,
-      summary,
-    };
-    const totalSeconds = (performance.now() - started) / 1000;
-    const files = settings.out ? await writeAlignReport({ ...report, totalSeconds, files: [] }, settings.out) : [];
-    return { ...report, totalSeconds, files };
-  } finally {
-    model.dispose();
+  const runs: SeedRun[] = [];
+  for (const [i, seed] of settings.seeds.entries()) {
+    const prefix = settings.seeds.length > 1 ? `seed ${seed} (${i + 1}/${settings.seeds.length}) ` : '';
+    runs.push(await runSeed(tf, backend, plan, settings, seed, progress, prefix));
   }
+  const first = runs[0];
+  const report: Omit<AlignReport, 'files' | 'totalSeconds'> = {
+    settings,
+    environment: {
+      tfjsBackend: tf.getBackend(),
+      tfjsVersion: tf.version_core,
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: availableParallelism(),
+    },
+    data: first.data,
+    sft: first.sft,
+    objectives: first.objectives,
+    summary: first.summary,
+    seeds: runs,
+    aggregate: runs.length > 1 ? aggregateSeeds(runs) : null,
+  };
+  const totalSeconds = (performance.now() - started) / 1000;
+  const files = settings.out ? await writeAlignReport({ ...report, totalSeconds, files: [] }, settings.out) : [];
+  return { ...report, totalSeconds, files };
 }
 
 function checkPositiveInteger(name: string, value: number): void {

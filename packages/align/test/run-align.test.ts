@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { alignCommand, REPORT_FILES, runAlign, type AlignOptions, type AlignReport } from '../src';
+import { objectives as slimeObjectives } from '@pref/slime';
+import { objectives as lmpoObjectives } from '@pref/lmpo';
+import {
+  alignCommand, MULTI_SEED_FILES, REPORT_FILES, SUMMARY_FIGURES, expandAblations, meanInterval, pairedDifference, runAlign,
+  type AlignOptions, type AlignReport,
+} from '../src';
 
 const OBJECTIVES = 'slime:preset=trl-slime-config,simpo,dpo:beta=0.2,lmpo';
 const LABELS = ['slime:preset=trl-slime-config', 'simpo', 'dpo:beta=0.2', 'lmpo'];
@@ -47,15 +53,22 @@ function checkWellFormed(xml: string): string {
   return root;
 }
 
-/** The run's numbers without wall times. */
+/** The run's numbers without wall times (every seed's, and the aggregates but for step times). */
 function numbersOf(report: AlignReport) {
-  return {
-    sft: { losses: report.sft.losses, evaluation: report.sft.evaluation },
-    objectives: report.objectives.map((run) => ({
+  const seedNumbers = (seed: AlignReport['seeds'][number]) => ({
+    seed: seed.seed,
+    sft: { losses: seed.sft.losses, evaluation: seed.sft.evaluation },
+    objectives: seed.objectives.map((run) => ({
       label: run.label, params: run.params, evaluations: run.evaluations,
       steps: run.steps.map(({ milliseconds, ...rest }) => rest),
     })),
+    summary: seed.summary.map(({ millisecondsPerStep, ...rest }) => rest),
+  });
+  const aggregate = report.aggregate && {
+    ...report.aggregate,
+    objectives: report.aggregate.objectives.map(({ figures: { millisecondsPerStep, ...figures }, ...rest }) => ({ ...rest, figures })),
   };
+  return { ...seedNumbers(report.seeds[0]), seeds: report.seeds.map(seedNumbers), aggregate };
 }
 
 describe('pref align (tiny run)', () => {
@@ -86,6 +99,10 @@ describe('pref align (tiny run)', () => {
     expect(json.objectives.find((run) => run.id === 'dpo')!.params.beta).toBe(0.2);
     expect(json.objectives.find((run) => run.id === 'slime')!.params.lambdaW).toBe(0.8);
     expect(json.summary).toHaveLength(4);
+    // One seed: no intervals, the one seed's run also under `seeds`.
+    expect(json.aggregate).toBeNull();
+    expect(json.seeds.map((seed) => seed.seed)).toEqual([5]);
+    expect(json.settings.backend).toBe('wasm');
   });
 
   it('steps.csv and evaluations.csv parse, with one series per objective', async () => {
@@ -126,11 +143,127 @@ describe('pref align (tiny run)', () => {
     });
   });
 
-  it('is reproducible: the same seed gives the same numbers, another seed other numbers', async () => {
+  it('is reproducible: the same seed gives the same numbers, another seed other numbers; it leaves no tensors behind', async () => {
+    const tensors = tf.memory().numTensors;
     const again = await runAlign({ ...tiny, out: null });
+    expect(tf.memory().numTensors).toBe(tensors);
     expect(numbersOf(again)).toEqual(numbersOf(report));
     const other = await runAlign({ ...tiny, seed: 6, out: null });
     expect(numbersOf(other).sft.losses).not.toEqual(numbersOf(report).sft.losses);
+  }, 120_000);
+});
+
+describe('pref align --seeds (tiny run, two seeds)', () => {
+  const twoSeeds: AlignOptions = { ...tiny, seed: undefined, seeds: [1, 2] };
+  let folder: string;
+  let report: AlignReport;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'pref-align-seeds-'));
+    report = await runAlign({ ...twoSeeds, out: folder });
+  }, 120_000);
+  afterAll(async () => {
+    if (folder) await rm(folder, { recursive: true, force: true });
+  });
+
+  it('runs the whole protocol per seed: its own data, weights and batches', () => {
+    expect(report.settings.seeds).toEqual([1, 2]);
+    expect(report.seeds.map((s) => s.seed)).toEqual([1, 2]);
+    for (const seed of report.seeds) {
+      expect(seed.objectives.map((run) => run.label)).toEqual(LABELS);
+      expect(seed.summary).toHaveLength(LABELS.length);
+      expect(seed.timings.objectives.map((t) => t.label)).toEqual(LABELS);
+    }
+    expect(report.seeds[0].sft.losses).not.toEqual(report.seeds[1].sft.losses);
+    // The top-level run is the first seed's.
+    expect(report.objectives).toBe(report.seeds[0].objectives);
+    expect(report.summary).toBe(report.seeds[0].summary);
+  });
+
+  it('aggregates each figure over the seeds with a Student t interval', () => {
+    const aggregate = report.aggregate!;
+    expect(aggregate.seeds).toEqual([1, 2]);
+    expect(aggregate.tQuantile).toBeCloseTo(12.7062, 3);
+    expect(aggregate.method).toMatch(/Student t/);
+    expect(aggregate.objectives.map((o) => o.objective)).toEqual(LABELS);
+    for (const row of aggregate.objectives) {
+      for (const { key } of SUMMARY_FIGURES) {
+        const values = report.seeds.map((seed) => seed.summary.find((r) => r.objective === row.objective)![key]);
+        expect(row.figures[key]).toEqual(meanInterval(values));
+        expect(row.figures[key].low).not.toBeNull();
+        expect(row.figures[key].low!).toBeLessThanOrEqual(row.figures[key].mean);
+      }
+    }
+    expect(aggregate.sft.accuracy).toEqual(meanInterval(report.seeds.map((s) => s.sft.evaluation.accuracy)));
+  });
+
+  it('compares every objective with SimPO seed by seed, counting the seeds that agree', () => {
+    const aggregate = report.aggregate!;
+    expect(aggregate.baseline).toBe('simpo');
+    const others = LABELS.filter((l) => l !== 'simpo');
+    expect(aggregate.paired).toHaveLength(others.length * SUMMARY_FIGURES.length);
+    for (const p of aggregate.paired) {
+      expect(p.baseline).toBe('simpo');
+      const pick = (label: string) => report.seeds.map((seed) => seed.summary.find((r) => r.objective === label)![p.figure]);
+      const expected = pairedDifference(pick(p.objective), pick('simpo'));
+      expect(p.differences).toEqual(expected.differences);
+      expect(p.sign).toBe(Math.sign(p.difference.mean));
+      expect(p.seedsAgreeing).toBe(p.differences.filter((d) => Math.sign(d) === p.sign).length);
+    }
+  });
+
+  it('writes the per-seed CSVs with a seed column, the aggregate CSVs and the summary tables', async () => {
+    expect([...report.files].sort()).toEqual([...Object.values(REPORT_FILES), ...Object.values(MULTI_SEED_FILES)].sort());
+    const steps = parseCsv(await readFile(join(folder, REPORT_FILES.stepsCsv), 'utf8'));
+    expect(steps[0].slice(0, 3)).toEqual(['seed', 'objective', 'step']);
+    expect(new Set(steps.slice(1).map((r) => r[0]))).toEqual(new Set(['1', '2']));
+    expect(steps).toHaveLength(1 + 2 * LABELS.length * 4);
+    const aggregate = parseCsv(await readFile(join(folder, MULTI_SEED_FILES.aggregateCsv), 'utf8'));
+    expect(aggregate[0]).toEqual(['objective', 'figure', 'seeds', 'mean', 'low', 'high', 'std']);
+    for (const row of aggregate.slice(1)) expect(row[2]).toBe('2');
+    const paired = parseCsv(await readFile(join(folder, MULTI_SEED_FILES.pairedCsv), 'utf8'));
+    expect(paired).toHaveLength(1 + report.aggregate!.paired.length);
+    const markdown = await readFile(join(folder, REPORT_FILES.summary), 'utf8');
+    expect(markdown).toMatch(/## Across 2 seeds: mean \[95% interval\]/);
+    expect(markdown).toMatch(/Student t/);
+    expect(markdown).toMatch(/## Paired with simpo/);
+    expect(markdown).toMatch(/\| seed 1 \| seed 2 \|/);
+    const json = JSON.parse(await readFile(join(folder, REPORT_FILES.json), 'utf8')) as AlignReport;
+    expect(json.seeds).toHaveLength(2);
+    expect(json.aggregate!.paired).toHaveLength(report.aggregate!.paired.length);
+  });
+
+  it('draws bands over seeds in the charts', async () => {
+    for (const name of [REPORT_FILES.logpsChart, REPORT_FILES.marginChart, REPORT_FILES.accuracyChart, REPORT_FILES.lossChart]) {
+      const svg = await readFile(join(folder, name), 'utf8');
+      expect(checkWellFormed(svg)).toBe('svg');
+      expect(svg).toContain('class="band"');
+      expect(svg).not.toMatch(/NaN|Infinity/);
+    }
+    expect(await readFile(join(folder, REPORT_FILES.accuracyChart), 'utf8')).toContain('class="error-bar"');
+  });
+
+  it('gives identical numbers when run again with the same seeds', async () => {
+    const again = await runAlign({ ...twoSeeds, out: null });
+    expect(numbersOf(again)).toEqual(numbersOf(report));
+  }, 120_000);
+});
+
+/** Whether the objective packages know the ablation presets yet (another change adds them). */
+const missingPresets = expandAblations(['slime', 'lmpo'])
+  .filter((a) => !((a.id === 'slime' ? slimeObjectives[0] : lmpoObjectives[0]).presets as Record<string, unknown> | undefined)?.[a.params.preset as string])
+  .map((a) => `${a.id}:preset=${a.params.preset}`);
+if (missingPresets.length) {
+  console.warn(`pref align --ablations end-to-end test skipped: the objective packages do not define ${missingPresets.join(', ')} yet`);
+}
+
+describe('pref align --ablations (tiny run)', () => {
+  it.skipIf(missingPresets.length > 0)('runs every ablation preset of SLIME and LMPO on the same protocol, paired with the full objective', async () => {
+    const report = await runAlign({ ...tiny, objectives: 'slime,simpo,lmpo', ablations: 'slime,lmpo', seed: undefined, seeds: [1, 2], steps: 2, evaluations: 1, out: null });
+    const ablations = expandAblations(['slime', 'lmpo']);
+    expect(report.objectives.map((run) => run.label)).toEqual(['slime', 'simpo', 'lmpo', ...ablations.map((a) => a.label)]);
+    for (const run of report.objectives.slice(3)) expect(run.ablationOf).toBe(run.id);
+    const vsFull = report.aggregate!.paired.filter((p) => p.baseline !== 'simpo');
+    expect(new Set(vsFull.map((p) => `${p.objective} vs ${p.baseline}`))).toEqual(new Set(ablations.map((a) => `${a.label} vs ${a.id}`)));
   }, 120_000);
 });
 
@@ -139,7 +272,7 @@ describe('alignCommand', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       expect(await alignCommand(['--help'])).toBe(0);
-      expect(String(write.mock.calls[0][0])).toMatch(/--objectives/);
+      for (const option of ['--objectives', '--seeds', '--ablations']) expect(String(write.mock.calls[0][0])).toContain(option);
     } finally {
       write.mockRestore();
     }
@@ -149,5 +282,8 @@ describe('alignCommand', () => {
     await expect(alignCommand(['--steps', 'many'])).rejects.toThrow(/--steps/);
     await expect(alignCommand(['--objectives', 'nosuch', '--out', join(tmpdir(), 'unused')])).rejects.toThrow(/unknown objective nosuch/);
     await expect(alignCommand(['--backend', 'abacus', '--steps', '1'])).rejects.toThrow(/backend/);
+    await expect(alignCommand(['--seeds', 'two'])).rejects.toThrow(/--seeds/);
+    await expect(alignCommand(['--seeds', '2', '--seed', '1'])).rejects.toThrow(/not both/);
+    await expect(alignCommand(['--ablations', 'dpo'])).rejects.toThrow(/--ablations/);
   });
 });

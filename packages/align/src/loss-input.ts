@@ -1,0 +1,56 @@
+import type * as TfCore from '@tensorflow/tfjs-core';
+import type { Batch } from '@pref/core';
+import type { Tfjs } from './tfjs-module';
+import type { CausalLm } from './causal-lm';
+import type { SequenceBatch } from './sequence-batch';
+
+/**
+ * What the objective's loss reads from the model in stage 2. `logits`: the model's logits
+ * `[B, T, V]` with labels (today's path). The hidden-state path (`hidden`: the last hidden
+ * states `[B, T, H]` plus the LM-head weight `[V, H]`, so the loss never holds `[B, T, V]`
+ * logits) comes as a second entry of {@link LOSS_INPUTS} once `@pref/core` accepts those
+ * inputs; nothing else in the preference stage changes.
+ */
+export type LossInputKind = 'logits';
+
+/** The loss inputs of one step, built on tfjs's tape inside `optimizer.minimize`. */
+export interface PairLossInputs {
+  /** The sequence inputs of the objective for the chosen rows `[0, B)` and rejected rows `[B, 2B)` (reference inputs are added by the caller). */
+  readonly batch: Batch;
+  /**
+   * Logits `[2B, T, V]` for the step's logged log-prob sums. On the logits path these are the
+   * loss's own logits; on the hidden path they would be `hidden · weightᵀ`, computed only for
+   * the log (not part of the loss, so no gradient flows through them).
+   */
+  readonly logits: TfCore.Tensor3D;
+}
+
+/** Builds the loss inputs of a step from the model and its `2B`-row batch (chosen rows, then rejected). */
+export type LossInputBuilder = (tf: Tfjs, model: CausalLm, batch: SequenceBatch, pairs: number) => PairLossInputs;
+
+export const LOSS_INPUTS: Readonly<Record<LossInputKind, LossInputBuilder>> = {
+  logits: (tf, model, batch, B) => {
+    const T = batch.steps;
+    const V = model.shape.vocabularySize;
+    const logits = model.logits(batch.tokens, 2 * B, T);
+    return {
+      logits,
+      batch: {
+        chosenLogits: tf.slice(logits, [0, 0, 0], [B, T, V]),
+        chosenLabels: batch.labels.slice(0, B),
+        rejectedLogits: tf.slice(logits, [B, 0, 0], [B, T, V]),
+        rejectedLabels: batch.labels.slice(B),
+      },
+    };
+  },
+  // hidden: (tf, model, batch, B) => {
+  //   const hidden = model.hidden(batch.tokens, 2 * B, T);   // [2B, T, H]
+  //   const weight = model.headWeight();                     // [V, H], on the tape
+  //   return {
+  //     logits: tf.matMul(reshape(hidden), weight, false, true) reshaped to [2B, T, V] (for the log only),
+  //     batch: { chosen<Hidden>: slice(hidden, 0, B), rejected<Hidden>: slice(hidden, B, B), <weight>: weight, chosenLabels, rejectedLabels },
+  //   };
+  // },
+};
+
+export const LOSS_INPUT_KINDS = Object.keys(LOSS_INPUTS) as LossInputKind[];
