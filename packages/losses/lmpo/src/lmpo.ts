@@ -5,7 +5,7 @@ import {
   sequenceLength,
   sequenceMean,
   type ForwardContext,
-  type Tensor, PAIR_METRIC_NAMES } from '@pref/core';
+  type Tensor, PAIR_METRIC_NAMES, PrefParamError } from '@pref/core';
 import { lengthControlledMargin } from './length-controlled-margin';
 import { updateRunningMoments, type LmpoState, type RunningMoments } from './running-moments';
 
@@ -35,6 +35,12 @@ export type LmpoParams = {
   emaDecay: number;
   /** Running moments start at the first batch's μ, s (`first-batch`, default) or at 0 (`zero`). */
   emaInit: 'first-batch' | 'zero';
+  /**
+   * `before` (default, the reference code): update a, b with this batch, then normalize; `after`
+   * (the paper's Eq. 20–24): normalize with the moments of past batches, then update (the first
+   * batch, with `first-batch` init, uses its own moments).
+   */
+  emaUpdate: 'before' | 'after';
   /** Gradient through m̄ with a, b held constant (true, default: the paper) or m̄ detached (false: the reference code). */
   marginGradient: boolean;
   /** ε, floor of the running std in the z-score. Default 1e-6, > 0. */
@@ -50,9 +56,11 @@ export type LmpoParams = {
  * - `m = s·(1 − p_w)·g(p_w − p_l)` with `s` = `marginScale` and `g` = `1 − x^k` (`power`),
  *   `(1/α)·log((1−x)/(1+x)) + 0.5` (`log`) or `σ(−x/τ)` (`sigmoid`)
  * - z-score (`zscore: "ema"`): batch mean μ and unbiased std s of m over the whole batch (every
- *   worker), no gradient; `a ← ρa + (1−ρ)μ`, `b ← ρb + (1−ρ)s` before use; `m̄ = (m − a)/max(b, ε)`.
- *   The first call starts at μ, s (`first-batch`) or at 0 (`zero`). A global batch of one pair has
- *   no std: b keeps its value (b = 1 when there is none yet).
+ *   worker), no gradient; `a ← ρa + (1−ρ)μ`, `b ← ρb + (1−ρ)s`; `m̄ = (m − a)/max(b, ε)` with the
+ *   updated a, b (`emaUpdate: "before"`, reference code) or with the a, b passed in, updating after
+ *   (`"after"`, the paper's Eq. 20–24). The first call starts at μ, s (`first-batch`) or at 0
+ *   (`zero`, only with `before`). A global batch of one pair has no std: b keeps its value (b = 1
+ *   when there is none yet).
  * - `d = β·(A_w − A_l) − λ·m̄`, per-pair loss `softplus(γ − d)` (= `−log(1/(1 + e^γ·e^{−d}))`), mean over pairs.
  *
  * `marginGradient` true: the gradient flows through m̄ (a, b constant); false: m̄ is detached (reference code).
@@ -77,12 +85,15 @@ export type LmpoParams = {
  * | `zscore` | | `ema` | `ema`, `none` |
  * | `emaDecay` | ρ | 0.9 | [0, 1] |
  * | `emaInit` | | `first-batch` | `first-batch`, `zero` |
+ * | `emaUpdate` | | `before` | `before`, `after` |
  * | `marginGradient` | | true | boolean |
  * | `eps` | ε | 1e-6 | > 0 |
  *
  * Presets: `mistral-base` (β 2.0, γ 1.6, λ 1.0), `mistral-instruct` (2.5, 0.25, 0.2), `llama3-base`
  * (2.0, 1.0, 0.2), `llama3-instruct` (2.5, 1.4, 0.2), `reference-code` (gengxuli/LMPO: margin
- * detached, zero-initialized moments, m halved, β 2.0, γ 1.0).
+ * detached, zero-initialized moments, m halved, β 2.0, γ 1.0), and the ablations of the paper's
+ * Table 2 on the defaults: `ablation-no-zscore`, `ablation-no-length-normalization`,
+ * `ablation-log`, `ablation-cube`, `ablation-sigmoid`.
  */
 export const lmpo = defineObjective<LmpoParams, typeof PAIRWISE_INPUTS, LmpoState>({
   id: 'lmpo',
@@ -115,6 +126,10 @@ export const lmpo = defineObjective<LmpoParams, typeof PAIRWISE_INPUTS, LmpoStat
       kind: 'enum', values: ['first-batch', 'zero'], default: 'first-batch',
       description: 'Initial running moments: the first batch\'s μ, s, or 0 (reference code, no bias correction).',
     },
+    emaUpdate: {
+      kind: 'enum', values: ['before', 'after'], default: 'before',
+      description: 'Normalize with a, b updated by this batch (before, reference code) or with the moments of past batches, updating after (after, paper Eq. 20-24).',
+    },
     marginGradient: {
       kind: 'boolean', default: true,
       description: 'Gradient through m̄ with a, b constant (paper) or m̄ detached (reference code).',
@@ -130,12 +145,31 @@ export const lmpo = defineObjective<LmpoParams, typeof PAIRWISE_INPUTS, LmpoStat
       description: 'gengxuli/LMPO trainer: margin detached, zero-initialized moments, m halved, β 2.0, γ 1.0 (γ/β 0.5).',
       values: { beta: 2.0, gamma: 1.0, lambda: 0.2, marginGradient: false, emaInit: 'zero', marginScale: 0.5 },
     },
+    'ablation-no-zscore': { description: 'Paper Table 2, w/o Z-score normalization: m used as is (zscore none).', values: { zscore: 'none' } },
+    'ablation-no-length-normalization': {
+      description: 'Paper Table 2, w/o avg-length normalization: p_y = exp(A_y).',
+      values: { lengthNormalization: false },
+    },
+    'ablation-log': { description: 'Paper Table 2, log function: g(x) = (1/α)·log((1−x)/(1+x)) + 0.5, α 1 (the paper gives no α).', values: { marginFunction: 'log' } },
+    'ablation-cube': { description: 'Paper Table 2, cube function: g(x) = 1 − x³.', values: { marginFunction: 'power', marginExponent: 3 } },
+    'ablation-sigmoid': {
+      description: 'Paper Table 2, sigmoid function: g(x) = σ(−x/τ), τ 1 (the paper names it β and gives no value).',
+      values: { marginFunction: 'sigmoid' },
+    },
   },
   metrics: [
     ...PAIR_METRIC_NAMES,
     'margin/mean', 'margin/zscore-mean',
   ],
   stateful: true,
+  validateParams(params) {
+    if (params.zscore === 'ema' && params.emaUpdate === 'after' && params.emaInit === 'zero') {
+      throw new PrefParamError(
+        'emaUpdate',
+        'lmpo: emaUpdate "after" with emaInit "zero" would normalize the first batch by max(0, eps); use emaInit "first-batch" (the batch\'s own moments) or emaUpdate "before"',
+      );
+    }
+  },
   forward(ctx, inputs, params, state) {
     const { ops } = ctx;
     const chosen = sequenceMean(ops, inputs.chosen);
@@ -149,7 +183,10 @@ export const lmpo = defineObjective<LmpoParams, typeof PAIRWISE_INPUTS, LmpoStat
     let nextState: RunningMoments['state'] | undefined;
     if (params.zscore === 'ema') {
       const moments = updateRunningMoments(ctx, ops.stopGradient(margin), state, params);
-      normalized = ops.div(ops.sub(margin, moments.mean), ops.maximum(moments.std, params.eps));
+      const used = params.emaUpdate === 'after' && moments.previous
+        ? { mean: ops.scalar(moments.previous.mean), std: ops.scalar(moments.previous.std) }
+        : moments;
+      normalized = ops.div(ops.sub(margin, used.mean), ops.maximum(used.std, params.eps));
       nextState = moments.state;
     }
     const marginTerm = params.marginGradient ? normalized : ops.stopGradient(normalized);

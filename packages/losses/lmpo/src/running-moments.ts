@@ -17,6 +17,8 @@ export interface RunningMoments {
   readonly mean: Tensor;
   readonly std: Tensor;
   readonly state: { readonly mean: Tensor; readonly std: Tensor; readonly steps: number };
+  /** a and b as passed in (before this batch's update); null on the first call. */
+  readonly previous: { readonly mean: number; readonly std: number } | null;
 }
 
 /**
@@ -54,7 +56,12 @@ export function updateRunningMoments(
     mean = decay(0, batchMean);
     std = ops.where(severalRows, decay(0, batchStd), 1);
   }
-  return { mean, std, state: { mean, std, steps: (state?.steps ?? 0) + 1 } };
+  return {
+    mean,
+    std,
+    state: { mean, std, steps: (state?.steps ?? 0) + 1 },
+    previous: state ? { mean: state.mean, std: state.std } : null,
+  };
 }
 
 function checkState(state: ObjectiveState | null): LmpoState | null {

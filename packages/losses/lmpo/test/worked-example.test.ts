@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '@pref/adapter-reference';
-import { valueAndGrad, type Batch, type ObjectiveState } from '@pref/core';
+import { PrefParamError, valueAndGrad, type Batch, type ObjectiveState } from '@pref/core';
 import { worstMismatch } from '@pref/testing';
 import { lmpo } from '../src';
 
@@ -35,7 +35,7 @@ describe('docs/objectives/lmpo.md worked example', () => {
   const runs = expectedRuns(page);
 
   it('lists the runs the page describes', () => {
-    expect(runs).toHaveLength(5);
+    expect(runs).toHaveLength(7);
   });
 
   for (const run of runs) {
@@ -51,5 +51,39 @@ describe('docs/objectives/lmpo.md worked example', () => {
   it('reference-code reproduces reference-notes §12 (2.0032576105)', async () => {
     const result = await valueAndGrad(lmpo, example.inputs, { preset: 'reference-code' }, { backend });
     expect(result.loss).toBeCloseTo(2.0032576105, 10);
+  });
+
+  describe('emaUpdate "after" (paper Eq. 20-24)', () => {
+    const params = { preset: 'llama3-base', emaUpdate: 'after' };
+    // A second batch with other margins: the rejected log-probs of the example, scaled.
+    const second: Batch = {
+      ...example.inputs,
+      rejectedLogps: (example.inputs.rejectedLogps as number[][]).map((row) => row.map((value) => value * 0.5)),
+    };
+
+    it('first call: normalizes with the batch\'s own moments (first-batch init)', async () => {
+      const first = await valueAndGrad(lmpo, example.inputs, params, { backend });
+      const before = await valueAndGrad(lmpo, example.inputs, { preset: 'llama3-base' }, { backend });
+      expect(first.metrics['margin/zscore-mean']).toBe(0);
+      expect(first.loss).toBe(before.loss);
+      expect(first.state).toEqual(before.state);
+    });
+
+    it('second call: normalizes with the previous moments, then updates them as "before" does', async () => {
+      const first = await valueAndGrad(lmpo, example.inputs, params, { backend });
+      const after = await valueAndGrad(lmpo, second, params, { backend, state: first.state });
+      const before = await valueAndGrad(lmpo, second, { preset: 'llama3-base' }, { backend, state: first.state });
+      const previous = first.state!;
+      close(after.metrics['margin/zscore-mean'], (after.metrics['margin/mean'] - previous.mean) / previous.std, 'zscore with the previous a, b');
+      const updated = before.state!;
+      close(before.metrics['margin/zscore-mean'], (before.metrics['margin/mean'] - updated.mean) / updated.std, 'zscore with the updated a, b');
+      expect(Math.abs(after.metrics['margin/zscore-mean'] - before.metrics['margin/zscore-mean'])).toBeGreaterThan(1e-3);
+      expect(after.loss).not.toBe(before.loss);
+      expect(after.state).toEqual(before.state);
+    });
+
+    it('refuses emaInit "zero" (the first batch would be divided by max(0, eps))', async () => {
+      await expect(valueAndGrad(lmpo, example.inputs, { ...params, emaInit: 'zero' }, { backend })).rejects.toBeInstanceOf(PrefParamError);
+    });
   });
 });
