@@ -39,3 +39,17 @@ export class PrefBackendError extends PrefError {
     super(message);
   }
 }
+
+/** A primitive got tensors of incompatible shapes (checked in `TensorOps` before the backend runs). */
+export class PrefShapeError extends PrefError {
+  override name = 'PrefShapeError';
+  constructor(
+    /** The primitive, e.g. `concat`. */
+    readonly op: string,
+    /** The shapes involved. */
+    readonly shapes: readonly (readonly number[])[],
+    message: string,
+  ) {
+    super(message);
+  }
+}

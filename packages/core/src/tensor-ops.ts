@@ -1,5 +1,10 @@
 import type { BackendTensor, BinaryOp, CompareOp, PrefBackend, Shape, UnaryOp } from './pref-backend';
-import { broadcastAxes, broadcastShapes, normalizeAxis, reducedShape, sameShape, sizeOf } from './broadcast-shape';
+import { broadcastAxes, reducedShape, sameShape, sizeOf } from './broadcast-shape';
+import {
+  broadcastShapeOf, broadcastToShapeOf, checkAxis, checkShape, concatShapeOf, gatherShapeOf, reduceShapeOf,
+  reshapeShapeOf, scatterAddShapeOf, sliceShapeOf, tokenShapeOf,
+} from './op-shapes';
+import { PrefShapeError } from './pref-error';
 import { Tensor, type GradientNode } from './tensor';
 
 export type TensorLike = Tensor | number;
@@ -27,10 +32,12 @@ export class TensorOps {
   }
 
   constant(data: ArrayLike<number>, shape: Shape): Tensor {
+    this.checkLength('constant', data, shape);
     return this.wrap(this.backend.fromHost(data, shape));
   }
 
   constantInt(data: Int32Array, shape: Shape): Tensor {
+    this.checkLength('constantInt', data, shape);
     return this.wrap(this.backend.fromHostInt(data, shape));
   }
 
@@ -45,7 +52,15 @@ export class TensorOps {
   }
 
   fill(shape: Shape, value: number): Tensor {
+    checkShape('fill', shape);
     return this.wrap(this.backend.fill(shape, value));
+  }
+
+  private checkLength(op: string, data: ArrayLike<number>, shape: Shape): void {
+    checkShape(op, shape);
+    if (data.length !== sizeOf(shape)) {
+      throw new PrefShapeError(op, [shape], `${op}: ${data.length} values for shape [${shape.join(', ')}] (${sizeOf(shape)} values)`);
+    }
   }
 
   zerosLike(x: Tensor): Tensor {
@@ -100,6 +115,7 @@ export class TensorOps {
   ): Tensor {
     const ta = this.lift(a);
     const tb = this.lift(b);
+    broadcastShapeOf(op, [ta.shape, tb.shape]);
     const value = this.backend.binary(op, ta.value, tb.value);
     const out: Tensor = this.result(value, [ta, tb], (g) => {
       const [ga, gb] = rule(g, ta, tb, out);
@@ -150,7 +166,10 @@ export class TensorOps {
   // ---- comparisons and selection --------------------------------------------------------
 
   private compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
-    return this.result(this.backend.compare(op, this.lift(a).value, this.lift(b).value), [], () => []);
+    const ta = this.lift(a);
+    const tb = this.lift(b);
+    broadcastShapeOf(op, [ta.shape, tb.shape]);
+    return this.result(this.backend.compare(op, ta.value, tb.value), [], () => []);
   }
   greater(a: TensorLike, b: TensorLike): Tensor { return this.compare('greater', a, b); }
   greaterEqual(a: TensorLike, b: TensorLike): Tensor { return this.compare('greaterEqual', a, b); }
@@ -162,6 +181,7 @@ export class TensorOps {
   where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
     const ta = this.lift(a);
     const tb = this.lift(b);
+    broadcastShapeOf('where', [cond.shape, ta.shape, tb.shape]);
     const value = this.backend.where(cond.value, ta.value, tb.value);
     return this.result(value, [ta, tb], (g) => [
       ta.requiresGrad ? this.sumToShape(this.where(cond, g, 0), ta.shape) : null,
@@ -179,13 +199,13 @@ export class TensorOps {
 
   /** Sum over `axes` (all axes when omitted). */
   sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-    const ax = this.axesOf(x, axes);
+    const ax = this.axesOf('sum', x, axes);
     const value = this.backend.reduce('sum', x.value, ax, keepDims);
     return this.result(value, [x], (g) => [this.broadcastTo(this.reshape(g, reducedShape(x.shape, ax, true)), x.shape)]);
   }
 
   mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-    const ax = this.axesOf(x, axes);
+    const ax = this.axesOf('mean', x, axes);
     const count = ax.reduce((n, a) => n * x.shape[a], 1);
     const value = this.backend.reduce('mean', x.value, ax, keepDims);
     return this.result(value, [x], (g) => [
@@ -195,7 +215,7 @@ export class TensorOps {
 
   /** Max over `axes`; tied maxima share the gradient equally. */
   max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-    const ax = this.axesOf(x, axes);
+    const ax = this.axesOf('max', x, axes);
     const value = this.backend.reduce('max', x.value, ax, keepDims);
     const out: Tensor = this.result(value, [x], (g) => {
       const kept = reducedShape(x.shape, ax, true);
@@ -206,24 +226,21 @@ export class TensorOps {
     return out;
   }
 
-  private axesOf(x: Tensor, axes: number | readonly number[] | undefined): number[] {
-    if (axes === undefined) return x.shape.map((_, i) => i);
-    return (typeof axes === 'number' ? [axes] : [...axes]).map((a) => normalizeAxis(a, x.rank));
+  private axesOf(op: string, x: Tensor, axes: number | readonly number[] | undefined): number[] {
+    return reduceShapeOf(op, x.shape, axes, false).axes;
   }
 
   // ---- shape ----------------------------------------------------------------------------
 
   reshape(x: Tensor, shape: Shape): Tensor {
+    reshapeShapeOf(x.shape, shape);
     if (sameShape(x.shape, shape)) return x;
-    if (sizeOf(shape) !== sizeOf(x.shape)) {
-      throw new Error(`cannot reshape [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
-    }
     return this.result(this.backend.reshape(x.value, shape), [x], (g) => [this.reshape(g, x.shape)]);
   }
 
   broadcastTo(x: Tensor, shape: Shape): Tensor {
+    broadcastToShapeOf(x.shape, shape);
     if (sameShape(x.shape, shape)) return x;
-    broadcastShapes(x.shape, shape);
     return this.result(this.backend.broadcastTo(x.value, shape), [x], (g) => [this.sumToShape(g, x.shape)]);
   }
 
@@ -236,6 +253,7 @@ export class TensorOps {
   }
 
   slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
+    sliceShapeOf(x.shape, begin, size);
     const value = this.backend.slice(x.value, begin, size);
     return this.result(value, [x], (g) => {
       let padded = g;
@@ -253,8 +271,8 @@ export class TensorOps {
   }
 
   concat(xs: readonly Tensor[], axis: number): Tensor {
+    const ax = concatShapeOf(xs.map((t) => t.value), axis).axis;
     if (xs.length === 1) return xs[0];
-    const ax = normalizeAxis(axis, xs[0].rank);
     const value = this.backend.concat(xs.map((t) => t.value), ax);
     return this.result(value, xs, (g) => {
       let offset = 0;
@@ -270,17 +288,17 @@ export class TensorOps {
 
   /** Int32 indices sorting `x` ascending along `axis`; no gradient. */
   argsort(x: Tensor, axis = -1): Tensor {
-    return this.result(this.backend.argsort(x.value, normalizeAxis(axis, x.rank)), [], () => []);
+    return this.result(this.backend.argsort(x.value, checkAxis('argsort', axis, x.shape)), [], () => []);
   }
 
   gather(x: Tensor, indices: Tensor, axis = -1): Tensor {
-    const ax = normalizeAxis(axis, x.rank);
+    const ax = gatherShapeOf(x.shape, indices.value, axis).axis;
     const value = this.backend.gather(x.value, indices.value, ax);
     return this.result(value, [x], (g) => [this.scatterAdd(x.shape, indices, g, ax)]);
   }
 
   scatterAdd(shape: Shape, indices: Tensor, updates: Tensor, axis = -1): Tensor {
-    const ax = normalizeAxis(axis, shape.length);
+    const ax = scatterAddShapeOf(shape, indices.value, updates.shape, axis);
     const value = this.backend.scatterAdd(shape, indices.value, updates.value, ax);
     return this.result(value, [updates], (g) => [this.gather(g, indices, ax)]);
   }
@@ -294,6 +312,7 @@ export class TensorOps {
 
   /** `logits [..., V]`, int `labels [...]` → token log-probs `[...]`, 0 where ignored. */
   tokenLogProbs(logits: Tensor, labels: Tensor, ignoreIndex = -100): Tensor {
+    tokenShapeOf('tokenLogProbs', logits.shape, labels.value);
     const value = this.backend.tokenLogProbs(logits.value, labels.value, ignoreIndex);
     return this.result(value, [logits], (g) => [
       this.result(this.backend.tokenLogProbsGrad(logits.value, labels.value, g.value, ignoreIndex), [], () => []),

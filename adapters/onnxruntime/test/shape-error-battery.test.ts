@@ -1,0 +1,4 @@
+import { describeShapeErrorBattery } from '@pref/testing';
+import { onnxruntimeCpu } from './onnxruntime-backends';
+
+describeShapeErrorBattery(onnxruntimeCpu);

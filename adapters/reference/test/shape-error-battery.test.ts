@@ -1,0 +1,3 @@
+import { describeShapeErrorBattery, referenceBackends } from '@pref/testing';
+
+for (const backend of referenceBackends) describeShapeErrorBattery(backend);

@@ -1,0 +1,5 @@
+import { describeShapeErrorBattery } from '@pref/testing';
+import { tfjsUnderTest } from './tfjs-test-backends';
+
+describeShapeErrorBattery(tfjsUnderTest('cpu'));
+describeShapeErrorBattery(tfjsUnderTest('wasm'));
