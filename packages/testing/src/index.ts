@@ -6,3 +6,4 @@ export { referenceBackends } from './reference-backends';
 export { runDataParallel } from './data-parallel';
 export { installedObjectives, OBJECTIVE_PACKAGES } from './installed-objectives';
 export { expectGradientsMatchFiniteDifferences, expectMaskedValuesIgnored, expectDataParallelAgreement, PAIRWISE_MASKS } from './objective-assertions';
+export { describeShapeErrorBattery, SHAPE_ERROR_CASES, SHAPE_VALID_CASES, type ShapeErrorCase, type ShapeValidCase } from './shape-error-battery';
