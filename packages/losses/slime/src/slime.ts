@@ -73,7 +73,9 @@ export type SlimeParams = {
  *
  * Presets: `paper` (the defaults), `trl-slime-config` (`SlimeConfig` defaults: λw 0.8, λl 0.0005,
  * δ 0.5, value-derived mask), `trl-slime-script` (`scripts/slime/train.py`: λw 0.1, λl 0.0005,
- * δ 1.25, value-derived mask).
+ * δ 1.25, value-derived mask, per-sequence stabilizer: the script trains one sequence per device),
+ * and the ablations of the paper's Table 4 on the defaults: `ablation-no-anchor`,
+ * `ablation-no-stabilizer`, `ablation-no-hard-margin`, `ablation-no-soft-margin`.
  */
 export const slime = defineObjective<SlimeParams, typeof PAIRWISE_INPUTS>({
   id: 'slime',
@@ -110,8 +112,19 @@ export const slime = defineObjective<SlimeParams, typeof PAIRWISE_INPUTS>({
       values: { lambdaW: 0.8, lambdaL: 0.0005, delta: 0.5, rejectedMaskFromValues: true },
     },
     'trl-slime-script': {
-      description: 'trl-slime scripts/slime/train.py: λw 0.1, λl 0.0005, δ 1.25, value-derived rejected mask (3× loss factor not reproduced).',
-      values: { lambdaW: 0.1, lambdaL: 0.0005, delta: 1.25, rejectedMaskFromValues: true },
+      description:
+        'trl-slime scripts/slime/train.py: λw 0.1, λl 0.0005, δ 1.25, value-derived rejected mask, per-sequence stabilizer (one sequence per device; 3× loss factor not reproduced).',
+      values: { lambdaW: 0.1, lambdaL: 0.0005, delta: 1.25, rejectedMaskFromValues: true, tokenReduction: 'sequence' },
+    },
+    'ablation-no-anchor': { description: 'Paper Table 4, w/o chosen term: the paper defaults without L_w.', values: { useChosenTerm: false } },
+    'ablation-no-stabilizer': { description: 'Paper Table 4, w/o rejected term: the paper defaults without L_l.', values: { useRejectedTerm: false } },
+    'ablation-no-hard-margin': {
+      description: 'Paper Table 4, w/o hard margin: L_d = λd·mean σ(−κ(Δ − m_s)).',
+      values: { useHardMargin: false },
+    },
+    'ablation-no-soft-margin': {
+      description: 'Paper Table 4, w/o soft distance margin: L_d = λd·mean relu(m_h − Δ).',
+      values: { useSoftMargin: false },
     },
   },
   metrics: [

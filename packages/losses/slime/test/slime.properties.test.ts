@@ -192,9 +192,42 @@ describe('slime properties', () => {
     const defaults = await valueAndGrad(slime, batch, {}, { backend });
     expect(paper.loss).toBe(defaults.loss);
     expect(slime.presets['trl-slime-config'].values).toEqual({ lambdaW: 0.8, lambdaL: 0.0005, delta: 0.5, rejectedMaskFromValues: true });
-    expect(slime.presets['trl-slime-script'].values).toEqual({ lambdaW: 0.1, lambdaL: 0.0005, delta: 1.25, rejectedMaskFromValues: true });
+    expect(slime.presets['trl-slime-script'].values).toEqual({
+      lambdaW: 0.1, lambdaL: 0.0005, delta: 1.25, rejectedMaskFromValues: true, tokenReduction: 'sequence',
+    });
     await expect(valueAndGrad(slime, batch, { p: 0 }, { backend })).rejects.toThrow(/\bp\b.*\(0, ∞\)/);
     await expect(valueAndGrad(slime, batch, { tokenReduction: 'token' }, { backend })).rejects.toThrow(/tokenReduction/);
+  });
+
+  it('trl-slime-script averages the stabilizer per sequence (one sequence per device in the script)', async () => {
+    // Rows with 1 and 3 counted rejected tokens: the per-sequence mean weighs the rows equally.
+    const batch = { chosenLogps: [[-1], [-1]], chosenMask: [[1], [1]], rejectedLogps: [[-6, -0.5, -0.5], [-2, -3, -4]], rejectedMask: [[1, 0, 0], [1, 1, 1]] };
+    const script = await valueAndGrad(slime, batch, { preset: 'trl-slime-script' }, { backend });
+    const explicit = await valueAndGrad(slime, batch, { preset: 'trl-slime-config', lambdaW: 0.1, delta: 1.25, tokenReduction: 'sequence' }, { backend });
+    const perBatch = await valueAndGrad(slime, batch, { preset: 'trl-slime-script', tokenReduction: 'batch' }, { backend });
+    expect(script.loss).toBe(explicit.loss);
+    expect(Math.abs(script.metrics['loss/stabilizer'] - perBatch.metrics['loss/stabilizer'])).toBeGreaterThan(1e-6);
+  });
+
+  it('the Table 4 ablation presets drop exactly their term', async () => {
+    // Δ = 0.8: the hinge (0.7) and the gate both differ from 1.
+    const batch = { chosenLogps: [[-1, -1.4]], chosenMask: [[1, 1]], rejectedLogps: [[-3, -1]], rejectedMask: [[1, 1]] };
+    const full = await valueAndGrad(slime, batch, { preset: 'paper' }, { backend });
+    const cases = [
+      ['ablation-no-anchor', { useChosenTerm: false }],
+      ['ablation-no-stabilizer', { useRejectedTerm: false }],
+      ['ablation-no-hard-margin', { useHardMargin: false }],
+      ['ablation-no-soft-margin', { useSoftMargin: false }],
+    ] as const;
+    for (const [preset, values] of cases) {
+      expect(slime.presets[preset].values, preset).toEqual(values);
+      const ablated = await valueAndGrad(slime, batch, { preset }, { backend });
+      const byHand = await valueAndGrad(slime, batch, values, { backend });
+      expect(ablated.loss, preset).toBe(byHand.loss);
+      expect(ablated.loss, preset).not.toBe(full.loss);
+    }
+    expect((await valueAndGrad(slime, batch, { preset: 'ablation-no-anchor' }, { backend })).metrics['loss/anchor']).toBe(0);
+    expect((await valueAndGrad(slime, batch, { preset: 'ablation-no-stabilizer' }, { backend })).metrics['loss/stabilizer']).toBe(0);
   });
 
   it('a batch split over 3 simulated workers gives the single-worker loss, gradients and metrics', async () => {
