@@ -28,7 +28,7 @@ export {
   DEFAULT_THRESHOLD, compareReports, comparisonHeadline, parseThreshold, renderComparisonMarkdown, renderSummaryMarkdown, verdictOf,
   type CellComparison, type CellKey, type CellVerdict, type ReportComparison, type TimingSpread,
 } from './compare-reports';
-export { buildObjectiveWorkload, installedObjectives, OBJECTIVE_PACKAGES, type ObjectiveWorkload } from './objective-workload';
+export { buildObjectiveWorkload, installedObjectives, type ObjectiveWorkload } from './objective-workload';
 export { runAlignWorkload, ALIGN_TFJS_BACKENDS, type AlignWorkloadOptions } from './align-workload';
 export { bandwidthLine, markdownTable, renderMarkdownReport } from './markdown-report';
 export { renderBarChartSvg, escapeXml, type BarGroup, type BarPanel } from './svg-bar-chart';

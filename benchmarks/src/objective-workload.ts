@@ -1,4 +1,5 @@
 import {
+  loadObjectives,
   PrefInputError,
   PrefParamError,
   sequenceInputName,
@@ -102,24 +103,10 @@ export async function buildObjectiveWorkload(
   }
 }
 
-/** Every objective exported by the installed objective packages, and the packages that are missing. */
-export const OBJECTIVE_PACKAGES = [
-  '@pref/simpo', '@pref/slime', '@pref/lmpo', '@pref/dpo', '@pref/cpo', '@pref/orpo', '@pref/slic', '@pref/kto', '@pref/grpo',
-] as const;
-
+/** Every objective exported by the installed objective packages (core's one list), and the packages that are missing. */
 export async function installedObjectives(
   importModule: (name: string) => Promise<unknown>,
 ): Promise<{ objectives: AnyObjective[]; missing: { packageName: string; reason: string }[] }> {
-  const objectives: AnyObjective[] = [];
-  const missing: { packageName: string; reason: string }[] = [];
-  for (const packageName of OBJECTIVE_PACKAGES) {
-    try {
-      const module = (await importModule(packageName)) as { objectives?: readonly AnyObjective[] };
-      if (!Array.isArray(module.objectives)) throw new Error(`${packageName} does not export objectives`);
-      objectives.push(...module.objectives);
-    } catch (error) {
-      missing.push({ packageName, reason: String((error as Error).message ?? error).split('\n')[0] });
-    }
-  }
-  return { objectives, missing };
+  const { objectives, missing } = await loadObjectives(importModule);
+  return { objectives: Object.values(objectives), missing: missing.map((packageName) => ({ packageName, reason: 'not installed' })) };
 }

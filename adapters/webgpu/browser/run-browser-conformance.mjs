@@ -16,9 +16,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../..');
 const chromium = process.argv[2] ?? 'chromium';
 const timeoutSeconds = Number(process.env.PREF_BROWSER_TIMEOUT ?? 300);
-const objectivePackages = ['simpo', 'slime', 'lmpo', 'dpo', 'cpo', 'orpo', 'slic', 'kto', 'grpo'].filter((name) =>
-  existsSync(join(root, 'packages/losses', name, 'src/index.ts')),
-);
+// Core's one list of objective packages (read from its source: this script bundles sources).
+const listSource = readFileSync(join(root, 'packages/core/src/objective-packages.ts'), 'utf8');
+const objectivePackages = [...listSource.slice(listSource.indexOf('OBJECTIVE_PACKAGES = [')).split(']')[0].matchAll(/'@pref\/([a-z0-9-]+)'/g)]
+  .map((match) => match[1])
+  .filter((name) => existsSync(join(root, 'packages/losses', name, 'src/index.ts')));
 const caseDir = [join(root, '../shared/conformance/cases'), join(root, 'conformance/cases')].find(existsSync);
 const cases = readdirSync(caseDir).filter((f) => f.endsWith('.json')).sort().flatMap((f) => JSON.parse(readFileSync(join(caseDir, f), 'utf8')).cases);
 

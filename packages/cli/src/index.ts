@@ -1,4 +1,5 @@
 export { runCli, MAIN_HELP } from './run-cli';
-export { loadObjectives, OBJECTIVE_PACKAGES } from './objective-registry';
+export { loadObjectives } from './objective-registry';
+export { OBJECTIVE_PACKAGES } from '@pref/core';
 export { parseParamList } from './parse-param-list';
 export { processIo, UsageError, type CliIo } from './cli-io';

@@ -17,3 +17,4 @@ export * from './backend-config';
 export * from './create-backend';
 export * from './conformance';
 export * from './pairwise-inputs';
+export * from './objective-packages';

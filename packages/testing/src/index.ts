@@ -4,6 +4,7 @@ export { finiteDifferenceGrad, worstMismatch } from './finite-differences';
 export { sequenceArbitrary, pairBatchArbitrary, referenceSumsArbitrary, type SequenceArbitraryOptions } from './batch-arbitraries';
 export { referenceBackends } from './reference-backends';
 export { runDataParallel } from './data-parallel';
-export { installedObjectives, OBJECTIVE_PACKAGES } from './installed-objectives';
+export { installedObjectives } from './installed-objectives';
+export { OBJECTIVE_PACKAGES } from '@pref/core';
 export { expectGradientsMatchFiniteDifferences, expectMaskedValuesIgnored, expectDataParallelAgreement, PAIRWISE_MASKS } from './objective-assertions';
 export { describeShapeErrorBattery, SHAPE_ERROR_CASES, SHAPE_VALID_CASES, type ShapeErrorCase, type ShapeValidCase } from './shape-error-battery';
