@@ -251,6 +251,29 @@ describe('lmpo properties', () => {
     expect(lmpo.presets['reference-code'].values).toMatchObject({ marginGradient: false, emaInit: 'zero', marginScale: 0.5, beta: 2.0, gamma: 1.0 });
   });
 
+  it('the Table 2 ablation presets change only what their row removes or replaces', async () => {
+    expect(lmpo.presets['ablation-no-zscore'].values).toEqual({ zscore: 'none' });
+    expect(lmpo.presets['ablation-no-length-normalization'].values).toEqual({ lengthNormalization: false });
+    expect(lmpo.presets['ablation-log'].values).toEqual({ marginFunction: 'log' });
+    expect(lmpo.presets['ablation-cube'].values).toEqual({ marginFunction: 'power', marginExponent: 3 });
+    expect(lmpo.presets['ablation-sigmoid'].values).toEqual({ marginFunction: 'sigmoid' });
+    // Three pairs with a state from elsewhere, so the margin shape shows in the loss.
+    const batch = {
+      chosenLogps: [[-0.5, -1.0, -0.25], [-0.05, -0.3, 0], [-0.9, -0.2, -0.4]],
+      chosenMask: [[1, 1, 1], [1, 1, 0], [1, 1, 1]],
+      rejectedLogps: [[-2.0, -0.1, -3.0], [-1.5, -2.5, -0.9], [-0.3, -0.6, 0]],
+      rejectedMask: [[1, 1, 1], [1, 1, 1], [1, 1, 0]],
+    };
+    const state = { mean: 0.3, std: 0.1, steps: 4 };
+    const full = await valueAndGrad(lmpo, batch, {}, { backend, state });
+    for (const preset of ['ablation-no-zscore', 'ablation-no-length-normalization', 'ablation-log', 'ablation-cube', 'ablation-sigmoid']) {
+      const ablated = await valueAndGrad(lmpo, batch, { preset }, { backend, state });
+      const byHand = await valueAndGrad(lmpo, batch, lmpo.presets[preset].values, { backend, state });
+      expect(ablated.loss, preset).toBe(byHand.loss);
+      expect(Math.abs(ablated.loss - full.loss), preset).toBeGreaterThan(1e-9);
+    }
+  });
+
   it('marginScale cancels in the z-score with zero-initialized moments', async () => {
     const batch = { chosenLogps: [[-0.5], [-1], [-0.1]], chosenMask: [[1], [1], [1]], rejectedLogps: [[-2], [-0.2], [-0.4]], rejectedMask: [[1], [1], [1]] };
     const halved = await valueAndGrad(lmpo, batch, { preset: 'reference-code' }, { backend });

@@ -32,6 +32,10 @@ export type SimpoParams = {
  * | `labelSmoothing` | ε | 0 | [0, 0.5) |
  * | `lossType` | | `sigmoid` | `sigmoid`, `hinge` |
  * | `sftWeight` | | 0 | ≥ 0 |
+ *
+ * Presets (the SimPO paper's hyperparameter table; the LMPO paper's Table 5 has the same β and
+ * h = e^γ): `mistral-base` (β 2.0, γ 1.6), `mistral-instruct` (2.5, 0.25), `llama3-base`
+ * (2.0, 1.0), `llama3-instruct` (2.5, 1.4).
  */
 export const simpo = defineObjective<SimpoParams, typeof PAIRWISE_INPUTS>({
   id: 'simpo',
@@ -49,7 +53,12 @@ export const simpo = defineObjective<SimpoParams, typeof PAIRWISE_INPUTS>({
     lossType: { kind: 'enum', values: ['sigmoid', 'hinge'], default: 'sigmoid', description: 'Sigmoid (Bradley-Terry) or hinge loss on z.' },
     sftWeight: { kind: 'number', default: 0, min: 0, description: 'Weight of the token-mean NLL of the chosen completions.' },
   },
-  presets: {},
+  presets: {
+    'mistral-base': { description: 'SimPO paper, Mistral-Base (7B): β 2.0, γ 1.6 (γ/β 0.8).', values: { beta: 2.0, gamma: 1.6 } },
+    'mistral-instruct': { description: 'SimPO paper, Mistral-Instruct (7B): β 2.5, γ 0.25 (γ/β 0.1).', values: { beta: 2.5, gamma: 0.25 } },
+    'llama3-base': { description: 'SimPO paper, Llama-3-Base (8B): β 2.0, γ 1.0 (γ/β 0.5); the defaults.', values: { beta: 2.0, gamma: 1.0 } },
+    'llama3-instruct': { description: 'SimPO paper, Llama-3-Instruct (8B): β 2.5, γ 1.4 (γ/β 0.56).', values: { beta: 2.5, gamma: 1.4 } },
+  },
   metrics: [...PAIR_METRIC_NAMES, 'sft_loss'],
   stateful: false,
   forward(ctx, inputs, params) {
