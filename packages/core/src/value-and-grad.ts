@@ -67,6 +67,26 @@ function buildForward(
 ): BuiltForward {
   const leaves: Tensor[] = [];
   const external: BackendTensor[] = [];
+  try {
+    return { result: runForward(objective, prepared, params, state, ops, worldSize, allReduceSum, leaves, external), leaves, external };
+  } catch (error) {
+    // A forward (or an input) that throws leaves nothing alive but the caller's own tensors.
+    ops.disposeAll(external);
+    throw error;
+  }
+}
+
+function runForward(
+  objective: AnyObjective,
+  prepared: PreparedBatch,
+  params: Record<string, unknown>,
+  state: ObjectiveState | null,
+  ops: TensorOps,
+  worldSize: number,
+  allReduceSum: (x: Tensor) => Tensor,
+  leaves: Tensor[],
+  external: BackendTensor[],
+): ForwardResult {
   const inputs: Record<string, SequenceTensors | Tensor | undefined> = {};
   for (const [key, entry] of Object.entries(prepared)) {
     if (!entry) {
@@ -96,7 +116,7 @@ function buildForward(
   if (result.loss.shape.length !== 0) {
     throw new Error(`${objective.id}: forward returned a loss of shape [${result.loss.shape.join(', ')}], expected a scalar`);
   }
-  return { result, leaves, external };
+  return result;
 }
 
 /**
@@ -150,24 +170,30 @@ async function distributedValueAndGrad<S extends ObjectiveState>(
       return other ? ops.add(x, ops.constant(other, x.shape)) : x;
     };
     const built = buildForward(objective, prepared, params, state, ops, collective.worldSize, allReduceSum);
-    const localValues = (await backend.read(locals.map((t) => t.value))).map((a) => Float64Array.from(a));
-    const flat = concatArrays(localValues);
-    const changed = previous === null || flat.length !== previous.length || flat.some((v, i) => !Object.is(v, previous![i]));
-    const summed = await collective.allReduceSum(concatArrays([Float64Array.of(changed ? 1 : 0), flat]));
-    if (summed[0] === 0) return finish<S>(ops, built);
-    if (pass > locals.length + 1) {
-      ops.disposeAll(built.external);
-      throw new Error(`${objective.id}: all-reduced statistics did not settle after ${pass + 1} passes`);
+    let finishing = false;
+    try {
+      const localValues = (await backend.read(locals.map((t) => t.value))).map((a) => Float64Array.from(a));
+      const flat = concatArrays(localValues);
+      const changed = previous === null || flat.length !== previous.length || flat.some((v, i) => !Object.is(v, previous![i]));
+      const summed = await collective.allReduceSum(concatArrays([Float64Array.of(changed ? 1 : 0), flat]));
+      if (summed[0] === 0) {
+        finishing = true; // `finish` releases the pass's tensors itself, on every path
+        return await finish<S>(ops, built);
+      }
+      if (pass > locals.length + 1) {
+        throw new Error(`${objective.id}: all-reduced statistics did not settle after ${pass + 1} passes`);
+      }
+      let offset = 1;
+      others = localValues.map((local) => {
+        const other = new Float64Array(local.length);
+        for (let i = 0; i < local.length; i++) other[i] = summed[offset + i] - local[i];
+        offset += local.length;
+        return other;
+      });
+      previous = flat;
+    } finally {
+      if (!finishing) ops.disposeAll(built.external);
     }
-    let offset = 1;
-    others = localValues.map((local) => {
-      const other = new Float64Array(local.length);
-      for (let i = 0; i < local.length; i++) other[i] = summed[offset + i] - local[i];
-      offset += local.length;
-      return other;
-    });
-    previous = flat;
-    ops.disposeAll(built.external);
   }
 }
 

@@ -1,0 +1,4 @@
+import { describeLeakBattery } from '@pref/testing';
+import { onnxruntimeCpu } from './onnxruntime-backends';
+
+describeLeakBattery(onnxruntimeCpu);

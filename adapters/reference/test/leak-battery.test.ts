@@ -1,0 +1,3 @@
+import { describeLeakBattery, referenceBackends } from '@pref/testing';
+
+for (const backend of referenceBackends) describeLeakBattery(backend);
