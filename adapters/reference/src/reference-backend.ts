@@ -11,9 +11,12 @@ import {
   type BinaryOp,
   type CompareOp,
   type HostArray,
+  type LinearHeadOptions,
+  type LinearTokenLogProbsGrads,
   type PrefBackend,
   type ReduceOp,
   type Shape,
+  type TokenLogProbsResult,
   type UnaryOp,
 } from '@pref/core';
 import { createTokenLogProbsKernel, wasmSimdSupported, type FloatArray, type TokenLogProbsKernel } from '@pref/cpu-kernels';
@@ -116,8 +119,6 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
   private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
   /** The WebAssembly kernel, or null for the plain TypeScript one. */
   private readonly kernel: TokenLogProbsKernel | null;
-  /** Row log-sum-exps of the last forward, reused by the gradient of the same logits and labels. */
-  private readonly lseCache = new WeakMap<ReferenceTensor, { labels: ReferenceTensor; lse: FloatArray }>();
 
   constructor(options: ReferenceBackendOptions = {}) {
     const precision = options.precision ?? 64;
@@ -320,33 +321,37 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     return out;
   }
 
-  tokenLogProbs(logits: ReferenceTensor, labels: ReferenceTensor, ignoreIndex: number): ReferenceTensor {
+  tokenLogProbs(logits: ReferenceTensor, labels: ReferenceTensor, ignoreIndex: number): TokenLogProbsResult<ReferenceTensor> {
     const vocab = logits.shape[logits.shape.length - 1];
     if (this.kernel) {
       checkLabels(labels, vocab, ignoreIndex);
       const { logps, lse } = this.kernel.forward(logits.data as FloatArray, labels.data as Int32Array, vocab, ignoreIndex);
-      this.lseCache.set(logits, { labels, lse });
-      return new ReferenceTensor([...labels.shape], 'float', logps);
+      return { logps: new ReferenceTensor([...labels.shape], 'float', logps), logSumExp: new ReferenceTensor([...labels.shape], 'float', lse) };
     }
     const out = this.float(labels.shape);
+    const lse = this.float(labels.shape);
     const z = logits.data;
     for (let row = 0; row < labels.data.length; row++) {
       const label = labels.data[row];
       if (label === ignoreIndex) continue;
       const base = row * vocab;
-      out.data[row] = z[base + checkIndex(label, vocab, 'tokenLogProbs')] - logSumExp(z, base, vocab);
+      lse.data[row] = logSumExp(z, base, vocab);
+      out.data[row] = z[base + checkIndex(label, vocab, 'tokenLogProbs')] - lse.data[row];
     }
-    return out;
+    return { logps: out, logSumExp: lse };
   }
 
-  tokenLogProbsGrad(logits: ReferenceTensor, labels: ReferenceTensor, upstream: ReferenceTensor, ignoreIndex: number): ReferenceTensor {
+  tokenLogProbsGrad(
+    logits: ReferenceTensor,
+    labels: ReferenceTensor,
+    logSumExp: ReferenceTensor,
+    upstream: ReferenceTensor,
+    ignoreIndex: number,
+  ): ReferenceTensor {
     const vocab = logits.shape[logits.shape.length - 1];
     if (this.kernel) {
       checkLabels(labels, vocab, ignoreIndex);
-      const cached = this.lseCache.get(logits);
-      const lse = cached && cached.labels === labels ? cached.lse : this.kernel.forward(logits.data as FloatArray, labels.data as Int32Array, vocab, ignoreIndex).lse;
-      const up = upstream.data.length === labels.data.length ? (upstream.data as FloatArray) : (this.broadcastTo(upstream, labels.shape).data as FloatArray);
-      const grad = this.kernel.backward(logits.data as FloatArray, labels.data as Int32Array, lse, up, vocab, ignoreIndex);
+      const grad = this.kernel.backward(logits.data as FloatArray, labels.data as Int32Array, logSumExp.data as FloatArray, upstream.data as FloatArray, vocab, ignoreIndex);
       return new ReferenceTensor([...logits.shape], 'float', grad);
     }
     const out = this.float(logits.shape);
@@ -356,12 +361,79 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
       const label = labels.data[row];
       if (label === ignoreIndex) continue;
       const base = row * vocab;
-      const lse = logSumExp(z, base, vocab);
+      const lse = logSumExp.data[row];
       const up = upstream.data[row];
       for (let v = 0; v < vocab; v++) g[base + v] = -up * Math.exp(z[base + v] - lse);
       g[base + label] += up;
     }
     return out;
+  }
+
+  linearTokenLogProbs(
+    hidden: ReferenceTensor,
+    weight: ReferenceTensor,
+    bias: ReferenceTensor | null,
+    labels: ReferenceTensor,
+    options: LinearHeadOptions,
+  ): TokenLogProbsResult<ReferenceTensor> {
+    const head = linearHeadOf(hidden, weight, bias, labels, options);
+    const logps = this.float(labels.shape);
+    const lse = this.float(labels.shape);
+    const z = new Float64Array(head.vocab);
+    for (let row = 0; row < head.rows; row++) {
+      const label = labels.data[row];
+      if (label === options.ignoreIndex) continue;
+      checkIndex(label, head.vocab, 'linearTokenLogProbs');
+      head.logitsOfRow(row, z, null);
+      lse.data[row] = logSumExp(z, 0, head.vocab);
+      logps.data[row] = z[label] - lse.data[row];
+    }
+    return { logps, logSumExp: lse };
+  }
+
+  linearTokenLogProbsGrad(
+    hidden: ReferenceTensor,
+    weight: ReferenceTensor,
+    bias: ReferenceTensor | null,
+    labels: ReferenceTensor,
+    logSumExp: ReferenceTensor,
+    upstream: ReferenceTensor,
+    options: LinearHeadOptions,
+  ): LinearTokenLogProbsGrads<ReferenceTensor> {
+    const head = linearHeadOf(hidden, weight, bias, labels, options);
+    const { rows, vocab, size } = head;
+    const gradHidden = this.float(hidden.shape);
+    const gradWeight = this.float(weight.shape);
+    const gradBias = bias ? this.float(bias.shape) : null;
+    const z = new Float64Array(vocab);
+    const tanh = options.softcap === null ? null : new Float64Array(vocab);
+    const h = hidden.data;
+    const w = weight.data;
+    const dH = new Float64Array(size);
+    for (let row = 0; row < rows; row++) {
+      const label = labels.data[row];
+      const up = upstream.data[row];
+      if (label === options.ignoreIndex || up === 0) continue;
+      checkIndex(label, vocab, 'linearTokenLogProbsGrad');
+      head.logitsOfRow(row, z, tanh);
+      const lse = logSumExp.data[row];
+      dH.fill(0);
+      for (let v = 0; v < vocab; v++) {
+        const dz = up * ((v === label ? 1 : 0) - Math.exp(z[v] - lse));
+        const t = tanh ? tanh[v] : 0;
+        const d = options.logitScale * dz * (tanh ? 1 - t * t : 1);
+        if (d === 0) continue;
+        if (gradBias) gradBias.data[v] += d;
+        const wBase = v * size;
+        const hBase = row * size;
+        for (let k = 0; k < size; k++) {
+          dH[k] += d * w[wBase + k];
+          gradWeight.data[wBase + k] += d * h[hBase + k];
+        }
+      }
+      gradHidden.data.set(dH, row * size);
+    }
+    return { hidden: gradHidden, weight: gradWeight, bias: gradBias };
   }
 
   /**
@@ -420,6 +492,37 @@ function checkLabels(labels: ReferenceTensor, vocab: number, ignoreIndex: number
 function checkIndex(index: number, size: number, op: string): number {
   if (!(index >= 0 && index < size)) throw new Error(`${op}: index ${index} outside [0, ${size})`);
   return index;
+}
+
+/** The logits of one row of the LM head, `z = softcap(s·(h·Wᵀ + b))`, computed in float64. */
+function linearHeadOf(hidden: ReferenceTensor, weight: ReferenceTensor, bias: ReferenceTensor | null, labels: ReferenceTensor, options: LinearHeadOptions) {
+  const [vocab, size] = weight.shape;
+  const rows = labels.data.length;
+  const h = hidden.data;
+  const w = weight.data;
+  const b = bias ? bias.data : null;
+  const { logitScale: scale, softcap: cap } = options;
+  return {
+    rows,
+    vocab,
+    size,
+    /** Writes the row's logits into `z` and, with a softcap, tanh(·) into `tanh`. */
+    logitsOfRow(row: number, z: Float64Array, tanh: Float64Array | null): void {
+      const hBase = row * size;
+      for (let v = 0; v < vocab; v++) {
+        let dot = b ? b[v] : 0;
+        const wBase = v * size;
+        for (let k = 0; k < size; k++) dot += h[hBase + k] * w[wBase + k];
+        const y = scale * dot;
+        if (cap === null) z[v] = y;
+        else {
+          const t = Math.tanh(y / cap);
+          if (tanh) tanh[v] = t;
+          z[v] = cap * t;
+        }
+      }
+    },
+  };
 }
 
 function logSumExp(z: Data, base: number, vocab: number): number {

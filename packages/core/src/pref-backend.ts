@@ -10,7 +10,7 @@
  * - Primitives never read values back to the host; only `read` does. That keeps one
  *   objective valid for eager backends and for lazy ones that compile a whole graph.
  */
-export const BACKEND_SPECIFICATION_VERSION = 1 as const;
+export const BACKEND_SPECIFICATION_VERSION = 2 as const;
 
 export type Shape = readonly number[];
 export type FloatArray = Float32Array | Float64Array;
@@ -49,6 +49,32 @@ export interface BackendCapabilities {
   readonly execution: 'eager' | 'lazy';
 }
 
+/** What `tokenLogProbs` and `linearTokenLogProbs` return: the log-probs and their residual. */
+export interface TokenLogProbsResult<T> {
+  /** `[N]`, exactly 0 at ignored rows. */
+  readonly logps: T;
+  /** The row log-sum-exp `[N]` (any finite value at ignored rows), for the gradient. */
+  readonly logSumExp: T;
+}
+
+/** `z = softcap(logitScale · (hidden·weightᵀ + bias))`, `softcap(z) = c·tanh(z/c)` when `softcap = c`. */
+export interface LinearHeadOptions {
+  readonly ignoreIndex: number;
+  /** Multiplies the logits before the softcap; 1 = none. */
+  readonly logitScale: number;
+  /** Final-logit softcapping `c` (Gemma-2 style), or `null` for none. */
+  readonly softcap: number | null;
+  /** Vocabulary rows per chunk; the backend picks one from its limits when absent. */
+  readonly chunkSize?: number;
+}
+
+/** Gradients of `linearTokenLogProbs`. */
+export interface LinearTokenLogProbsGrads<T> {
+  readonly hidden: T;
+  readonly weight: T;
+  readonly bias: T | null;
+}
+
 export interface PrefBackend<T extends BackendTensor = BackendTensor> {
   readonly specificationVersion: typeof BACKEND_SPECIFICATION_VERSION;
   /** Short name, e.g. `reference`, `tfjs:cpu`, `onnxruntime:cpu`, `webgpu`. */
@@ -82,12 +108,36 @@ export interface PrefBackend<T extends BackendTensor = BackendTensor> {
   scatterAdd(shape: Shape, indices: T, updates: T, axis: number): T;
 
   /**
-   * Fused token log-probs: `logits [..., V]`, int `labels [...]` → `[...]` with
-   * `logits[label] − logsumexp(logits)`, and exactly 0 where `label == ignoreIndex`.
+   * Fused token log-probs: `logits [N, V]`, int `labels [N]` → `logps [N]` with
+   * `logits[label] − logsumexp(logits)` (exactly 0 where `label == ignoreIndex`), and the row
+   * log-sum-exp `logSumExp [N]` (any finite value at ignored rows), the residual its gradient needs.
    */
-  tokenLogProbs(logits: T, labels: T, ignoreIndex: number): T;
-  /** Gradient of `tokenLogProbs`: `upstream[...] · (onehot(label) − softmax(logits))`, 0 rows where ignored. */
-  tokenLogProbsGrad(logits: T, labels: T, upstream: T, ignoreIndex: number): T;
+  tokenLogProbs(logits: T, labels: T, ignoreIndex: number): TokenLogProbsResult<T>;
+  /**
+   * Gradient of `tokenLogProbs` from its residual: `upstream[n]·(onehot(label) − exp(logits − logSumExp))`,
+   * zero rows where ignored. `logSumExp` is the one the forward returned for the same logits.
+   */
+  tokenLogProbsGrad(logits: T, labels: T, logSumExp: T, upstream: T, ignoreIndex: number): T;
+  /**
+   * Token log-probs from hidden states and an LM head: `hidden [N, H]`, `weight [V, H]`,
+   * `bias [V] | null`, int `labels [N]` → the result of `tokenLogProbs` on
+   * `z = softcap(logitScale·(hidden·weightᵀ + bias))`, computed chunk by chunk over V with an
+   * online log-sum-exp: never an `[N, V]` tensor.
+   */
+  linearTokenLogProbs(hidden: T, weight: T, bias: T | null, labels: T, options: LinearHeadOptions): TokenLogProbsResult<T>;
+  /**
+   * Gradient of `linearTokenLogProbs` for `hidden`, `weight` and `bias` (`null` when `bias` is),
+   * from the forward's `logSumExp` and the upstream gradient of the log-probs `[N]`; chunked like the forward.
+   */
+  linearTokenLogProbsGrad(
+    hidden: T,
+    weight: T,
+    bias: T | null,
+    labels: T,
+    logSumExp: T,
+    upstream: T,
+    options: LinearHeadOptions,
+  ): LinearTokenLogProbsGrads<T>;
 
   /** Reads tensors to host arrays. Lazy backends run everything needed in one go. */
   read(xs: readonly T[]): Promise<HostArray[]>;

@@ -1,10 +1,10 @@
-import type { BackendTensor, BinaryOp, CompareOp, PrefBackend, Shape, UnaryOp } from './pref-backend';
+import type { BackendTensor, BinaryOp, CompareOp, LinearHeadOptions, PrefBackend, Shape, UnaryOp } from './pref-backend';
 import { broadcastAxes, reducedShape, sameShape, sizeOf } from './broadcast-shape';
 import {
   broadcastShapeOf, broadcastToShapeOf, checkAxis, checkShape, concatShapeOf, gatherShapeOf, reduceShapeOf,
-  reshapeShapeOf, scatterAddShapeOf, sliceShapeOf, tokenShapeOf,
+  linearTokenShapeOf, reshapeShapeOf, scatterAddShapeOf, sliceShapeOf, tokenShapeOf,
 } from './op-shapes';
-import { PrefShapeError } from './pref-error';
+import { PrefParamError, PrefShapeError } from './pref-error';
 import { Tensor, type GradientNode } from './tensor';
 
 export type TensorLike = Tensor | number;
@@ -310,13 +310,76 @@ export class TensorOps {
 
   // ---- fused token log-probs ------------------------------------------------------------
 
-  /** `logits [..., V]`, int `labels [...]` → token log-probs `[...]`, 0 where ignored. */
+  /**
+   * `logits [..., V]`, int `labels [...]` → token log-probs `[...]`, 0 where ignored. The
+   * backend's row log-sum-exp is kept on the tape as the gradient's residual (nothing is cached).
+   */
   tokenLogProbs(logits: Tensor, labels: Tensor, ignoreIndex = -100): Tensor {
-    tokenShapeOf('tokenLogProbs', logits.shape, labels.value);
-    const value = this.backend.tokenLogProbs(logits.value, labels.value, ignoreIndex);
-    return this.result(value, [logits], (g) => [
-      this.result(this.backend.tokenLogProbsGrad(logits.value, labels.value, g.value, ignoreIndex), [], () => []),
-    ]);
+    const rowShape = tokenShapeOf('tokenLogProbs', logits.shape, labels.value);
+    const vocab = logits.shape[logits.shape.length - 1];
+    const rows = sizeOf(rowShape);
+    const flatLogits = this.rawReshape(logits.value, [rows, vocab]);
+    const flatLabels = this.rawReshape(labels.value, [rows]);
+    const { logps, logSumExp } = this.backend.tokenLogProbs(flatLogits, flatLabels, ignoreIndex);
+    this.created.push(logps, logSumExp);
+    return this.result(this.rawReshape(logps, rowShape), [logits], (g) => {
+      const upstream = this.rawReshape(g.value, [rows]);
+      const grad = this.backend.tokenLogProbsGrad(flatLogits, flatLabels, logSumExp, upstream, ignoreIndex);
+      this.created.push(grad);
+      return [this.result(this.rawReshape(grad, logits.shape), [], () => [])];
+    });
+  }
+
+  /**
+   * Token log-probs from hidden states and an LM head, never forming the logits:
+   * `hidden [..., H]`, `weight [V, H]`, `bias [V] | null`, int `labels [...]` → `[...]`, the
+   * result of `tokenLogProbs` on `softcap(logitScale·(hidden·weightᵀ + bias))`. Differentiable
+   * in `hidden`, `weight` and `bias` (one fused gradient primitive from the forward's residual).
+   */
+  linearTokenLogProbs(
+    hidden: Tensor,
+    weight: Tensor,
+    bias: Tensor | null,
+    labels: Tensor,
+    options: Partial<LinearHeadOptions> = {},
+  ): Tensor {
+    const rowShape = labels.shape;
+    const size = hidden.shape[hidden.shape.length - 1];
+    const rows = sizeOf(rowShape);
+    if (hidden.shape.length < 1 || !sameShape(hidden.shape.slice(0, -1), rowShape)) {
+      throw new PrefShapeError('linearTokenLogProbs', [hidden.shape, rowShape], `linearTokenLogProbs: hidden [${hidden.shape.join(', ')}] must be labels' shape [${rowShape.join(', ')}] plus the hidden size`);
+    }
+    const flatHidden = this.rawReshape(hidden.value, [rows, size]);
+    const flatLabels = this.rawReshape(labels.value, [rows]);
+    linearTokenShapeOf('linearTokenLogProbs', flatHidden.shape, weight.shape, bias ? bias.shape : null, flatLabels);
+    const head: LinearHeadOptions = {
+      ignoreIndex: options.ignoreIndex ?? -100,
+      logitScale: options.logitScale ?? 1,
+      softcap: options.softcap ?? null,
+      ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+    };
+    checkLinearHead(head);
+    const { logps, logSumExp } = this.backend.linearTokenLogProbs(flatHidden, weight.value, bias ? bias.value : null, flatLabels, head);
+    this.created.push(logps, logSumExp);
+    const inputs = bias ? [hidden, weight, bias] : [hidden, weight];
+    return this.result(this.rawReshape(logps, rowShape), inputs, (g) => {
+      const upstream = this.rawReshape(g.value, [rows]);
+      const grads = this.backend.linearTokenLogProbsGrad(flatHidden, weight.value, bias ? bias.value : null, flatLabels, logSumExp, upstream, head);
+      this.created.push(grads.hidden, grads.weight);
+      if (grads.bias) this.created.push(grads.bias);
+      const leaf = (value: BackendTensor) => this.result(value, [], () => []);
+      const out: (Tensor | null)[] = [leaf(this.rawReshape(grads.hidden, hidden.shape)), leaf(grads.weight)];
+      if (bias) out.push(grads.bias ? leaf(grads.bias) : null);
+      return out;
+    });
+  }
+
+  /** A backend reshape outside the tape (views of the same values); recorded for release. */
+  private rawReshape(x: BackendTensor, shape: Shape): BackendTensor {
+    if (sameShape(x.shape, shape)) return x;
+    const out = this.backend.reshape(x, shape);
+    this.created.push(out);
+    return out;
   }
 
   // ---- lifetime -------------------------------------------------------------------------
@@ -332,5 +395,15 @@ export class TensorOps {
     }
     this.created.length = 0;
     this.scalars.clear();
+  }
+}
+
+function checkLinearHead(head: LinearHeadOptions): void {
+  const bad = (param: string, what: string) => new PrefParamError(param, `linearTokenLogProbs: ${param} ${what}`);
+  if (!Number.isInteger(head.ignoreIndex)) throw bad('ignoreIndex', `must be an integer, got ${head.ignoreIndex}`);
+  if (!(Number.isFinite(head.logitScale) && head.logitScale !== 0)) throw bad('logitScale', `must be finite and non-zero, got ${head.logitScale}`);
+  if (head.softcap !== null && !(Number.isFinite(head.softcap) && head.softcap > 0)) throw bad('softcap', `must be a positive number or null, got ${head.softcap}`);
+  if (head.chunkSize !== undefined && !(Number.isInteger(head.chunkSize) && head.chunkSize >= 1)) {
+    throw bad('chunkSize', `must be a positive integer, got ${head.chunkSize}`);
   }
 }
