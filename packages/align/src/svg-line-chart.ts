@@ -204,7 +204,7 @@ export function renderLineChart(chart: LineChart, size: ChartSize = {}): string 
     const raw = polyline(series.raw ?? [], sx, sy);
     if (raw) parts.push(`<polyline class="raw" fill="none" stroke="${series.color}" stroke-opacity="0.25" stroke-width="1"${dash} points="${raw}"/>`);
     const line = polyline(series.points, sx, sy);
-    if (line) parts.push(`<polyline fill="none" stroke="${series.color}" stroke-width="1.8"${dash} points="${line}"/>`);
+    if (line) parts.push(`<polyline class="line" fill="none" stroke="${series.color}" stroke-width="1.8"${dash} points="${line}"/>`);
     for (const m of series.markers ?? []) {
       if (!finite(m.x, m.y)) continue;
       if (m.low !== undefined && m.high !== undefined && finite(m.low, m.high)) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderLineChart, SERIES_COLORS, type LineChart } from '../src/svg-line-chart';
 import { wrapText } from '../src/text-metrics';
-import { exponentialMovingAverage, smoothingSpan } from '../src/align-charts';
+import { alignCharts, exponentialMovingAverage, smoothingSpan } from '../src/align-charts';
+import type { AlignReport } from '../src/report-types';
 import { expandAblations } from '../src/ablations';
 
 /**
@@ -129,5 +130,62 @@ describe('EMA smoothing', () => {
     expect(s[1]).toBeCloseTo(0.5 / 0.75, 12);
     expect(exponentialMovingAverage([1, 5, 2], 1)).toEqual([1, 5, 2]);
     expect([smoothingSpan(100), smoothingSpan(4), smoothingSpan(300)]).toEqual([10, 1, 30]);
+  });
+});
+
+describe('the align charts as SVG', () => {
+  // A synthetic one-seed report: 60 noisy steps, held-out evaluations at 0, 30 and 60.
+  const stepCount = 60;
+  const margins = Array.from({ length: stepCount }, (_, i) => 2 + i / 30 + (i % 2 === 0 ? 0.4 : -0.4) + Math.sin(i) * 0.2);
+  const evaluation = (step: number, margin: number) => ({ step, accuracy: 0.5 + step / 200, meanGeneratedLength: 2, chosenLogp: -1, rejectedLogp: -1 - margin, preferenceAccuracy: 0.9 });
+  const run = {
+    label: 'slime', id: 'slime', title: 'SLIME', params: {}, millisecondsPerStep: 1,
+    steps: margins.map((margin, i) => ({ step: i + 1, loss: 1 / (i + 1), chosenLogp: -1, rejectedLogp: -1 - margin, margin, accuracy: 0.8, milliseconds: 1, metrics: {} })),
+    evaluations: [evaluation(0, 2.1), evaluation(30, 3.3), evaluation(60, 4.2)],
+  };
+  const report = { settings: { steps: stepCount }, objectives: [run], seeds: [{ seed: 1, objectives: [run] }] } as unknown as AlignReport;
+  const files = { logps: 'logps.svg', margin: 'margin.svg', accuracy: 'accuracy.svg', loss: 'loss.svg' };
+  const points = (svg: string, cls: string) => {
+    const m = new RegExp(`<polyline class="${cls}"[^>]*points="([^"]*)"`).exec(svg);
+    expect(m, `no ${cls} polyline`).not.toBeNull();
+    return m![1].split(' ').map((p) => p.split(',').map(Number) as [number, number]);
+  };
+
+  it('draws the per-step curve smoothed by the EMA, the raw values faint under it, held-out evaluations as markers', () => {
+    const svg = renderLineChart(alignCharts(report, files)[files.margin], { width: 720 });
+    const raw = points(svg, 'raw');
+    const line = points(svg, 'line');
+    expect(raw).toHaveLength(stepCount);
+    expect(line).toHaveLength(stepCount);
+    // The y scale is affine and the EMA's weights sum to 1, so in pixels the line is the EMA of the raw line (up to 0.1 px rounding).
+    const smoothed = exponentialMovingAverage(raw.map(([, y]) => y), smoothingSpan(stepCount));
+    line.forEach(([x, y], k) => {
+      expect(x).toBe(raw[k][0]);
+      expect(Math.abs(y - smoothed[k])).toBeLessThanOrEqual(0.11);
+    });
+    // Smoothing removes most of the step-to-step zigzag.
+    const zigzag = (ys: number[]) => ys.slice(1).reduce((s, y, k) => s + Math.abs(y - ys[k]), 0);
+    expect(zigzag(line.map(([, y]) => y))).toBeLessThan(zigzag(raw.map(([, y]) => y)) / 3);
+    expect(/<polyline class="raw"[^>]*stroke-opacity="([\d.]+)"/.exec(svg)![1]).toBe('0.25');
+    expect(/<polyline class="line"[^>]*>/.exec(svg)![0]).not.toContain('opacity');
+    // Markers at the evaluation steps, on the same scale as the raw line.
+    const markers = [...svg.matchAll(/<circle class="marker" cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(markers).toHaveLength(3);
+    const [[x1, y1], [x2, y2]] = [raw[0], raw[stepCount - 1]];
+    const toPixelY = (v: number) => y1 + ((v - margins[0]) * (y2 - y1)) / (margins[stepCount - 1] - margins[0]);
+    const toPixelX = (s: number) => x1 + ((s - 1) * (x2 - x1)) / (stepCount - 1);
+    run.evaluations.forEach((e, k) => {
+      expect(Math.abs(markers[k][0] - toPixelX(e.step))).toBeLessThanOrEqual(0.2);
+      expect(Math.abs(markers[k][1] - toPixelY(e.chosenLogp - e.rejectedLogp))).toBeLessThanOrEqual(0.3);
+    });
+    expect(svg).not.toContain('class="band"');
+  });
+
+  it('keeps every title and label inside the picture at every width', () => {
+    for (const width of [240, 360, 520, 900, 1400]) {
+      for (const chart of Object.values(alignCharts(report, files))) {
+        expect(textsOutsideViewBox(renderLineChart(chart, { width })), `${chart.title} at ${width}`).toEqual([]);
+      }
+    }
   });
 });
