@@ -7,11 +7,12 @@ const upstream = backend.fill([rows], 1);
 const times: number[] = [];
 for (let i = 0; i < repeats + 1; i++) {
   const start = performance.now();
-  const logps = backend.tokenLogProbs(logits, labels, -100);
-  const grad = backend.tokenLogProbsGrad(logits, labels, upstream, -100);
+  const { logps, logSumExp } = backend.tokenLogProbs(logits, labels, -100);
+  const grad = backend.tokenLogProbsGrad(logits, labels, logSumExp, upstream, -100);
   await backend.read([backend.reduce('sum', logps, [0], false)]);
   if (i > 0) times.push(performance.now() - start);
   backend.dispose(logps);
+  backend.dispose(logSumExp);
   backend.dispose(grad);
 }
 times.sort((a, b) => a - b);

@@ -139,24 +139,23 @@ ${entry(options, `  if (ignored) {
 }
 
 /**
- * Backward: `grad[row, v] = upstream[row] · (onehot(label)_v − exp(logits[row, v] − lse))`,
- * zero rows where ignored. With `savedLse` the row's log-sum-exp comes from the forward kernel
- * (one read of the row), else it is recomputed (two reads).
+ * Backward: `grad[row, v] = upstream[row] · (onehot(label)_v − exp(logits[row, v] − lse[row]))`,
+ * zero rows where ignored; `lse` is the forward kernel's row log-sum-exp (one read of the row).
  */
-export function tokenLogProbsGradKernel(options: TokenKernelOptions & { readonly savedLse: boolean }): string {
+export function tokenLogProbsGradKernel(options: TokenKernelOptions): string {
   const vector = options.vectorized ? 'vec4<f32>' : 'f32';
   return `${tokenPrelude(options)}
 @group(0) @binding(3) var<storage, read> upstream: array<f32>;
 @group(0) @binding(4) var<storage, read_write> grad: array<${vector}>;
 @group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>>;
-${options.savedLse ? '@group(0) @binding(6) var<storage, read> savedLse: array<f32>;' : ''}
+@group(0) @binding(6) var<storage, read> savedLse: array<f32>;
 ${entry(options, `  let start = first / LANES;
   let count = vocab / LANES;
   if (ignored) {
     for (var i = lid; i < count; i += WG) { grad[start + i] = ${vector}(0.0); }
     return;
   }
-  let total = ${options.savedLse ? 'savedLse[row]' : 'logsumexp(start, count, lid, lane)'};
+  let total = savedLse[row];
   let up = upstream[row];
   let labelAt = u32(label);
   for (var i = lid; i < count; i += WG) {
