@@ -1,25 +1,10 @@
-import {
-  BACKEND_SPECIFICATION_VERSION,
-  broadcastShapes,
-  broadcastStrides,
-  stridesOf,
-  formatShape,
-  normalizeAxis,
-  reducedShape,
-  sizeOf,
-  type BackendCapabilities,
-  type BinaryOp,
-  type CompareOp,
-  type HostArray,
-  type PrefBackend,
-  type ReduceOp,
-  type Shape,
-  type UnaryOp,
-} from '@pref/core';
+import { type BackendCapabilities, type HostArray, type PrefBackend, type Shape } from '@pref/core';
+import { BACKEND_SPECIFICATION_VERSION, broadcastShapes, broadcastStrides, stridesOf, formatShape, normalizeAxis, reducedShape, sizeOf, type BinaryOp, type CompareOp, type ReduceOp, type LinearHeadOptions, type LinearTokenLogProbsGrads, type TokenLogProbsResult, type UnaryOp } from '@pref/core/backend';
 import { BufferPool, type BufferPoolStats } from './buffer-pool';
 import { BufferUsage } from './gpu-constants';
 import { GpuExecutor, STATUS_FLAGS, type KernelBinding } from './gpu-executor';
 import { GpuStorage, WebGpuTensor } from './web-gpu-tensor';
+import { LinearHead } from './linear-head';
 import { WebGpuError } from './web-gpu-error';
 import { WORKGROUP_SIZE, floatBits } from './kernels/wgsl-common';
 import {
@@ -58,15 +43,11 @@ export interface AdoptedBuffer {
   readonly dtype?: 'float' | 'int32';
 }
 
-/** Counters for leak checks: pooled buffers plus live tensors and cached row statistics. */
+/** Counters for leak checks: pooled buffers plus live tensors. */
 export interface WebGpuBackendStats extends BufferPoolStats {
-  /** Saved log-sum-exps of token log-prob calls awaiting their gradient call. */
-  readonly savedRowStats: number;
   /** Mappable readback buffers kept for reuse. */
   readonly stagingPooled: number;
 }
-
-const MAX_SAVED_ROW_STATS = 8;
 
 function isGpuBuffer(value: unknown): value is GPUBuffer {
   const b = value as GPUBuffer;
@@ -86,7 +67,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   private readonly pool: BufferPool;
   private readonly maxBindingBytes: number;
   private readonly tokenOptions: { subgroups: boolean };
-  private readonly savedLse = new Map<WebGpuTensor, WebGpuTensor>();
+  private readonly linearHead: LinearHead;
   private destroyed = false;
 
   constructor(
@@ -98,6 +79,12 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, limits.maxStorageBufferBindingSize);
     this.pool = new BufferPool(device, options.maxPooledBytes ?? 2 ** 30, limits.maxBufferSize);
     this.tokenOptions = { subgroups: (options.subgroups ?? true) && device.features.has('subgroups') };
+    this.linearHead = new LinearHead({
+      executor: this.executor,
+      maxBindingBytes: this.maxBindingBytes,
+      allocate: (shape, dtype) => this.allocate(shape, dtype),
+      bind: (t, op) => this.bind(t, op),
+    });
   }
 
   /** Whether the token log-prob kernels use subgroup operations. */
@@ -338,10 +325,10 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     return { vectorized: vocab % 4 === 0, subgroups: this.tokenOptions.subgroups };
   }
 
-  tokenLogProbs(logits: WebGpuTensor, labels: WebGpuTensor, ignoreIndex: number): WebGpuTensor {
+  tokenLogProbs(logits: WebGpuTensor, labels: WebGpuTensor, ignoreIndex: number): TokenLogProbsResult<WebGpuTensor> {
     const vocab = this.checkTokenShapes('tokenLogProbs', logits, labels);
-    const out = this.allocate(labels.shape, 'float');
-    const lse = this.allocate(labels.shape, 'float');
+    const logps = this.allocate(labels.shape, 'float');
+    const logSumExp = this.allocate(labels.shape, 'float');
     if (vocab > 0) {
       const code = tokenLogProbsKernel(this.tokenKernelOptions(vocab));
       for (const chunk of this.rowChunks(labels.size, vocab)) {
@@ -349,51 +336,54 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
           'tokenLogProbs', code, [chunk.rows, vocab, ignoreIndex, chunk.shift, chunk.firstRow],
           [
             { buffer: logits.storage.buffer, offset: chunk.offset, size: chunk.size },
-            this.bind(labels, 'tokenLogProbs'), this.bind(out, 'tokenLogProbs'), this.bind(lse, 'tokenLogProbs'),
+            this.bind(labels, 'tokenLogProbs'), this.bind(logps, 'tokenLogProbs'), this.bind(logSumExp, 'tokenLogProbs'),
             { buffer: this.executor.statusBuffer },
           ],
           chunk.rows,
         );
       }
     }
-    this.saveLse(logits, lse);
-    return out;
+    return { logps, logSumExp };
   }
 
-  private saveLse(logits: WebGpuTensor, lse: WebGpuTensor): void {
-    this.savedLse.get(logits)?.dispose();
-    this.savedLse.delete(logits);
-    this.savedLse.set(logits, lse);
-    if (this.savedLse.size > MAX_SAVED_ROW_STATS) {
-      const [oldest, stats] = this.savedLse.entries().next().value!;
-      stats.dispose();
-      this.savedLse.delete(oldest);
-    }
-  }
-
-  tokenLogProbsGrad(logits: WebGpuTensor, labels: WebGpuTensor, upstream: WebGpuTensor, ignoreIndex: number): WebGpuTensor {
+  tokenLogProbsGrad(logits: WebGpuTensor, labels: WebGpuTensor, logSumExp: WebGpuTensor, upstream: WebGpuTensor, ignoreIndex: number): WebGpuTensor {
     const vocab = this.checkTokenShapes('tokenLogProbsGrad', logits, labels);
-    if (upstream.size !== labels.size) {
-      throw new Error(`tokenLogProbsGrad: upstream has shape ${formatShape(upstream.shape)}, expected ${formatShape(labels.shape)}`);
-    }
     const grad = this.allocate(logits.shape, 'float');
-    const saved = this.savedLse.get(logits);
-    this.savedLse.delete(logits);
     if (vocab > 0) {
-      const code = tokenLogProbsGradKernel({ ...this.tokenKernelOptions(vocab), savedLse: saved !== undefined });
+      const code = tokenLogProbsGradKernel(this.tokenKernelOptions(vocab));
       for (const chunk of this.rowChunks(labels.size, vocab)) {
         const bindings: KernelBinding[] = [
           { buffer: logits.storage.buffer, offset: chunk.offset, size: chunk.size },
           this.bind(labels, 'tokenLogProbsGrad'), this.bind(upstream, 'tokenLogProbsGrad'),
           { buffer: grad.storage.buffer, offset: chunk.offset, size: chunk.size },
           { buffer: this.executor.statusBuffer },
+          this.bind(logSumExp, 'tokenLogProbsGrad'),
         ];
-        if (saved) bindings.push(this.bind(saved, 'tokenLogProbsGrad'));
         this.executor.dispatch('tokenLogProbsGrad', code, [chunk.rows, vocab, ignoreIndex, chunk.shift, chunk.firstRow], bindings, chunk.rows);
       }
     }
-    saved?.dispose();
     return grad;
+  }
+
+  /**
+   * Token log-probs of `hidden [..., H] · weight [V, H]ᵀ (+ bias)` in vocabulary chunks (at most
+   * `options.chunkSize` rows, default from `maxStorageBufferBindingSize`): tiled WGSL matmul with
+   * an online log-sum-exp in workgroup memory, never an `[N, V]` tensor.
+   */
+  linearTokenLogProbs(hidden: WebGpuTensor, weight: WebGpuTensor, bias: WebGpuTensor | null, labels: WebGpuTensor, options: LinearHeadOptions): TokenLogProbsResult<WebGpuTensor> {
+    return this.linearHead.forward(hidden, weight, bias, labels, options);
+  }
+
+  /** Vocabulary rows per chunk the hidden-state path uses for these sizes when `chunkSize` is absent. */
+  linearChunkSize(rows: number, hiddenSize: number, vocab: number): number {
+    return this.linearHead.chunkSize(rows, hiddenSize, vocab, undefined);
+  }
+
+  /** Gradients of `linearTokenLogProbs` for hidden, weight and bias, chunk by chunk (one `[N, chunk]` scratch). */
+  linearTokenLogProbsGrad(
+    hidden: WebGpuTensor, weight: WebGpuTensor, bias: WebGpuTensor | null, labels: WebGpuTensor, logSumExp: WebGpuTensor, upstream: WebGpuTensor, options: LinearHeadOptions,
+  ): LinearTokenLogProbsGrads<WebGpuTensor> {
+    return this.linearHead.backward(hidden, weight, bias, labels, logSumExp, upstream, options);
   }
 
   async read(xs: readonly WebGpuTensor[]): Promise<HostArray[]> {
@@ -405,11 +395,6 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   }
 
   dispose(x: WebGpuTensor): void {
-    const saved = this.savedLse.get(x);
-    if (saved) {
-      saved.dispose();
-      this.savedLse.delete(x);
-    }
     x.dispose();
   }
 
@@ -440,14 +425,12 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   /** Buffer counters: every buffer handed to a tensor is in use until disposed, then pooled. */
   stats(): WebGpuBackendStats {
-    return { ...this.pool.stats(), savedRowStats: this.savedLse.size, stagingPooled: this.executor.stagingPooled };
+    return { ...this.pool.stats(), stagingPooled: this.executor.stagingPooled };
   }
 
   /** Releases every pooled buffer and, when the backend created it, the device. */
   destroy(): void {
     if (this.destroyed) return;
-    for (const saved of this.savedLse.values()) saved.dispose();
-    this.savedLse.clear();
     this.destroyed = true;
     this.pool.clear();
     this.executor.destroy();
