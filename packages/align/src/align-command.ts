@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_OBJECTIVES } from './objective-selection';
 import { DEFAULT_TFJS_BACKEND, MODEL_SIZES, runAlign, type ModelSize } from './run-align';
 import { ABLATIONS } from './ablations';
+import { LOSS_INPUT_KINDS, type LossInputKind } from './loss-input';
 
 export const ALIGN_HELP = `pref align [options]
 
@@ -19,6 +20,7 @@ summary.md and SVG charts; with several seeds also aggregate.csv and paired.csv.
   --seed <n>            seed of data, weights and batch order (default 1); same seed, same numbers
   --seeds <n | list>    run the protocol per seed: 5 = seeds 1..5, or 1,2,3; adds means with 95%
                         Student t intervals over seeds and paired comparisons with SimPO
+  --loss-input <kind>   what the preference losses read: ${LOSS_INPUT_KINDS.join(' | ')} (default ${LOSS_INPUT_KINDS[0]})
   --backend <name>      tfjs backend: ${DEFAULT_TFJS_BACKEND} (default), cpu, webgpu, tensorflow (tfjs-node)
   --out <folder>        report folder (default report/align)
   --model <size>        ${Object.keys(MODEL_SIZES).join(' | ')} (default small)
@@ -38,6 +40,7 @@ export async function alignCommand(argv: string[]): Promise<number> {
       seeds: { type: 'string' },
       ablations: { type: 'string' },
       backend: { type: 'string' },
+      'loss-input': { type: 'string' },
       out: { type: 'string' },
       model: { type: 'string' },
       'batch-size': { type: 'string' },
@@ -60,7 +63,12 @@ export async function alignCommand(argv: string[]): Promise<number> {
   if (values.model !== undefined && !(values.model in MODEL_SIZES)) {
     throw usageError(`--model must be one of ${Object.keys(MODEL_SIZES).join(', ')}, got ${JSON.stringify(values.model)}`);
   }
+  const lossInput = values['loss-input'];
+  if (lossInput !== undefined && !(LOSS_INPUT_KINDS as readonly string[]).includes(lossInput)) {
+    throw usageError(`--loss-input must be one of ${LOSS_INPUT_KINDS.join(', ')}, got ${JSON.stringify(lossInput)}`);
+  }
   const report = await runAlign({
+    lossInput: lossInput as LossInputKind | undefined,
     objectives: values.objectives,
     ablations: values.ablations,
     seeds: values.seeds,

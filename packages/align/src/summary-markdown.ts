@@ -22,7 +22,7 @@ export function renderSummaryMarkdown(report: AlignReport): string {
     `Task: addition \`a+b=\` with a, b in [0, ${settings.maxOperand}]; chosen = the sum, rejected = a near miss (sum ±1 or ±10), e.g. \`${data.example.prompt}\` → \`${data.example.chosen}\` vs \`${data.example.rejected}\`.`,
     `Data${multi ? ' (per seed)' : ''}: ${range((r) => r.data.sft)} SFT examples, ${range((r) => r.data.preference)} preference pairs (disjoint prompts), ${range((r) => r.data.heldOut)} held-out pairs.`,
     `Model: ${settings.model} transformer; SFT ${settings.sftSteps} steps (batch ${settings.sftBatchSize}, Adam ${settings.sftLearningRate}); ` +
-      `preference ${settings.steps} steps per objective (batch ${settings.batchSize} pairs, Adam ${settings.learningRate}); ${seedText}.`,
+      `preference ${settings.steps} steps per objective (batch ${settings.batchSize} pairs, Adam ${settings.learningRate}, losses on the model's ${settings.lossInput === 'logits' ? 'logits' : 'last hidden states and LM head'}); ${seedText}.`,
     `Run: tfjs ${environment.tfjsBackend} ${environment.tfjsVersion}, Node ${environment.node}, ${environment.cores} cores (${environment.cpu}); ` +
       `SFT ${multi ? `${mean(report.seeds.map((r) => r.sft.seconds)).toFixed(1)} s per seed` : `${report.sft.seconds.toFixed(1)} s`}, total ${report.totalSeconds.toFixed(1)} s.`,
     `Time${multi ? ' (summed over seeds)' : ''}: ${timeLine(report.seeds)}.`,

@@ -271,7 +271,7 @@ describe('alignCommand', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       expect(await alignCommand(['--help'])).toBe(0);
-      for (const option of ['--objectives', '--seeds', '--ablations']) expect(String(write.mock.calls[0][0])).toContain(option);
+      for (const option of ['--objectives', '--seeds', '--ablations', '--loss-input']) expect(String(write.mock.calls[0][0])).toContain(option);
     } finally {
       write.mockRestore();
     }
@@ -284,5 +284,6 @@ describe('alignCommand', () => {
     await expect(alignCommand(['--seeds', 'two'])).rejects.toThrow(/--seeds/);
     await expect(alignCommand(['--seeds', '2', '--seed', '1'])).rejects.toThrow(/not both/);
     await expect(alignCommand(['--ablations', 'dpo'])).rejects.toThrow(/--ablations/);
+    await expect(alignCommand(['--loss-input', 'embeddings'])).rejects.toThrow(/--loss-input must be one of logits/);
   });
 });
