@@ -52,11 +52,11 @@ describe(`logits [${rows}, ${steps}, ${vocab}] on ${backend.name}, default sessi
   }, options);
 
   bench('token log-probs + gradient alone (sum of log-probs, upstream 1)', async () => {
-    const logits = backend.fromHost(allLogits, [rows, steps, vocab]);
-    const labels = backend.fromHostInt(allLabels, [rows, steps]);
-    const logProbs = backend.tokenLogProbs(logits, labels, -100);
-    const total = backend.reduce('sum', logProbs, [0, 1], false);
-    const grad = backend.tokenLogProbsGrad(logits, labels, backend.fill([rows, steps], 1), -100);
+    const logits = backend.fromHost(allLogits, [rows * steps, vocab]);
+    const labels = backend.fromHostInt(allLabels, [rows * steps]);
+    const { logps, logSumExp } = backend.tokenLogProbs(logits, labels, -100);
+    const total = backend.reduce('sum', logps, [0], false);
+    const grad = backend.tokenLogProbsGrad(logits, labels, logSumExp, backend.fill([rows * steps], 1), -100);
     await backend.read([total, grad]);
   }, options);
 });

@@ -27,7 +27,7 @@ export interface OnnxruntimeBackendConfig {
 /** A one-node model, to check providers and session options when the backend starts. */
 async function probeModel(): Promise<Uint8Array> {
   const b = new OnnxGraphBuilder();
-  b.output(b.node('Identity', [b.input('x', 'float', 1)]), 'float');
+  b.output(b.node('Identity', [b.input('x', 'float', 1)]), 'float', [null]);
   return encodeOnnxModel(b.model('probe'));
 }
 

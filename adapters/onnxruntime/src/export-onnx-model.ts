@@ -1,4 +1,5 @@
-import { sizeOf, valueAndGrad, type AnyObjective, type Batch, type HostArray, type ObjectiveState } from '@pref/core';
+import { valueAndGrad, type AnyObjective, type Batch, type HostArray, type ObjectiveState } from '@pref/core';
+import { sizeOf } from '@pref/core/backend';
 import { GraphRecorder } from './graph-recorder';
 import type { GraphTensor } from './graph-tensor';
 import { planGraph, type Feed, type GraphPlan } from './graph-plan';
@@ -52,7 +53,7 @@ export async function exportOnnxModel(
     const first = plan.outputOf.indexOf(position);
     return readNames[first] ?? `output/${first}`;
   });
-  const lowered = lowerGraph(plan, outputNames);
+  const lowered = lowerGraph(plan, { outputNames });
   const roleOf = new Map<string, ExportedInput['role']>();
   for (const node of plan.nodes) {
     node.feeds.forEach((name, k) => {

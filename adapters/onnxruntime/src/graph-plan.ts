@@ -90,6 +90,16 @@ export function planGraph(targets: readonly GraphTensor[]): GraphPlan {
       case 'tokenLogProbsGrad':
         attrs = String(op.ignoreIndex);
         break;
+      case 'linearTokenLogProbs':
+      case 'linearTokenLogProbsGrad':
+        // Chunk size, scale and cap are fed: only whether there is a bias or a cap is structure.
+        names.push(feed('int64', int64([op.chunkSize]), []), feed('float32', Float32Array.of(op.logitScale), []));
+        if (op.softcap !== null) names.push(feed('float32', Float32Array.of(op.softcap), []));
+        attrs = `${op.ignoreIndex}/${op.hasBias ? 'bias' : ''}/${op.softcap !== null ? 'softcap' : ''}`;
+        break;
+      case 'secondary':
+        attrs = String(op.index);
+        break;
       case 'where':
         break;
     }

@@ -1,21 +1,6 @@
-import {
-  BACKEND_SPECIFICATION_VERSION,
-  broadcastShapes,
-  formatShape,
-  normalizeAxis,
-  reducedShape,
-  sameShape,
-  sizeOf,
-  type BackendCapabilities,
-  type BinaryOp,
-  type CompareOp,
-  type HostArray,
-  type PrefBackend,
-  type ReduceOp,
-  type Shape,
-  type UnaryOp,
-} from '@pref/core';
-import { GraphTensor, type GraphOp } from './graph-tensor';
+import { PrefParamError, type BackendCapabilities, type HostArray, type PrefBackend, type Shape } from '@pref/core';
+import { BACKEND_SPECIFICATION_VERSION, broadcastShapes, formatShape, normalizeAxis, reducedShape, sameShape, sizeOf, type BinaryOp, type CompareOp, type LinearHeadOptions, type TokenLogProbsResult, type ReduceOp, type UnaryOp } from '@pref/core/backend';
+import { GraphTensor, type GraphOp, type LinearHeadOp } from './graph-tensor';
 
 /**
  * The recording half of the onnxruntime backend: every primitive checks its shapes, computes
@@ -123,17 +108,39 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
     return this.record(shape, 'float', { kind: 'scatterAdd', axis: normalizeAxis(axis, shape.length) }, [indices, updates]);
   }
 
-  tokenLogProbs(logits: GraphTensor, labels: GraphTensor, ignoreIndex: number): GraphTensor {
+  tokenLogProbs(logits: GraphTensor, labels: GraphTensor, ignoreIndex: number): TokenLogProbsResult<GraphTensor> {
     this.expectLabels(logits, labels);
-    return this.record(labels.shape, 'float', { kind: 'tokenLogProbs', ignoreIndex }, [logits, labels]);
+    const logps = this.record(labels.shape, 'float', { kind: 'tokenLogProbs', ignoreIndex }, [logits, labels]);
+    return { logps, logSumExp: this.secondary(logps, 1, labels.shape) };
   }
 
-  tokenLogProbsGrad(logits: GraphTensor, labels: GraphTensor, upstream: GraphTensor, ignoreIndex: number): GraphTensor {
+  tokenLogProbsGrad(logits: GraphTensor, labels: GraphTensor, logSumExp: GraphTensor, upstream: GraphTensor, ignoreIndex: number): GraphTensor {
     this.expectLabels(logits, labels);
-    if (!sameShape(upstream.shape, labels.shape)) {
-      throw new Error(`tokenLogProbsGrad: upstream ${formatShape(upstream.shape)} must have the labels' shape ${formatShape(labels.shape)}`);
-    }
-    return this.record(logits.shape, 'float', { kind: 'tokenLogProbsGrad', ignoreIndex }, [logits, labels, upstream]);
+    return this.record(logits.shape, 'float', { kind: 'tokenLogProbsGrad', ignoreIndex }, [logits, labels, logSumExp, upstream]);
+  }
+
+  linearTokenLogProbs(hidden: GraphTensor, weight: GraphTensor, bias: GraphTensor | null, labels: GraphTensor, options: LinearHeadOptions): TokenLogProbsResult<GraphTensor> {
+    const op = linearHeadOp(hidden, weight, bias, options);
+    const logps = this.record(labels.shape, 'float', { kind: 'linearTokenLogProbs', ...op }, bias ? [hidden, weight, bias, labels] : [hidden, weight, labels]);
+    return { logps, logSumExp: this.secondary(logps, 1, labels.shape) };
+  }
+
+  linearTokenLogProbsGrad(
+    hidden: GraphTensor, weight: GraphTensor, bias: GraphTensor | null, labels: GraphTensor, logSumExp: GraphTensor, upstream: GraphTensor,
+    options: LinearHeadOptions,
+  ): { readonly hidden: GraphTensor; readonly weight: GraphTensor; readonly bias: GraphTensor | null } {
+    const op = linearHeadOp(hidden, weight, bias, options);
+    const inputs = bias ? [hidden, weight, bias, labels, logSumExp, upstream] : [hidden, weight, labels, logSumExp, upstream];
+    const dHidden = this.record(hidden.shape, 'float', { kind: 'linearTokenLogProbsGrad', ...op }, inputs);
+    return {
+      hidden: dHidden,
+      weight: this.secondary(dHidden, 1, weight.shape),
+      bias: bias ? this.secondary(dHidden, 2, bias.shape) : null,
+    };
+  }
+
+  private secondary(of: GraphTensor, index: number, shape: Shape): GraphTensor {
+    return this.record(shape, 'float', { kind: 'secondary', index }, [of]);
   }
 
   /** Graph nodes are garbage-collected with their last reference; nothing to release. */
@@ -149,4 +156,22 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
     const ok = logits.shape.length === labels.shape.length + 1 && labels.shape.every((d, i) => d === logits.shape[i]);
     if (!ok) throw new Error(`tokenLogProbs: labels ${formatShape(labels.shape)} do not match logits ${formatShape(logits.shape)} without the vocabulary axis`);
   }
+}
+
+/**
+ * Vocabulary rows per chunk when the caller names none: a `[N, chunk]` block of logits
+ * stays near 32 MiB (and at least 256 rows, at most the vocabulary).
+ */
+export function defaultChunkSize(rows: number, vocab: number): number {
+  const budget = Math.floor(2 ** 23 / Math.max(1, rows) / 256) * 256;
+  return Math.max(1, Math.min(vocab, Math.max(256, budget)));
+}
+
+function linearHeadOp(hidden: GraphTensor, weight: GraphTensor, bias: GraphTensor | null, options: LinearHeadOptions): LinearHeadOp {
+  const vocab = weight.shape[0];
+  const chunkSize = options.chunkSize ?? defaultChunkSize(hidden.shape[0], vocab);
+  if (!(Number.isInteger(chunkSize) && chunkSize >= 1)) {
+    throw new PrefParamError('chunkSize', `linearTokenLogProbs: chunkSize must be a positive integer, got ${chunkSize}`);
+  }
+  return { ignoreIndex: options.ignoreIndex, logitScale: options.logitScale, softcap: options.softcap, chunkSize, hasBias: bias !== null };
 }

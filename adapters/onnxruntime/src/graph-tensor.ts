@@ -1,4 +1,5 @@
-import type { BackendTensor, BinaryOp, CompareOp, ReduceOp, Shape, UnaryOp } from '@pref/core';
+import type { BackendTensor, Shape } from '@pref/core';
+import type { BinaryOp, CompareOp, ReduceOp, UnaryOp } from '@pref/core/backend';
 
 /** Host values a graph input is fed with at run time. */
 export type FeedData = Float32Array | Int32Array;
@@ -23,7 +24,20 @@ export type GraphOp =
   | { readonly kind: 'gather'; readonly axis: number }
   | { readonly kind: 'scatterAdd'; readonly axis: number }
   | { readonly kind: 'tokenLogProbs'; readonly ignoreIndex: number }
-  | { readonly kind: 'tokenLogProbsGrad'; readonly ignoreIndex: number };
+  | { readonly kind: 'tokenLogProbsGrad'; readonly ignoreIndex: number }
+  | ({ readonly kind: 'linearTokenLogProbs' } & LinearHeadOp)
+  | ({ readonly kind: 'linearTokenLogProbsGrad' } & LinearHeadOp)
+  /** Output `index` (≥ 1) of a multi-output node, its only input; output 0 is the node itself. */
+  | { readonly kind: 'secondary'; readonly index: number };
+
+/** The options of a linear head, resolved: `chunkSize` chosen, `hasBias` says whether input 2 is the bias. */
+export interface LinearHeadOp {
+  readonly ignoreIndex: number;
+  readonly logitScale: number;
+  readonly softcap: number | null;
+  readonly chunkSize: number;
+  readonly hasBias: boolean;
+}
 
 /**
  * A tensor of the onnxruntime backend: a node of the recorded graph. Nothing is computed

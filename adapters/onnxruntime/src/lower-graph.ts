@@ -1,9 +1,11 @@
 import type { onnx } from 'onnx-proto';
-import type { BinaryOp, CompareOp, ReduceOp } from '@pref/core';
+import type { BinaryOp, CompareOp, ReduceOp } from '@pref/core/backend';
 import type { GraphPlan } from './graph-plan';
-import { OnnxGraphBuilder, type OnnxElementType } from './onnx-graph-builder';
+import { ONNX_TYPE, OnnxGraphBuilder, type Dim, type OnnxElementType } from './onnx-graph-builder';
 import { lowerUnary } from './lower-unary';
 import { TokenLogProbsLowering } from './lower-token-log-probs';
+import { LinearHeadLowering, type LinearHeadValues } from './lower-linear-head';
+import type { Feed } from './graph-plan';
 
 const BINARY: Record<BinaryOp, string> = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', pow: 'Pow', maximum: 'Max', minimum: 'Min' };
 const COMPARE: Record<CompareOp, string> = {
@@ -16,14 +18,22 @@ const REDUCE: Record<ReduceOp, string> = { sum: 'ReduceSum', max: 'ReduceMax', m
  * distinct tensor read, and every recorded primitive in its numerically safe ONNX form.
  * Nothing here depends on sizes or data, only on what the plan's key names.
  */
-export function lowerGraph(plan: GraphPlan, outputNames?: readonly string[]): { model: onnx.IModelProto; outputNames: string[] } {
+export function lowerGraph(plan: GraphPlan, options: LowerOptions = {}): { model: onnx.IModelProto; outputNames: string[] } {
   const b = new OnnxGraphBuilder();
   const tokenLogProbs = new TokenLogProbsLowering(b);
+  const linearHead = new LinearHeadLowering(b);
   const values: string[] = [];
+  /** Outputs 1, 2, ... of multi-output nodes, by plan index. */
+  const secondaries = new Map<number, string[]>();
+  const declared = new Map<string, string>();
   const feedByName = new Map(plan.feeds.map((f) => [f.name, f]));
   const feed = (name: string) => {
-    const { type, dims } = feedByName.get(name)!;
-    return b.input(name, type === 'float32' ? 'float' : type, dims.length);
+    let value = declared.get(name);
+    if (value === undefined) {
+      value = declareFeed(b, feedByName.get(name)!, options.declareFeed);
+      declared.set(name, value);
+    }
+    return value;
   };
 
   for (const node of plan.nodes) {
@@ -81,11 +91,36 @@ export function lowerGraph(plan: GraphPlan, outputNames?: readonly string[]): { 
       case 'scatterAdd':
         out = b.node('ScatterElements', [b.node('ConstantOfShape', [feeds[0]]), inputs[0], asFloat(1)], { axis: op.axis, reduction: 'add' });
         break;
-      case 'tokenLogProbs':
-        out = tokenLogProbs.forward(inputs[0], inputs[1], plan.nodes[node.inputs[0]].tensor.shape.length, op.ignoreIndex);
+      case 'tokenLogProbs': {
+        const { logps, logSumExp } = tokenLogProbs.forward(inputs[0], inputs[1], plan.nodes[node.inputs[0]].tensor.shape.length, op.ignoreIndex);
+        secondaries.set(values.length, [logSumExp]);
+        out = logps;
         break;
+      }
       case 'tokenLogProbsGrad':
-        out = tokenLogProbs.gradient(inputs[0], inputs[1], inputs[2], plan.nodes[node.inputs[0]].tensor.shape.length, op.ignoreIndex);
+        out = tokenLogProbs.gradient(inputs[0], inputs[1], inputs[2], inputs[3], plan.nodes[node.inputs[0]].tensor.shape.length, op.ignoreIndex);
+        break;
+      case 'linearTokenLogProbs':
+      case 'linearTokenLogProbsGrad': {
+        const [hidden, weight, ...rest] = inputs;
+        const bias = op.hasBias ? rest.shift()! : null;
+        const head: LinearHeadValues = {
+          hidden, weight, bias, labels: rest[0], ignoreIndex: op.ignoreIndex,
+          chunkSize: feeds[0], logitScale: feeds[1], softcap: op.softcap === null ? null : feeds[2],
+        };
+        if (op.kind === 'linearTokenLogProbs') {
+          const { logps, logSumExp } = linearHead.forward(head);
+          secondaries.set(values.length, [logSumExp]);
+          out = logps;
+        } else {
+          const grads = linearHead.gradient(head, rest[1], rest[2]);
+          secondaries.set(values.length, grads.bias ? [grads.weight, grads.bias] : [grads.weight]);
+          out = grads.hidden;
+        }
+        break;
+      }
+      case 'secondary':
+        out = secondaries.get(node.inputs[0])![op.index - 1];
         break;
     }
     values.push(out);
@@ -95,9 +130,34 @@ export function lowerGraph(plan: GraphPlan, outputNames?: readonly string[]): { 
     const { tensor } = plan.nodes[nodeIndex];
     const type: OnnxElementType = tensor.dtype === 'int32' ? 'int32' : 'float';
     // Outputs get their own names, so a tensor read can also be a graph input.
-    const name = b.node('Identity', [values[nodeIndex]], {}, outputNames?.[position]);
-    b.output(name, type);
+    const name = b.node('Identity', [values[nodeIndex]], {}, options.outputNames?.[position]);
+    b.output(name, type, options.outputDims?.[position] ?? tensor.shape.map(() => null));
     return name;
   });
   return { model: b.model('pref'), outputNames: names };
+}
+
+/** How one feed enters the model: a graph input (named, with declared dims) or an initializer. */
+export type FeedDeclaration =
+  | { readonly as: 'input'; readonly name: string; readonly dims: readonly Dim[] }
+  | { readonly as: 'initializer'; readonly name: string };
+
+export interface LowerOptions {
+  /** Output names by position in `plan.outputs` (default: generated). */
+  readonly outputNames?: readonly string[];
+  /** Declared output dims by position (default: the rank, sizes unknown). */
+  readonly outputDims?: readonly (readonly Dim[])[];
+  /** How each feed is declared (default: an input named after the feed, symbolic dims). */
+  readonly declareFeed?: (feed: Feed) => FeedDeclaration;
+}
+
+const ELEMENT: Record<Feed['type'], OnnxElementType> = { float32: 'float', int32: 'int32', int64: 'int64' };
+
+function declareFeed(b: OnnxGraphBuilder, feed: Feed, declare: LowerOptions['declareFeed']): string {
+  const declaration = declare?.(feed) ?? { as: 'input', name: feed.name, dims: feed.dims.map((_, axis) => `${feed.name}_d${axis}`) };
+  const type = ELEMENT[feed.type];
+  if (declaration.as === 'input') return b.input(declaration.name, type, declaration.dims);
+  const data = Array.from(feed.data as ArrayLike<number | bigint>, Number);
+  const values = type === 'float' ? { floatData: data } : type === 'int32' ? { int32Data: data } : { int64Data: data };
+  return b.initializer({ name: declaration.name, dataType: ONNX_TYPE[type], dims: [...feed.dims], ...values });
 }

@@ -39,25 +39,34 @@ export class TokenLogProbsLowering {
     return result;
   }
 
-  /** `logits[label] − logsumexp(logits)`, exactly 0 where ignored. */
-  forward(logits: string, labels: string, logitsRank: number, ignoreIndex: number): string {
+  /**
+   * `logits[label] − logsumexp(logits)`, exactly 0 where ignored, and the row log-sum-exp
+   * as `logits[label] − logSoftmax[label]` (two `[...]` gathers, no second pass over V).
+   */
+  forward(logits: string, labels: string, logitsRank: number, ignoreIndex: number): { logps: string; logSumExp: string } {
     const { b } = this;
     const { ignored, index } = this.labels(labels, ignoreIndex);
-    const picked = b.node('GatherElements', [this.logSoftmax(logits, logitsRank), index], { axis: logitsRank - 1 });
-    return b.node('Where', [ignored, b.floatScalar(0), b.node('Squeeze', [picked, b.int64([-1])])]);
+    const axis = logitsRank - 1;
+    const pick = (x: string) => b.node('Squeeze', [b.node('GatherElements', [x, index], { axis }), b.int64([-1])]);
+    const picked = pick(this.logSoftmax(logits, logitsRank));
+    return {
+      logps: b.node('Where', [ignored, b.floatScalar(0), picked]),
+      logSumExp: b.node('Sub', [pick(logits), picked]),
+    };
   }
 
   /**
-   * `upstream · (onehot(label) − softmax(logits))` as `Softmax · (−upstream)` plus a scatter-add
-   * of `upstream` at the labels (`ScatterElements`, add), which writes only `[...]` values where
-   * a one-hot would build another `[..., V]` tensor.
+   * `upstream · (onehot(label) − exp(logits − logSumExp))` with the forward's log-sum-exp: the
+   * softmax term scaled by `−upstream`, plus a scatter-add of `upstream` at the labels
+   * (`ScatterElements`, add), which writes only `[...]` values where a one-hot would build
+   * another `[..., V]` tensor.
    */
-  gradient(logits: string, labels: string, upstream: string, logitsRank: number, ignoreIndex: number): string {
+  gradient(logits: string, labels: string, logSumExp: string, upstream: string, logitsRank: number, ignoreIndex: number): string {
     const { b } = this;
     const { ignored, index } = this.labels(labels, ignoreIndex);
     const kept = b.node('Unsqueeze', [b.node('Where', [ignored, b.floatScalar(0), upstream]), b.int64([-1])]);
-    const softmax = b.node('Softmax', [logits], { axis: logitsRank - 1 });
-    const scaled = b.node('Mul', [softmax, b.node('Neg', [kept])]);
+    const probs = b.node('Exp', [b.node('Sub', [logits, b.node('Unsqueeze', [logSumExp, b.int64([-1])])])]);
+    const scaled = b.node('Mul', [probs, b.node('Neg', [kept])]);
     return b.node('ScatterElements', [scaled, index, kept], { axis: logitsRank - 1, reduction: 'add' });
   }
 }

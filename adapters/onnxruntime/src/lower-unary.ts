@@ -1,4 +1,4 @@
-import type { UnaryOp } from '@pref/core';
+import type { UnaryOp } from '@pref/core/backend';
 import type { OnnxGraphBuilder } from './onnx-graph-builder';
 
 /**

@@ -1,4 +1,5 @@
-import type { HostArray, Shape } from '@pref/core';
+import { PrefParamError, type HostArray, type Shape } from '@pref/core';
+import { sizeOf } from '@pref/core/backend';
 import { GraphRecorder } from './graph-recorder';
 import { GraphTensor } from './graph-tensor';
 import { planGraph, type GraphPlan } from './graph-plan';
@@ -18,6 +19,19 @@ export interface OnnxruntimeBackendOptions {
   readonly maxCachedSessions?: number;
   /** Providers asked for that could not start (reported by `skippedProviders`). */
   readonly skippedProviders?: readonly SkippedProvider[];
+  /**
+   * Write each session's outputs into buffers kept from its previous run of the same shapes
+   * (onnxruntime `fetches`), so a loop of same-shaped calls allocates no new output buffers.
+   * The arrays `read` returns are then valid until the next `read` of the same graph and
+   * shapes, which overwrites them: copy what must outlive it. Default false (fresh arrays).
+   */
+  readonly reuseOutputs?: boolean;
+}
+
+/** Output tensors of a session's last run, reused by the next run of the same output shapes. */
+interface OutputBuffers {
+  readonly shapes: string;
+  readonly tensors: Record<string, OrtTensor>;
 }
 
 interface CachedSession {
@@ -25,7 +39,12 @@ interface CachedSession {
   readonly outputNames: readonly string[];
   running: number;
   evicted: boolean;
+  outputs: OutputBuffers | null;
 }
+
+/** Native onnxruntime logs only fatal errors (failures reach the caller as exceptions). */
+const QUIET = { logSeverityLevel: 4 } as const;
+const BYTES: Record<string, number> = { float32: 4, int32: 4, int64: 8 };
 
 /**
  * The onnxruntime backend: a lazy `PrefBackend` that records primitives and, on `read`,
@@ -43,9 +62,11 @@ export class OnnxruntimeBackend extends GraphRecorder {
   private readonly runtime: OrtRuntime;
   private readonly sessionOptions: Readonly<Record<string, unknown>>;
   private readonly maxCachedSessions: number;
+  private readonly reuseOutputs: boolean;
   private readonly cache = new Map<string, CachedSession>();
   private created = 0;
   private runs = 0;
+  private outputBytes = 0;
 
   constructor(options: OnnxruntimeBackendOptions) {
     super();
@@ -54,11 +75,14 @@ export class OnnxruntimeBackend extends GraphRecorder {
     this.skippedProviders = [...(options.skippedProviders ?? [])];
     this.sessionOptions = { ...(options.sessionOptions ?? {}) };
     this.maxCachedSessions = options.maxCachedSessions ?? 32;
-    if (!(this.maxCachedSessions >= 1)) throw new Error(`maxCachedSessions must be at least 1, got ${this.maxCachedSessions}`);
+    this.reuseOutputs = options.reuseOutputs ?? false;
+    if (!(this.maxCachedSessions >= 1)) {
+      throw new PrefParamError('maxCachedSessions', `maxCachedSessions must be at least 1, got ${this.maxCachedSessions}`);
+    }
     this.name = `onnxruntime:${providerName(this.executionProviders[0] ?? 'cpu')}`;
   }
 
-  /** How many ONNX sessions this backend has compiled (a cache miss each). */
+  /** How many ONNX sessions this backend has compiled: one graph built and lowered per cache miss, none per call. */
   get sessionsCreated(): number {
     return this.created;
   }
@@ -66,6 +90,14 @@ export class OnnxruntimeBackend extends GraphRecorder {
   /** How many `session.run` calls this backend has made. */
   get sessionRuns(): number {
     return this.runs;
+  }
+
+  /**
+   * Bytes of output buffers allocated so far: every output of every run, or with
+   * `reuseOutputs` only the buffers created when a graph runs with new output shapes.
+   */
+  get outputBytesAllocated(): number {
+    return this.outputBytes;
   }
 
   /** How many compiled sessions are cached now. */
@@ -94,14 +126,16 @@ export class OnnxruntimeBackend extends GraphRecorder {
     entry.running++;
     try {
       const session = await entry.session;
-      const { outputNames } = entry;
       const feeds: Record<string, OrtTensor> = {};
       for (const feed of plan.feeds) feeds[feed.name] = new this.runtime.Tensor(feed.type, feed.data, feed.dims);
+      // Concurrent runs of one session never share buffers: only a lone run reuses them.
+      const reused = this.reuseOutputs && entry.running === 1 ? this.outputBuffers(entry, plan) : null;
       this.runs++;
-      const results = await session.run(feeds);
+      const results = reused ? (await session.run(feeds, reused, QUIET), reused) : await session.run(feeds, QUIET);
       const seen = new Set<number>();
       return plan.outputOf.map((position) => {
-        const data = results[outputNames[position]].data as Float32Array | Int32Array;
+        const data = results[entry.outputNames[position]].data as Float32Array | Int32Array;
+        if (!reused && !seen.has(position)) this.outputBytes += data.byteLength;
         if (seen.has(position)) return data.slice();
         seen.add(position);
         return data;
@@ -110,6 +144,23 @@ export class OnnxruntimeBackend extends GraphRecorder {
       entry.running--;
       if (entry.evicted && entry.running === 0) void releaseSession(entry);
     }
+  }
+
+  /** The session's output tensors for this plan's output shapes: kept ones when the shapes repeat. */
+  private outputBuffers(entry: CachedSession, plan: GraphPlan): Record<string, OrtTensor> {
+    const tensors = plan.outputs.map((nodeIndex) => plan.nodes[nodeIndex].tensor);
+    const shapes = tensors.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ');
+    if (entry.outputs?.shapes === shapes) return entry.outputs.tensors;
+    const fetches: Record<string, OrtTensor> = {};
+    tensors.forEach((tensor, position) => {
+      const size = sizeOf(tensor.shape);
+      const type = tensor.dtype === 'int32' ? 'int32' : 'float32';
+      this.outputBytes += size * BYTES[type];
+      const data = type === 'int32' ? new Int32Array(size) : new Float32Array(size);
+      fetches[entry.outputNames[position]] = new this.runtime.Tensor(type, data, tensor.shape);
+    });
+    entry.outputs = { shapes, tensors: fetches };
+    return fetches;
   }
 
   /** Releases every cached session; later reads compile again. */
@@ -132,9 +183,9 @@ export class OnnxruntimeBackend extends GraphRecorder {
     const lowered = lowerGraph(plan);
     const bytes = encodeOnnxModel(lowered.model);
     const session = bytes.then((model) =>
-      this.runtime.InferenceSession.create(model, { ...this.sessionOptions, executionProviders: [...this.executionProviders] }),
+      this.runtime.InferenceSession.create(model, { ...QUIET, ...this.sessionOptions, executionProviders: [...this.executionProviders] }),
     );
-    const entry: CachedSession = { session, outputNames: lowered.outputNames, running: 0, evicted: false };
+    const entry: CachedSession = { session, outputNames: lowered.outputNames, running: 0, evicted: false, outputs: null };
     this.created++;
     // A failed compile is not cached: the next read tries again (and reports the error again).
     session.catch(() => {

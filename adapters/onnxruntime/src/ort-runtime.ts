@@ -7,7 +7,8 @@ export interface OrtTensor {
 
 /** The part of an onnxruntime `InferenceSession` this backend uses. */
 export interface OrtSession {
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  /** `fetches`: pre-allocated output tensors by name, written in place; `options`: run options. */
+  run(feeds: Record<string, OrtTensor>, fetchesOrOptions?: Record<string, unknown>, options?: Record<string, unknown>): Promise<Record<string, OrtTensor>>;
   release?(): Promise<void>;
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createReferenceBackend, type ReferenceTensor } from '@pref/adapter-reference';
-import { UNARY_OPS, BINARY_OPS, COMPARE_OPS, type HostArray } from '@pref/core';
+import { type HostArray } from '@pref/core';
+import { UNARY_OPS, BINARY_OPS, COMPARE_OPS } from '@pref/core/backend';
 import { worstMismatch } from '@pref/testing';
 import { createOnnxruntimeBackend, type GraphTensor } from '../src';
 
@@ -163,22 +164,43 @@ describe('fused token log-probs', () => {
         const logits = f32(Array.from({ length: rows * steps * vocab }, () => (rand() - 0.5) * 2 * scale));
         const labels = Int32Array.from({ length: rows * steps }, () => (rand() < 0.25 ? -100 : Math.floor(rand() * vocab)));
         const upstream = f32(Array.from({ length: rows * steps }, () => rand() * 2 - 1));
-        const shape = [rows, steps, vocab];
-        const [lp, grad] = await ort.read([
-          ort.tokenLogProbs(ort.fromHost(logits, shape), ort.fromHostInt(labels, [rows, steps]), -100),
-          ort.tokenLogProbsGrad(ort.fromHost(logits, shape), ort.fromHostInt(labels, [rows, steps]), ort.fromHost(upstream, [rows, steps]), -100),
-        ]);
-        const rl = ref.fromHost(logits, shape);
-        const rlab = ref.fromHostInt(labels, [rows, steps]);
-        const wantLp = refValues(ref.tokenLogProbs(rl, rlab, -100));
-        expectClose(lp, wantLp, 1e-5, 1e-6 * scale);
+        // The backend contract is on rows: [N, V] logits, [N] labels (core flattens the rest).
+        const n = rows * steps;
+        const shape = [n, vocab];
+        const fwd = ort.tokenLogProbs(ort.fromHost(logits, shape), ort.fromHostInt(labels, [n]), -100);
+        const gradient = ort.tokenLogProbsGrad(ort.fromHost(logits, shape), ort.fromHostInt(labels, [n]), fwd.logSumExp, ort.fromHost(upstream, [n]), -100);
+        const [lp, lse, grad] = await ort.read([fwd.logps, fwd.logSumExp, gradient]);
+        const want = hostTokenLogProbs(logits, labels, upstream, vocab);
+        expectClose(lp, want.logps, 1e-5, 1e-6 * scale);
         labels.forEach((label, i) => { if (label === -100) expect(lp[i]).toBe(0); });
-        expectClose(grad, refValues(ref.tokenLogProbsGrad(rl, rlab, ref.fromHost(upstream, [rows, steps]), -100)), 1e-5, 1e-6);
+        expectClose(lse, want.logSumExp, 1e-6, 1e-6 * scale);
+        // The gradient reads the float32 log-sum-exp: its rounding (half an ulp of |lse|)
+        // moves every exp(z − lse) by that much relative.
+        const lseUlp = Math.max(...Array.from(want.logSumExp, Math.abs)) * 2 ** -23;
+        expectClose(grad, want.grad, 1e-5, 1e-6 + 2 * lseUlp);
       }),
       { numRuns: 30 },
     );
   });
 });
+
+/** Float64 token log-probs, row log-sum-exp and gradient on the host (the oracle). */
+function hostTokenLogProbs(logits: ArrayLike<number>, labels: Int32Array, upstream: ArrayLike<number>, vocab: number) {
+  const rows = labels.length;
+  const logps = new Float64Array(rows);
+  const logSumExp = new Float64Array(rows);
+  const grad = new Float64Array(rows * vocab);
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from({ length: vocab }, (_, v) => logits[r * vocab + v]);
+    const max = Math.max(...row);
+    const lse = max + Math.log(row.reduce((sum, z) => sum + Math.exp(z - max), 0));
+    logSumExp[r] = lse;
+    if (labels[r] === -100) continue;
+    logps[r] = row[labels[r]] - lse;
+    for (let v = 0; v < vocab; v++) grad[r * vocab + v] = upstream[r] * ((v === labels[r] ? 1 : 0) - Math.exp(row[v] - lse));
+  }
+  return { logps, logSumExp, grad };
+}
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
