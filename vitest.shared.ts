@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { workspacePackages } from './scripts/workspace-packages.mjs';
 
 /** Every `@pref/*` import resolves to the package's TypeScript source: tests need no build. */
-const sourceAliases = (workspacePackages() as { name: string; dir: string }[]).map(({ name, dir }) => ({
-  find: new RegExp(`^${name.replace('/', '\\/')}$`),
-  replacement: join(dir, 'src/index.ts'),
-}));
+const sourceAliases = (workspacePackages() as { name: string; dir: string }[]).flatMap(({ name, dir }) => [
+  { find: new RegExp(`^${name.replace('/', '\\/')}$`), replacement: join(dir, 'src/index.ts') },
+  // Subpath exports (`@pref/core/backend`) resolve to the source file of the same name.
+  { find: new RegExp(`^${name.replace('/', '\\/')}\\/([a-z-]+)$`), replacement: join(dir, 'src/$1.ts') },
+]);
 
 /** The vitest project of one workspace package (one project per package). */
 export function packageProject(name: string, overrides: UserWorkspaceConfig['test'] = {}) {

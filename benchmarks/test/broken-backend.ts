@@ -1,4 +1,5 @@
-import type { PrefBackend, UnaryOp } from '@pref/core';
+import type { PrefBackend } from '@pref/core';
+import type { UnaryOp } from '@pref/core/backend';
 import { ReferenceBackend, type ReferenceTensor } from '@pref/adapter-reference';
 
 /** How a deliberately broken backend gets things wrong. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend, type ReferenceTensor } from '@pref/adapter-reference';
-import { BINARY_OPS, COMPARE_OPS, UNARY_OPS, type Shape } from '@pref/core';
+import { type Shape } from '@pref/core';
+import { BINARY_OPS, COMPARE_OPS, UNARY_OPS } from '@pref/core/backend';
 import { TfjsBackend, type TfjsBackendName, type TfjsTensor } from '../src';
 import { startTfjs } from './tfjs-test-backends';
 

@@ -1,4 +1,5 @@
-import { PrefParamError, formatShape, type LinearHeadOptions, type LinearTokenLogProbsGrads, type Shape, type TokenLogProbsResult } from '@pref/core';
+import { PrefParamError, type Shape } from '@pref/core';
+import { formatShape, type LinearHeadOptions, type LinearTokenLogProbsGrads, type TokenLogProbsResult } from '@pref/core/backend';
 import { STATUS_FLAGS, type GpuExecutor, type KernelBinding } from './gpu-executor';
 import type { WebGpuTensor } from './web-gpu-tensor';
 import { WebGpuError } from './web-gpu-error';

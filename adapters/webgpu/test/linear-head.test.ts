@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { LinearHeadOptions } from '@pref/core';
+import type { LinearHeadOptions } from '@pref/core/backend';
 import type { WebGpuBackend } from '../src';
 import { startWebGpu } from './web-gpu-under-test';
 import { worstMismatch } from './compare-backends';

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS, sizeOf, type PrefBackend, type Shape, type UnaryOp } from '@pref/core';
+import { type PrefBackend, type Shape } from '@pref/core';
+import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS, sizeOf, type UnaryOp } from '@pref/core/backend';
 import { startWebGpu } from './web-gpu-under-test';
 import { expectSameAsReference } from './compare-backends';
 

@@ -1,11 +1,12 @@
-export * from './pref-backend';
+// The backend types a user meets; the adapter-author API is `@pref/core/backend`.
+export type { PrefBackend, BackendTensor, BackendCapabilities, Shape, FloatArray, HostArray } from './pref-backend';
 export * from './pref-error';
-export * from './broadcast-shape';
 export { Tensor, type GradientNode } from './tensor';
 export { TensorOps, type TensorLike } from './tensor-ops';
 export { backward } from './backward';
 export * from './host-tensor';
 export * from './objective-inputs';
+export type { StateFieldSpec, StateSchema } from './objective-state';
 export * from './objective-params';
 export * from './objective';
 export * from './forward-context';

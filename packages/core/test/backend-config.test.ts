@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createBackend, loadBackendConfig, PrefBackendError, BACKEND_SPECIFICATION_VERSION, type PrefBackend } from '../src';
+import { createBackend, loadBackendConfig, PrefBackendError, type PrefBackend } from '../src';
+import { BACKEND_SPECIFICATION_VERSION } from '../src/backend';
 
 const dirWith = (config?: string) => {
   const dir = mkdtempSync(join(tmpdir(), 'pref-config-'));

@@ -1,4 +1,4 @@
-import type { BinaryOp, CompareOp, UnaryOp } from '@pref/core';
+import type { BinaryOp, CompareOp, UnaryOp } from '@pref/core/backend';
 import { MATH_FNS, PARAMS_DECL, STRIDED_OFFSET_FN, elementEntry } from './wgsl-common';
 
 /** How an input of an elementwise kernel is indexed: like the output, one value, or by strides. */

@@ -1,4 +1,4 @@
-import type { ReduceOp } from '@pref/core';
+import type { ReduceOp } from '@pref/core/backend';
 import { PARAMS_DECL, WORKGROUP_SIZE } from './wgsl-common';
 
 /**

@@ -1,0 +1,9 @@
+/**
+ * `@pref/core/backend`: the API for writing a backend adapter — the closed `PrefBackend`
+ * interface and its specification version, the primitive op lists, the shape helpers adapters
+ * use to lay out results, and the errors they throw. Users of pref need only `@pref/core`.
+ */
+export * from './pref-backend';
+export * from './broadcast-shape';
+export * from './pref-error';
+export type { BackendConfig } from './backend-config';
