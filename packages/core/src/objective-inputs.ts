@@ -11,10 +11,42 @@ export interface SequenceInputSpec {
   /** `chosen` gives `chosenLogps`, ...; the empty prefix gives `logps`, `mask`, `logits`, `labels`. */
   readonly prefix: string;
   readonly description: string;
+  /**
+   * Give this completion as logits with labels (not log-probs with a mask) when the rule holds,
+   * e.g. WPO weights need the full token distribution.
+   */
+  readonly logitsWhen?: ParamRule;
+}
+
+/**
+ * A condition on an objective's resolved parameters, used by the input schema to say when an
+ * optional input is required or not allowed. `when` is shown in errors and docs (`beta > 0`).
+ */
+export interface ParamRule {
+  readonly when: string;
+  readonly holds: (params: Readonly<Record<string, unknown>>) => boolean;
+  /** The parameter the error names when the rule rejects a batch (default: the input). */
+  readonly param?: string;
+  /** What to do instead, appended to the error. */
+  readonly hint?: string;
+}
+
+/**
+ * Conditional and alternative inputs (checked on the host by `prepareBatch`, before any
+ * tensor exists). Inputs with the same `oneOf` label are alternatives: at most one is given,
+ * and a `requiredWhen` on any of them is met by giving any one.
+ */
+export interface InputRules {
+  /** An optional input that becomes required when the rule holds. */
+  readonly requiredWhen?: ParamRule;
+  /** An input that must be left out when the rule holds. */
+  readonly forbiddenWhen?: ParamRule;
+  /** Label of a group of alternative inputs (e.g. `refChosen` for summed or per-token reference log-probs). */
+  readonly oneOf?: string;
 }
 
 /** Per-token values aligned with a sequence input (`[N, T]`), no gradient. */
-export interface TokensInputSpec {
+export interface TokensInputSpec extends InputRules {
   readonly kind: 'tokens';
   readonly name: string;
   /** Key of the sequence input whose shape and mask this follows. */
@@ -26,13 +58,15 @@ export interface TokensInputSpec {
 }
 
 /** One value per row (`[N]`), no gradient. */
-export interface RowsInputSpec {
+export interface RowsInputSpec extends InputRules {
   readonly kind: 'rows';
   readonly name: string;
   readonly description: string;
   readonly optional?: boolean;
   /** `binary`: 0 or 1 (e.g. KTO's `desirable`). */
   readonly values?: 'real' | 'binary';
+  /** Summed log-probs: must be ≤ 0 (up to 1e-6). */
+  readonly logProbs?: boolean;
 }
 
 export type InputSpec = SequenceInputSpec | TokensInputSpec | RowsInputSpec;

@@ -1,4 +1,6 @@
 import { PrefParamError } from './pref-error';
+import { formatValue } from './host-tensor';
+import { didYouMean } from './closest-name';
 
 /** One hyperparameter's schema: its type, default, valid range and documentation. */
 export type ParamSpec =
@@ -66,6 +68,9 @@ export function resolveParams<P extends ParamValues>(
   presets: Readonly<Record<string, Preset<P>>>,
   given: Readonly<Record<string, unknown>> = {},
 ): P {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    throw new PrefParamError('params', `${objectiveId}: params must be an object of named parameters (use {} for the defaults), got ${given === null ? 'null' : Array.isArray(given) ? 'a list' : typeof given}`);
+  }
   const { preset, ...explicit } = given;
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(schema) as [string, ParamSpec][]) values[name] = spec.default;
@@ -73,7 +78,7 @@ export function resolveParams<P extends ParamValues>(
     if (typeof preset !== 'string' || !(preset in presets)) {
       throw new PrefParamError(
         'preset',
-        `${objectiveId}: unknown preset ${JSON.stringify(preset)}; known presets: ${Object.keys(presets).join(', ') || 'none'}`,
+        `${objectiveId}: unknown preset ${formatValue(preset)}; known presets: ${Object.keys(presets).join(', ') || 'none'}`,
       );
     }
     Object.assign(values, presets[preset].values);
@@ -82,7 +87,7 @@ export function resolveParams<P extends ParamValues>(
     if (!(name in schema)) {
       throw new PrefParamError(
         name,
-        `${objectiveId}: unknown parameter ${name}; known parameters: ${Object.keys(schema).join(', ')}`,
+        `${objectiveId}: unknown parameter ${name}; known parameters: ${Object.keys(schema).join(', ')}${didYouMean(name, Object.keys(schema)).replace(' (', '; ').replace(')', '')}`,
       );
     }
     values[name] = value;
@@ -95,7 +100,7 @@ export function resolveParams<P extends ParamValues>(
 
 function checkParam(objectiveId: string, name: string, spec: ParamSpec, value: unknown): void {
   const fail = (why: string): never => {
-    throw new PrefParamError(name, `${objectiveId}: parameter ${name} ${why}, got ${JSON.stringify(value)}`);
+    throw new PrefParamError(name, `${objectiveId}: parameter ${name} ${why}, got ${formatValue(value)}`);
   };
   switch (spec.kind) {
     case 'number': {

@@ -2,6 +2,7 @@ import type { InputSchema, ObjectiveInputs } from './objective-inputs';
 import type { ParamSchema, ParamValues, Preset } from './objective-params';
 import type { Tensor } from './tensor';
 import type { ForwardContext } from './forward-context';
+import type { StateSchema } from './objective-state';
 
 /** State an objective carries between calls (e.g. LMPO's running moments): plain numbers, JSON-safe. */
 export type ObjectiveState = Readonly<Record<string, number>>;
@@ -42,6 +43,8 @@ export interface Objective<
   readonly metrics: readonly string[];
   /** Whether it carries state between calls (pass `result.state` back in). */
   readonly stateful: boolean;
+  /** The fields of the state (stateful objectives): checked before `forward` runs. */
+  readonly stateSchema?: StateSchema;
   /** Checks that span several parameters; throw `PrefParamError`. */
   validateParams?(params: P): void;
   forward(ctx: ForwardContext, inputs: ObjectiveInputs<I>, params: P, state: S | null): ForwardResult;

@@ -1,12 +1,35 @@
 import type { BackendTensor, PrefBackend, Shape } from './pref-backend';
 import { PrefInputError } from './pref-error';
 import { formatShape, sameShape } from './broadcast-shape';
-import { toHostTensor, type HostTensor } from './host-tensor';
+import { formatValue, toHostTensor, type HostTensor } from './host-tensor';
 import { inputNames, sequenceInputName, type InputSchema, type InputSpec, type SequenceInputSpec } from './objective-inputs';
+import { checkInputRules } from './input-rules';
 
 /** Log-probs may exceed 0 by this much (rounding) before they are rejected. */
 export const LOG_PROB_TOLERANCE = 1e-6;
 export const IGNORE_INDEX = -100;
+
+/**
+ * Largest magnitude a float input may hold, by backend precision. Objectives sum inputs over
+ * tokens and rows, square (IPO) and exponentiate them: inside these bounds every intermediate
+ * stays finite; no model produces larger log-probs or logits. A logit of 1e39 (finite in
+ * float64, Infinity in float32) or a log-prob of −1e308 is rejected, not turned into NaN.
+ */
+export const MAX_INPUT_MAGNITUDE: Readonly<Record<32 | 64, number>> = { 32: 1e9, 64: 1e100 };
+
+/** The precision values are checked against: the backend's, or float64 without one. */
+function precisionOf(backend: PrefBackend | undefined): 32 | 64 {
+  return backend?.capabilities?.precision === 32 ? 32 : 64;
+}
+
+/** `x` is finite and within the backend precision's bound, or the reason it is not. */
+function valueProblem(x: number, precision: 32 | 64): string | null {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return `${x}`;
+  const limit = MAX_INPUT_MAGNITUDE[precision];
+  if (Math.abs(x) > limit) return `${x}, outside ±${limit} (the float${precision} input range)`;
+  return null;
+}
 
 /** A batch as users pass it: input name → nested arrays, `{ data, shape }`, or a backend-native tensor. */
 export type Batch = Readonly<Record<string, unknown>>;
@@ -42,13 +65,24 @@ export type PreparedBatch = Record<string, PreparedSequence | PreparedTensor | u
  * fault): missing inputs, shapes, masks other than 0/1, empty completions, labels outside
  * `[0, V)` other than -100, non-finite values and log-probs above 0.
  */
-export function prepareBatch(schema: InputSchema, batch: Batch, backend?: PrefBackend): PreparedBatch {
+export function prepareBatch(
+  schema: InputSchema,
+  batch: Batch,
+  backend?: PrefBackend,
+  /** The objective's resolved parameters, for conditional inputs (`requiredWhen`, ...). */
+  params: Readonly<Record<string, unknown>> = {},
+): PreparedBatch {
+  if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) {
+    throw new PrefInputError('batch', `the batch must be an object of named inputs like { chosenLogps, chosenMask, ... }, got ${batch === null ? 'null' : Array.isArray(batch) ? 'a list' : typeof batch}`);
+  }
+  const precision = precisionOf(backend);
   const known = new Set(Object.values(schema).flatMap((spec) => inputNames(spec)));
   for (const name of Object.keys(batch)) {
     if (!known.has(name)) {
       throw new PrefInputError(name, `unknown input ${name}; this objective takes ${[...known].join(', ')}`);
     }
   }
+  checkInputRules(schema, batch, params);
   const prepared: PreparedBatch = {};
   let rowsOwner: { name: string; rows: number } | null = null;
   const checkRows = (name: string, rows: number) => {
@@ -61,11 +95,11 @@ export function prepareBatch(schema: InputSchema, batch: Batch, backend?: PrefBa
   const ordered = Object.entries(schema).sort(([, a], [, b]) => Number(b.kind === 'sequence') - Number(a.kind === 'sequence'));
   for (const [key, spec] of ordered) {
     if (spec.kind === 'sequence') {
-      const seq = prepareSequence(spec, batch, backend);
+      const seq = prepareSequence(spec, batch, precision, backend);
       checkRows(seq.gradName, seq.rows);
       prepared[key] = seq;
     } else {
-      prepared[key] = prepareAligned(spec, batch, prepared, schema, checkRows, backend);
+      prepared[key] = prepareAligned(spec, batch, prepared, schema, checkRows, precision, backend);
     }
   }
   return prepared;
@@ -76,7 +110,7 @@ function adopt(backend: PrefBackend | undefined, value: unknown): BackendTensor 
   return backend?.adopt?.(value);
 }
 
-function prepareSequence(spec: SequenceInputSpec, batch: Batch, backend?: PrefBackend): PreparedSequence {
+function prepareSequence(spec: SequenceInputSpec, batch: Batch, precision: 32 | 64, backend?: PrefBackend): PreparedSequence {
   const name = (suffix: string) => sequenceInputName(spec.prefix, suffix);
   const [logpsName, maskName, logitsName, labelsName] = ['Logps', 'Mask', 'Logits', 'Labels'].map(name);
   const hasLogps = batch[logpsName] !== undefined;
@@ -91,6 +125,7 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, backend?: PrefBa
     if (batch[maskName] === undefined) throw new PrefInputError(maskName, `missing input ${maskName} (it goes with ${logpsName})`);
     const mask = toHostTensor(maskName, batch[maskName]);
     expectRank(maskName, mask.shape, 2, '[N, T]');
+    expectRows(maskName, mask.shape);
     const maskValues = checkMask(maskName, mask);
     const adopted = adopt(backend, batch[logpsName]);
     const shape = adopted ? adopted.shape : toHostTensor(logpsName, batch[logpsName]).shape;
@@ -102,7 +137,7 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, backend?: PrefBa
     if (adopted) values = { where: 'backend', tensor: adopted };
     else {
       const host = toHostTensor(logpsName, batch[logpsName]);
-      checkLogProbs(logpsName, host, maskValues);
+      checkLogProbs(logpsName, host, maskValues, precision);
       values = { where: 'host', host };
     }
     return { kind: 'sequence', source: 'logps', gradName: logpsName, values, labels: null, mask: maskValues, rows: shape[0], steps: shape[1] };
@@ -110,6 +145,7 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, backend?: PrefBa
   if (batch[labelsName] === undefined) throw new PrefInputError(labelsName, `missing input ${labelsName} (it goes with ${logitsName})`);
   const labelsHost = toHostTensor(labelsName, batch[labelsName]);
   expectRank(labelsName, labelsHost.shape, 2, '[N, T]');
+  expectRows(labelsName, labelsHost.shape);
   const adopted = adopt(backend, batch[logitsName]);
   const logitsHost = adopted ? null : toHostTensor(logitsName, batch[logitsName]);
   const shape = adopted ? adopted.shape : logitsHost!.shape;
@@ -123,20 +159,22 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, backend?: PrefBa
   for (let i = 0; i < labels.length; i++) {
     const label = labelsHost.data[i];
     const row = Math.floor(i / steps);
-    if (label === IGNORE_INDEX) continue;
-    if (!Number.isInteger(label) || label < 0 || label >= vocab) {
-      throw new PrefInputError(labelsName, `${labelsName} row ${row} position ${i % steps} is ${label}, outside [0, ${vocab}) and not the ignore index ${IGNORE_INDEX}`, row);
-    }
-    labels[i] = label;
-    mask[i] = 1;
+    // Every position's logits are checked, ignored ones too: backends differ in what a NaN
+    // at an ignored position does to its gradient row.
     if (logitsHost) {
       for (let v = 0; v < vocab; v++) {
-        const x = logitsHost.data[i * vocab + v];
-        if (!Number.isFinite(x)) {
-          throw new PrefInputError(logitsName, `${logitsName} row ${row} position ${i % steps} holds ${x}; logits must be finite`, row);
+        const problem = valueProblem(logitsHost.data[i * vocab + v], precision);
+        if (problem) {
+          throw new PrefInputError(logitsName, `${logitsName} row ${row} position ${i % steps} entry ${v} is ${problem}; logits must be finite`, row);
         }
       }
     }
+    if (label === IGNORE_INDEX) continue;
+    if (!Number.isInteger(label) || label < 0 || label >= vocab) {
+      throw new PrefInputError(labelsName, `${labelsName} row ${row} position ${i % steps} is ${formatValue(label)}, outside [0, ${vocab}) and not the ignore index ${IGNORE_INDEX}`, row);
+    }
+    labels[i] = label;
+    mask[i] = 1;
   }
   for (let i = 0; i < labels.length; i++) if (labelsHost.data[i] === IGNORE_INDEX) labels[i] = IGNORE_INDEX;
   checkNotEmpty(labelsName, mask, rows, steps);
@@ -150,6 +188,7 @@ function prepareAligned(
   prepared: PreparedBatch,
   schema: InputSchema,
   checkRows: (name: string, rows: number) => void,
+  precision: 32 | 64,
   backend?: PrefBackend,
 ): PreparedTensor | undefined {
   const value = batch[spec.name];
@@ -162,13 +201,18 @@ function prepareAligned(
   const shape = adopted ? adopted.shape : host!.shape;
   if (spec.kind === 'rows') {
     expectRank(spec.name, shape, 1, '[N]');
+    expectRows(spec.name, shape);
     checkRows(spec.name, shape[0]);
     if (host) {
       for (let row = 0; row < shape[0]; row++) {
         const x = host.data[row];
-        if (!Number.isFinite(x)) throw new PrefInputError(spec.name, `${spec.name} row ${row} is ${x}; values must be finite`, row);
+        const problem = valueProblem(x, precision);
+        if (problem) throw new PrefInputError(spec.name, `${spec.name} row ${row} is ${problem}; values must be finite`, row);
         if (spec.values === 'binary' && x !== 0 && x !== 1) {
-          throw new PrefInputError(spec.name, `${spec.name} row ${row} is ${x}; it must be 0 or 1`, row);
+          throw new PrefInputError(spec.name, `${spec.name} row ${row} is ${formatValue(x)}; it must be 0 or 1`, row);
+        }
+        if (spec.logProbs && x > LOG_PROB_TOLERANCE) {
+          throw new PrefInputError(spec.name, `${spec.name} row ${row} is ${x}; a summed log-prob cannot be above 0`, row);
         }
       }
     }
@@ -181,8 +225,8 @@ function prepareAligned(
     throw new PrefInputError(spec.name, `${spec.name} has shape ${formatShape(shape)}; expected ${formatShape(expected)} like ${sequenceInputName(sequenceSpec.prefix, 'Mask')}`);
   }
   if (host) {
-    if (spec.logProbs) checkLogProbs(spec.name, host, sequence.mask);
-    else checkFinite(spec.name, host, sequence.mask);
+    if (spec.logProbs) checkLogProbs(spec.name, host, sequence.mask, precision);
+    else checkFinite(spec.name, host, sequence.mask, precision);
   }
   return { kind: 'tokens', values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: host! } };
 }
@@ -193,6 +237,13 @@ function expectRank(name: string, shape: Shape, rank: number, layout: string): v
   }
 }
 
+/** A batch needs at least one row: an empty batch has no mean to take. */
+function expectRows(name: string, shape: Shape): void {
+  if (shape[0] === 0) {
+    throw new PrefInputError(name, `${name} has shape ${formatShape(shape)}: the batch is empty; pass at least one row`);
+  }
+}
+
 function checkMask(name: string, mask: HostTensor): Float64Array {
   const [rows, steps] = mask.shape;
   const values = new Float64Array(rows * steps);
@@ -200,7 +251,7 @@ function checkMask(name: string, mask: HostTensor): Float64Array {
     const m = mask.data[i];
     if (m !== 0 && m !== 1) {
       const row = Math.floor(i / steps);
-      throw new PrefInputError(name, `${name} row ${row} position ${i % steps} is ${m}; a mask holds 0 or 1`, row);
+      throw new PrefInputError(name, `${name} row ${row} position ${i % steps} is ${formatValue(m)}; a mask holds 0 or 1`, row);
     }
     values[i] = m;
   }
@@ -218,18 +269,19 @@ function checkNotEmpty(name: string, mask: Float64Array, rows: number, steps: nu
   }
 }
 
-function checkFinite(name: string, values: HostTensor, mask: Float64Array): void {
+function checkFinite(name: string, values: HostTensor, mask: Float64Array, precision: 32 | 64): void {
   const steps = values.shape[1];
   for (let i = 0; i < mask.length; i++) {
-    if (mask[i] && !Number.isFinite(values.data[i])) {
+    const problem = mask[i] ? valueProblem(values.data[i], precision) : null;
+    if (problem) {
       const row = Math.floor(i / steps);
-      throw new PrefInputError(name, `${name} row ${row} position ${i % steps} is ${values.data[i]}; values must be finite`, row);
+      throw new PrefInputError(name, `${name} row ${row} position ${i % steps} is ${problem}; values must be finite`, row);
     }
   }
 }
 
-function checkLogProbs(name: string, values: HostTensor, mask: Float64Array): void {
-  checkFinite(name, values, mask);
+function checkLogProbs(name: string, values: HostTensor, mask: Float64Array, precision: 32 | 64): void {
+  checkFinite(name, values, mask, precision);
   const steps = values.shape[1];
   for (let i = 0; i < mask.length; i++) {
     if (mask[i] && values.data[i] > LOG_PROB_TOLERANCE) {

@@ -8,6 +8,7 @@ import { TensorOps } from './tensor-ops';
 import { Tensor } from './tensor';
 import { backward } from './backward';
 import { createForwardContext } from './forward-context';
+import { checkValueAndGradCall } from './check-call';
 
 export interface ValueAndGradOptions {
   readonly backend: PrefBackend;
@@ -132,8 +133,9 @@ export async function valueAndGrad<S extends ObjectiveState = ObjectiveState>(
   params: Readonly<Record<string, unknown>>,
   options: ValueAndGradOptions,
 ): Promise<ValueAndGradResult<S>> {
+  checkValueAndGradCall(objective, batch, params, options);
   const resolved = resolveObjectiveParams(objective, params);
-  const prepared = prepareBatch(objective.inputs, batch, options.backend);
+  const prepared = prepareBatch(objective.inputs, batch, options.backend, resolved);
   const state = options.state ?? null;
   const collective = options.collective;
   if (!collective || collective.worldSize === 1) {
@@ -274,7 +276,7 @@ export function forwardTensors(
   options: { readonly backend: PrefBackend; readonly state?: ObjectiveState | null },
 ): LossTensors {
   const resolved = resolveObjectiveParams(objective, params);
-  const prepared = prepareBatch(objective.inputs, batch, options.backend);
+  const prepared = prepareBatch(objective.inputs, batch, options.backend, resolved);
   const ops = new TensorOps(options.backend);
   ops.recording = false;
   const { result, external } = buildForward(objective, prepared, resolved, options.state ?? null, ops, 1, (x) => x);

@@ -1,7 +1,6 @@
 import {
   defineObjective,
   pairMetrics,
-  PrefInputError,
   PrefParamError,
   sequenceLength,
   tokenMeanNll,
@@ -114,7 +113,7 @@ export const dpo = defineObjective<DpoParams, typeof DPO_INPUTS>({
     const policyChosen = weightedSequenceSum(ops, inputs.chosen.logps, inputs.chosen.mask, chosenWeights);
     const policyRejected = weightedSequenceSum(ops, inputs.rejected.logps, inputs.rejected.mask, rejectedWeights);
     const reference = (side: 'chosen' | 'rejected', seq: SequenceTensors, tokenWeights: Tensor | null) =>
-      referenceSum(ops, params, side, seq, side === 'chosen' ? inputs.refChosen : inputs.refRejected,
+      referenceSum(ops, params, seq, side === 'chosen' ? inputs.refChosen : inputs.refRejected,
         side === 'chosen' ? inputs.refChosenTokens : inputs.refRejectedTokens, tokenWeights);
     const referenceChosen = reference('chosen', inputs.chosen, chosenWeights);
     const referenceRejected = reference('rejected', inputs.rejected, rejectedWeights);
@@ -126,7 +125,7 @@ export const dpo = defineObjective<DpoParams, typeof DPO_INPUTS>({
       scoreChosen: score(logRatioChosen), scoreRejected: score(logRatioRejected), lengthChosen, lengthRejected,
     };
     const pairWeights = params.useWeighting
-      ? ops.mul(wpoSequenceWeights(ops, inputs.chosen, 'chosen'), wpoSequenceWeights(ops, inputs.rejected, 'rejected'))
+      ? ops.mul(wpoSequenceWeights(ops, inputs.chosen), wpoSequenceWeights(ops, inputs.rejected))
       : null;
 
     // Pair losses are averaged over the batch (linear in each row); the sft NLL is a batch-global
@@ -167,36 +166,18 @@ export const dpo = defineObjective<DpoParams, typeof DPO_INPUTS>({
 
 /**
  * The reference sum `[B]` of one side: 0 when `referenceFree`; the (LD-weighted) sum of the
- * token-level input when given; else the summed input. Errors name the input that is missing.
+ * token-level input when given; else the summed input.
  */
 function referenceSum(
   ops: TensorOps,
   params: DpoParams,
-  side: 'chosen' | 'rejected',
   seq: SequenceTensors,
   sums: Tensor | undefined,
   tokens: Tensor | undefined,
   tokenWeights: Tensor | null,
 ): Tensor {
   if (params.referenceFree) return ops.fill([seq.rows], 0);
-  const prefix = side === 'chosen' ? 'refChosen' : 'refRejected';
-  const sumsName = `${prefix}Logps`;
-  const tokensName = `${prefix}TokenLogps`;
-  if (sums && tokens) {
-    throw new PrefInputError(tokensName, `give either ${sumsName} (summed, [B]) or ${tokensName} (per token, [B, T]), not both`);
-  }
+  // prepareBatch has checked the alternatives (DPO_INPUTS): exactly one is present.
   if (tokens) return weightedSequenceSum(ops, tokens, seq.mask, tokenWeights);
-  if (!sums) {
-    throw new PrefInputError(
-      sumsName,
-      `missing input ${sumsName}: summed reference log-probs of the ${side} completions [B] (or ${tokensName} [B, T]); set referenceFree: true to train without a reference model`,
-    );
-  }
-  if (params.ldAlpha !== null) {
-    throw new PrefInputError(
-      tokensName,
-      `ldAlpha (LD-DPO) weights the reference token log-probs too: pass ${tokensName} [B, T] aligned with the ${side} completion instead of ${sumsName}`,
-    );
-  }
-  return sums;
+  return sums!;
 }

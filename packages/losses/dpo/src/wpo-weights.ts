@@ -1,4 +1,4 @@
-import { PrefParamError, type SequenceTensors, type Tensor, type TensorOps } from '@pref/core';
+import { type SequenceTensors, type Tensor, type TensorOps } from '@pref/core';
 
 /** `log Σ_v exp(x_v)` over the last axis of `[N, T, V]`, max-shifted; no gradient. */
 function logSumExp(ops: TensorOps, x: Tensor): Tensor {
@@ -12,16 +12,10 @@ function logSumExp(ops: TensorOps, x: Tensor): Tensor {
  * WPO sequence weight `[N]` (Zhou et al. 2024, "WPO: Enhancing RLHF with Weighted Preference
  * Optimization", arXiv 2406.11827; the sampled-distribution alignment form, as in TRL HEAD):
  * `w(y) = exp( (1/n) Σ_t m_t [ l_t − log Σ_v p_t(v)² ] )`, `log Σ_v p² = lse(2z) − 2·lse(z)`.
- * Detached. Needs the logits path (`side.logits`); `sideName` names the input in the error.
+ * Detached. Needs the logits path (`side.logits`; DPO_INPUTS' `logitsWhen` guarantees it).
  */
-export function wpoSequenceWeights(ops: TensorOps, side: SequenceTensors, sideName: string): Tensor {
-  if (!side.logits) {
-    throw new PrefParamError(
-      'useWeighting',
-      `dpo: useWeighting (WPO) needs the full token distribution: pass ${sideName}Logits with ${sideName}Labels instead of ${sideName}Logps/${sideName}Mask`,
-    );
-  }
-  const logits = ops.stopGradient(side.logits);
+export function wpoSequenceWeights(ops: TensorOps, side: SequenceTensors): Tensor {
+  const logits = ops.stopGradient(side.logits!);
   const logSumSquares = ops.sub(logSumExp(ops, ops.mul(logits, 2)), ops.mul(logSumExp(ops, logits), 2));
   const perToken = ops.sub(ops.stopGradient(side.logps), logSumSquares);
   const meanPerRow = ops.div(ops.sum(ops.where(side.mask, perToken, 0), 1), ops.sum(side.mask, 1));

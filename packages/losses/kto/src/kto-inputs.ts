@@ -1,4 +1,10 @@
-import type { InputSchema } from '@pref/core';
+import type { InputSchema, ParamRule } from '@pref/core';
+
+const ktoLoss: ParamRule = {
+  when: 'lossType is "kto"',
+  holds: (p) => p.lossType === 'kto',
+  hint: 'klLogps and klRefLogps (summed log-probs of mismatched prompt/completion pairs) give its reference point z0; use lossType "apo_zero_unpaired" to train without them',
+};
 
 /**
  * KTO's unpaired inputs: one completion per row (`logps`/`mask` `[N, T]`, or `logits` `[N, T, V]`
@@ -14,6 +20,7 @@ export const KTO_INPUTS = {
   reference: {
     kind: 'rows',
     name: 'refLogps',
+    logProbs: true,
     description: 'Summed token log-probs of each completion under the reference model [N].',
   },
   desirable: {
@@ -26,6 +33,8 @@ export const KTO_INPUTS = {
     kind: 'rows',
     name: 'klLogps',
     optional: true,
+    logProbs: true,
+    requiredWhen: ktoLoss,
     description:
       'Summed policy log-probs of a mismatched prompt/completion pair per row (e.g. completions rotated by one within the batch), computed without gradient [N]. Required for lossType "kto".',
   },
@@ -33,6 +42,8 @@ export const KTO_INPUTS = {
     kind: 'rows',
     name: 'klRefLogps',
     optional: true,
+    logProbs: true,
+    requiredWhen: ktoLoss,
     description: 'Summed reference log-probs of the same mismatched pairs as klLogps [N]. Required for lossType "kto".',
   },
 } as const satisfies InputSchema;

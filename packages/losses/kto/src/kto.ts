@@ -1,4 +1,4 @@
-import { defineObjective, PrefInputError, sequenceSum, type ForwardContext, type Tensor } from '@pref/core';
+import { defineObjective, sequenceSum, type ForwardContext, type Tensor } from '@pref/core';
 import { KTO_INPUTS } from './kto-inputs';
 
 export type KtoLossType = 'kto' | 'apo_zero_unpaired';
@@ -88,14 +88,7 @@ export const kto = defineObjective<KtoParams, typeof KTO_INPUTS>({
 
 /** `z0 = max(0, mean(klLogps − klRefLogps))` over every worker's rows, detached. */
 function klReferencePoint(ctx: ForwardContext, klLogps: Tensor | undefined, klRefLogps: Tensor | undefined): Tensor {
-  for (const [name, value] of [['klLogps', klLogps], ['klRefLogps', klRefLogps]] as const) {
-    if (!value) {
-      throw new PrefInputError(
-        name,
-        `missing input ${name}: lossType "kto" needs klLogps and klRefLogps (summed log-probs of mismatched prompt/completion pairs) for its reference point z0; use lossType "apo_zero_unpaired" to train without them`,
-      );
-    }
-  }
+  // KTO_INPUTS requires both for lossType "kto" (checked by prepareBatch).
   const { ops } = ctx;
   // batchMean all-reduces the sum and the row count, so every worker gets the same z0.
   const mean = ctx.batchMean(ops.stopGradient(ops.sub(klLogps!, klRefLogps!)));

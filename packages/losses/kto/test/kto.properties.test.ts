@@ -51,7 +51,8 @@ describe('kto properties', () => {
       fc.asyncProperty(ktoBatchArbitrary(4), async (batch) => {
         const result = await valueAndGrad(kto, batch, {}, { backend });
         expect(result.metrics.kl).toBeCloseTo(referencePoint(batch), 12);
-        const shifted = { ...batch, klLogps: batch.klLogps.map((v) => v + 40) };
+        // Log-probs stay ≤ 0: the mismatched pairs' reference log-probs move down instead.
+        const shifted = { ...batch, klRefLogps: batch.klRefLogps.map((v) => v - 40) };
         const moved = await valueAndGrad(kto, shifted, {}, { backend });
         expect(moved.metrics.kl).toBeCloseTo(referencePoint(shifted), 12);
         expect(moved.metrics.kl).toBeGreaterThan(0);

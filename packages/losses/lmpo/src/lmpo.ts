@@ -7,7 +7,7 @@ import {
   type ForwardContext,
   type Tensor, PAIR_METRIC_NAMES, PrefParamError } from '@pref/core';
 import { lengthControlledMargin } from './length-controlled-margin';
-import { updateRunningMoments, type LmpoState, type RunningMoments } from './running-moments';
+import { LMPO_STATE_SCHEMA, updateRunningMoments, type LmpoState, type RunningMoments } from './running-moments';
 
 /** LMPO's hyperparameters (see {@link lmpo}). */
 export type LmpoParams = {
@@ -162,6 +162,7 @@ export const lmpo = defineObjective<LmpoParams, typeof PAIRWISE_INPUTS, LmpoStat
     'margin/mean', 'margin/zscore-mean',
   ],
   stateful: true,
+  stateSchema: LMPO_STATE_SCHEMA,
   validateParams(params) {
     if (params.zscore === 'ema' && params.emaUpdate === 'after' && params.emaInit === 'zero') {
       throw new PrefParamError(

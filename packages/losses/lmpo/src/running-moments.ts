@@ -1,10 +1,17 @@
-import { PrefInputError, type ForwardContext, type ObjectiveState, type Tensor } from '@pref/core';
+import type { ForwardContext, ObjectiveState, StateSchema, Tensor } from '@pref/core';
 
 /** LMPO's running moments, passed between calls: a (`mean`), b (`std`) and the number of updates. */
 export type LmpoState = ObjectiveState & {
   readonly mean: number;
   readonly std: number;
   readonly steps: number;
+};
+
+/** The fields of LMPO's state, checked by `valueAndGrad` before `forward` runs. */
+export const LMPO_STATE_SCHEMA: StateSchema = {
+  mean: { description: 'Running mean a of the margin.' },
+  std: { description: 'Running std b of the margin.', min: 0 },
+  steps: { description: 'Number of updates so far.', integer: true },
 };
 
 export interface RunningMomentParams {
@@ -45,7 +52,7 @@ export function updateRunningMoments(
 
   let mean: Tensor;
   let std: Tensor;
-  const state = checkState(previous);
+  const state = previous as LmpoState | null;
   if (state) {
     mean = decay(state.mean, batchMean);
     std = ops.where(severalRows, decay(state.std, batchStd), state.std);
@@ -62,19 +69,4 @@ export function updateRunningMoments(
     state: { mean, std, steps: (state?.steps ?? 0) + 1 },
     previous: state ? { mean: state.mean, std: state.std } : null,
   };
-}
-
-function checkState(state: ObjectiveState | null): LmpoState | null {
-  if (state === null) return null;
-  for (const name of ['mean', 'std', 'steps'] as const) {
-    const value = state[name];
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new PrefInputError(`state.${name}`, `lmpo: state.${name} must be a finite number (pass back the state a previous call returned), got ${JSON.stringify(value)}`);
-    }
-  }
-  if (state.std < 0) throw new PrefInputError('state.std', `lmpo: state.std must be ≥ 0, got ${state.std}`);
-  if (!Number.isInteger(state.steps) || state.steps < 0) {
-    throw new PrefInputError('state.steps', `lmpo: state.steps must be a non-negative integer, got ${state.steps}`);
-  }
-  return state as LmpoState;
 }
