@@ -20,7 +20,7 @@ export interface OnnxruntimeBackendConfig {
   readonly maxCachedSessions?: number;
   /** The onnxruntime API to use (default: `onnxruntime-node`, imported on first use). */
   readonly runtime?: OrtRuntime;
-  /** Where warnings go (default `console.warn`). */
+  /** Called once per skipped provider (default: nothing is printed; see `backend.skippedProviders`). */
   readonly warn?: (message: string) => void;
 }
 
@@ -52,7 +52,8 @@ function checkConfig(config: OnnxruntimeBackendConfig): void {
 /**
  * The onnxruntime backend, with its execution providers checked: a requested provider that
  * cannot start (e.g. CUDA whose binaries were not installed) is an error saying how to
- * install it, or, with `fallback: true`, skipped with a warning.
+ * install it, or, with `fallback: true` or `cpu` in the list, skipped: recorded in
+ * `skippedProviders` and passed once to `warn`.
  */
 export async function createOnnxruntimeBackend(config: OnnxruntimeBackendConfig = {}): Promise<OnnxruntimeBackend> {
   checkConfig(config);
@@ -64,7 +65,7 @@ export async function createOnnxruntimeBackend(config: OnnxruntimeBackendConfig 
     probeModel: probe,
     sessionOptions,
   });
-  const warn = config.warn ?? ((message: string) => console.warn(message));
+  const warn = config.warn ?? (() => {});
   for (const provider of skipped) {
     warn(`onnxruntime: skipped execution provider ${provider.name}, running on ${active.map(providerName).join(', ')}: ${provider.reason}`);
   }
@@ -102,5 +103,6 @@ export async function createPrefBackend(config: BackendConfig): Promise<Onnxrunt
     fallback: config.fallback as boolean | undefined,
     sessionOptions: config.sessionOptions as Record<string, unknown> | undefined,
     maxCachedSessions: config.maxCachedSessions as number | undefined,
+    warn: typeof config.warn === 'function' ? (config.warn as (message: string) => void) : undefined,
   });
 }

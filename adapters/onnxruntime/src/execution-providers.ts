@@ -29,8 +29,9 @@ export function describeProviderFailure(name: string, message: string): string {
 
 /**
  * Checks each requested provider by opening a one-node session with it alone (`cpu` is always
- * there). Without `fallback` the first one that cannot start is an error naming it and how to
- * install it; with `fallback` it is skipped, and the CPU is used when nothing else is left.
+ * there). A provider that cannot start is skipped when `fallback` is set or the list itself
+ * names `cpu` (`["cuda", "cpu"]` means "CUDA, else the CPU"); otherwise it is an error naming
+ * it and how to install it. The CPU is used when nothing else is left.
  */
 export async function resolveExecutionProviders(
   runtime: OrtRuntime,
@@ -39,6 +40,7 @@ export async function resolveExecutionProviders(
 ): Promise<{ active: ExecutionProvider[]; skipped: SkippedProvider[] }> {
   const active: ExecutionProvider[] = [];
   const skipped: SkippedProvider[] = [];
+  const fallback = options.fallback || requested.some((p) => providerName(p) === 'cpu');
   for (const provider of requested) {
     const name = providerName(provider);
     if (name === 'cpu') {
@@ -55,8 +57,8 @@ export async function resolveExecutionProviders(
       active.push(provider);
     } catch (error) {
       const reason = describeProviderFailure(name, (error as Error).message);
-      if (!options.fallback) {
-        throw new Error(`onnxruntime: ${reason}. Or set "fallback": true in the backend config to skip it.`);
+      if (!fallback) {
+        throw new Error(`onnxruntime: ${reason}. Or add "cpu" to executionProviders (or set "fallback": true) to run on the CPU instead.`);
       }
       skipped.push({ name, reason });
     }

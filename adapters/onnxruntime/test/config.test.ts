@@ -46,7 +46,7 @@ describe('backend selection through core createBackend', () => {
   it.skipIf(cuda.available)(
     `CUDA requested but not installed: the error says so and how to install it (skipped where CUDA is installed)`,
     async () => {
-      const attempt = createBackend({ backend: 'onnxruntime', executionProviders: ['cuda', 'cpu'] }, { env: {} });
+      const attempt = createBackend({ backend: 'onnxruntime', executionProviders: ['cuda'] }, { env: {} });
       await expect(attempt).rejects.toThrow(PrefBackendError);
       await expect(attempt).rejects.toThrow(/CUDA execution provider of onnxruntime-node is not installed/);
       await expect(attempt).rejects.toThrow(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
@@ -54,14 +54,23 @@ describe('backend selection through core createBackend', () => {
     },
   );
 
-  it.skipIf(cuda.available)('with "fallback": true a missing CUDA provider is skipped with a warning naming it', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const backend = (await createBackend({ backend: 'onnxruntime', executionProviders: ['cuda', 'cpu'], fallback: true }, { env: {} })) as OnnxruntimeBackend;
+  it.skipIf(cuda.available)('with "fallback": true a missing CUDA provider is skipped, reported once to warn', async () => {
+    const warn = vi.fn();
+    const backend = (await createBackend({ backend: 'onnxruntime', executionProviders: ['cuda'], fallback: true, warn }, { env: {} })) as OnnxruntimeBackend;
     expect(backend.name).toBe('onnxruntime:cpu');
     expect(backend.executionProviders).toEqual(['cpu']);
     expect(backend.skippedProviders.map((p) => p.name)).toEqual(['cuda']);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0][0])).toMatch(/skipped execution provider cuda, running on cpu: .*not installed/);
+  });
+
+  it.skipIf(cuda.available)('["cuda", "cpu"] (the README example) falls back to the CPU without fallback, printing nothing', async () => {
+    const printed = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const backend = (await createBackend({ backend: 'onnxruntime', executionProviders: ['cuda', 'cpu'] }, { env: {} })) as OnnxruntimeBackend;
+    expect(backend.executionProviders).toEqual(['cpu']);
+    expect(backend.skippedProviders.map((p) => p.name)).toEqual(['cuda']);
+    expect(printed).not.toHaveBeenCalled();
+    printed.mockRestore();
   });
 
   it('a backend list falls through onnxruntime:cuda to the next backend when CUDA cannot start', async () => {

@@ -1,4 +1,5 @@
-import { PrefBackendError } from './pref-error';
+import { PrefConfigError } from './pref-error';
+import { checkBackendOptions } from './backend-options';
 
 /**
  * Which backend to use and its options, as written in `pref.config.json`, e.g.
@@ -25,29 +26,31 @@ export interface LoadBackendConfigOptions {
   readonly cwd?: string;
 }
 
-/** Parses a backend given as a name, a comma-separated list, or JSON. */
+/** Parses a backend given as a name, a comma-separated list, a JSON object, or a JSON list of names. */
 export function parseBackendSpec(spec: string, origin: string): BackendConfig {
   const text = spec.trim();
-  if (text.startsWith('{')) {
+  if (text.startsWith('{') || text.startsWith('[')) {
+    let parsed: unknown;
     try {
-      return validateConfig(JSON.parse(text), origin);
+      parsed = JSON.parse(text);
     } catch (error) {
-      if (error instanceof PrefBackendError) throw error;
-      throw new PrefBackendError(`${origin}: invalid JSON: ${(error as Error).message}`);
+      throw new PrefConfigError('backend', `${origin}: invalid JSON: ${(error as Error).message}`);
     }
+    return validateConfig(Array.isArray(parsed) ? { backend: parsed } : parsed, origin);
   }
   const names = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new PrefBackendError(`${origin}: empty backend name`);
-  return { backend: names.length === 1 ? names[0] : names };
+  if (names.length === 0) throw new PrefConfigError('backend', `${origin}: empty backend name`);
+  return validateConfig({ backend: names.length === 1 ? names[0] : names }, origin);
 }
 
 function validateConfig(value: unknown, origin: string): BackendConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new PrefBackendError(`${origin}: expected an object like { "backend": "reference" }`);
+    throw new PrefConfigError('backend', `${origin}: expected an object like { "backend": "reference" }`);
   }
   const backend = (value as { backend?: unknown }).backend;
   const valid = typeof backend === 'string' || (Array.isArray(backend) && backend.length > 0 && backend.every((b) => typeof b === 'string'));
-  if (!valid) throw new PrefBackendError(`${origin}: "backend" must be a backend name or a non-empty list of names`);
+  if (!valid) throw new PrefConfigError('backend', `${origin}: "backend" must be a backend name or a non-empty list of names`);
+  checkBackendOptions(value as Record<string, unknown>, origin);
   return value as BackendConfig;
 }
 
@@ -82,7 +85,7 @@ async function readConfigFile(cwd: string | undefined): Promise<BackendConfig | 
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new PrefBackendError(`${path}: invalid JSON: ${(error as Error).message}`);
+    throw new PrefConfigError('backend', `${path}: invalid JSON: ${(error as Error).message}`);
   }
   return validateConfig(parsed, path);
 }

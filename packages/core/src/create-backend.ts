@@ -2,6 +2,7 @@ import type { PrefBackend } from './pref-backend';
 import { BACKEND_SPECIFICATION_VERSION } from './pref-backend';
 import { PrefBackendError } from './pref-error';
 import { loadBackendConfig, type BackendConfig, type LoadBackendConfigOptions } from './backend-config';
+import { didYouMean } from './closest-name';
 
 /** What every adapter package exports for `createBackend`. */
 export interface AdapterModule {
@@ -50,9 +51,13 @@ export async function createBackend(config?: BackendConfig | string, options: Cr
     } catch (error) {
       attempts.push({
         backend: name,
-        reason: isModuleNotFound(error, packageName)
-          ? `not installed: ${known?.install ?? `npm i ${packageName}`}`
-          : `could not load ${packageName}: ${(error as Error).message}`,
+        reason: !isModuleNotFound(error, packageName)
+          ? `could not load ${packageName}: ${(error as Error).message}`
+          : known
+            ? `not installed: ${known.install}`
+            : adapterName.startsWith('@')
+              ? `not installed: npm i ${packageName}`
+              : `unknown backend ${JSON.stringify(name)}${didYouMean(adapterName, Object.keys(KNOWN_ADAPTERS))}; known backends: ${Object.keys(KNOWN_ADAPTERS).join(', ')} (a third-party adapter is named by its package, e.g. @acme/pref-adapter)`,
       });
       continue;
     }

@@ -53,3 +53,15 @@ export class PrefShapeError extends PrefError {
     super(message);
   }
 }
+
+/** A backend config key is unknown or holds an invalid value (`pref.config.json`, `PREF_BACKEND`, `--backend`). */
+export class PrefConfigError extends PrefBackendError {
+  override name = 'PrefConfigError';
+  constructor(
+    /** The config key, e.g. `threads`, or `backend` for the backend name. */
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
