@@ -45,6 +45,52 @@ export type ParamValue = number | boolean | string | readonly string[] | readonl
 export type ParamValues = Record<string, ParamValue>;
 export type ParamSchema<P extends ParamValues> = { readonly [K in keyof P]: ParamSpec };
 
+/** A parameter schema as written once, `as const` (or through {@link defineParams}). */
+export type ParamSchemaDefinition = Readonly<Record<string, ParamSpec>>;
+
+/** The values one parameter spec admits (`enum` values as a union of literals). */
+export type ParamValueOf<S extends ParamSpec> = S extends { readonly kind: 'number'; readonly default: infer D }
+  ? null extends D
+    ? number | null
+    : number
+  : S extends { readonly kind: 'boolean' }
+    ? boolean
+    : S extends { readonly kind: 'enum'; readonly values: readonly (infer V)[] }
+      ? V
+      : S extends { readonly kind: 'enumList'; readonly values: readonly (infer V)[] }
+        ? V | readonly V[]
+        : S extends { readonly kind: 'numberList' }
+          ? readonly number[] | null
+          : never;
+
+/** The parameter type of a schema: what `forward` receives, every parameter resolved. */
+export type ParamsOf<S extends ParamSchemaDefinition> = { -readonly [K in keyof S]: ParamValueOf<S[K]> };
+
+/** What a caller may pass: any subset of the parameters, and a preset by name. */
+export type ParamsArgument<P extends ParamValues, K extends string = string> = {
+  readonly [N in keyof P]?: P[N];
+} & { readonly preset?: K };
+
+/** Compile-time checks a schema's literal types allow: an `enum`'s default is one of its values. */
+type CheckedDefaults<S extends ParamSchemaDefinition> = {
+  readonly [K in keyof S]: S[K] extends { readonly kind: 'enum' | 'enumList'; readonly values: readonly (infer V)[] }
+    ? { readonly default: V }
+    : unknown;
+};
+
+/**
+ * A parameter schema, written once: keeps its literal types (so {@link ParamsOf} gives enum
+ * unions) and refuses, at compile time, an enum default that is not one of its values.
+ */
+export function defineParams<const S extends ParamSchemaDefinition>(schema: S & CheckedDefaults<S>): S {
+  return schema;
+}
+
+/** Every parameter's default (`null` for derived ones), as `resolveParams` starts from. */
+export function paramDefaults<S extends ParamSchemaDefinition>(schema: S): ParamsOf<S> {
+  return Object.fromEntries(Object.entries(schema).map(([name, spec]) => [name, spec.default])) as ParamsOf<S>;
+}
+
 export interface Preset<P extends ParamValues> {
   readonly description: string;
   readonly values: Partial<P>;
@@ -72,8 +118,7 @@ export function resolveParams<P extends ParamValues>(
     throw new PrefParamError('params', `${objectiveId}: params must be an object of named parameters (use {} for the defaults), got ${given === null ? 'null' : Array.isArray(given) ? 'a list' : typeof given}`);
   }
   const { preset, ...explicit } = given;
-  const values: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(schema) as [string, ParamSpec][]) values[name] = spec.default;
+  const values: Record<string, unknown> = paramDefaults(schema as ParamSchemaDefinition);
   if (preset !== undefined && preset !== null) {
     if (typeof preset !== 'string' || !(preset in presets)) {
       throw new PrefParamError(

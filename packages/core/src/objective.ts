@@ -1,5 +1,5 @@
 import type { InputSchema, ObjectiveInputs } from './objective-inputs';
-import type { ParamSchema, ParamValues, Preset } from './objective-params';
+import type { ParamSchema, ParamSchemaDefinition, ParamsArgument, ParamsOf, ParamValues, Preset } from './objective-params';
 import type { Tensor } from './tensor';
 import type { ForwardContext } from './forward-context';
 import type { StateSchema } from './objective-state';
@@ -28,6 +28,8 @@ export interface Objective<
   P extends ParamValues = ParamValues,
   I extends InputSchema = InputSchema,
   S extends ObjectiveState = ObjectiveState,
+  /** Names of the presets. */
+  K extends string = string,
 > {
   readonly id: string;
   /** Display name, e.g. `SimPO`. */
@@ -38,7 +40,7 @@ export interface Objective<
   readonly reference: string;
   readonly inputs: I;
   readonly params: ParamSchema<P>;
-  readonly presets: Readonly<Record<string, Preset<P>>>;
+  readonly presets: Readonly<Record<K, Preset<P>>>;
   /** Names of the metrics `forward` returns. */
   readonly metrics: readonly string[];
   /** Whether it carries state between calls (pass `result.state` back in). */
@@ -52,11 +54,46 @@ export interface Objective<
 
 /** An objective of any parameter, input and state types (for registries and the CLI). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyObjective = Objective<any, any, any>;
+export type AnyObjective = Objective<any, any, any, any>;
 
-/** Identity helper that infers an objective's types from its definition. */
-export function defineObjective<P extends ParamValues, I extends InputSchema, S extends ObjectiveState = ObjectiveState>(
-  objective: Objective<P, I, S>,
-): Objective<P, I, S> {
-  return objective;
+/** An objective as written: its parameter schema `PS` (literal types) stands for its parameter type. */
+export type ObjectiveDefinition<
+  PS extends ParamSchemaDefinition,
+  I extends InputSchema,
+  S extends ObjectiveState,
+  K extends string,
+> = Omit<Objective<ParamsOf<PS>, I, S, K>, 'params'> & { readonly params: PS };
+
+/**
+ * Identity helper that infers an objective's types from its definition: the parameter type
+ * from the schema (written once, its literal types kept), the preset names from `presets`,
+ * the inputs from `inputs`. `valueAndGrad` reads them back, so a misspelled or mistyped
+ * parameter or an unknown preset is a compile error.
+ */
+export function defineObjective<
+  const PS extends ParamSchemaDefinition,
+  I extends InputSchema,
+  S extends ObjectiveState = ObjectiveState,
+  K extends string = never,
+>(objective: ObjectiveDefinition<PS, I, S, K>): Objective<ParamsOf<PS>, I, S, K> {
+  return objective as Objective<ParamsOf<PS>, I, S, K>;
 }
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/** The resolved parameter type of an objective (`SimpoParams` for `simpo`). */
+export type ObjectiveParams<O extends AnyObjective> = O extends Objective<infer P, any, any, any> ? P : never;
+/** The preset names of an objective. */
+export type ObjectivePresetName<O extends AnyObjective> = O extends Objective<any, any, any, infer K> ? K : never;
+/** The state an objective carries between calls. */
+export type ObjectiveStateOf<O extends AnyObjective> = O extends Objective<any, any, infer S, any> ? S : never;
+/** What `valueAndGrad` accepts as the parameters of `O`: a subset of them and a preset name. */
+export type ObjectiveArgs<O extends AnyObjective> = ParamsArgument<ObjectiveParams<O>, ObjectivePresetName<O>>;
+
+type SequenceGradName<Prefix extends string> = Prefix extends '' ? 'logps' | 'logits' : `${Prefix}Logps` | `${Prefix}Logits`;
+/** Names of the differentiable inputs of an input schema (`chosenLogps` | `chosenLogits` | ...). */
+export type GradientNames<I> = string extends keyof I
+  ? string
+  : { [K in keyof I]: I[K] extends { readonly kind: 'sequence'; readonly prefix: infer Prefix extends string } ? SequenceGradName<Prefix> : never }[keyof I];
+/** The keys of `grads` that `valueAndGrad` may return for `O`. */
+export type ObjectiveGradientNames<O extends AnyObjective> = O extends Objective<any, infer I, any, any> ? GradientNames<I> : string;
+/* eslint-enable @typescript-eslint/no-explicit-any */

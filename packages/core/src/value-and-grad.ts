@@ -1,4 +1,4 @@
-import type { AnyObjective, ForwardResult, ObjectiveState } from './objective';
+import type { AnyObjective, ForwardResult, ObjectiveArgs, ObjectiveGradientNames, ObjectiveState, ObjectiveStateOf } from './objective';
 import type { BackendTensor, FloatArray, HostArray, PrefBackend, Shape } from './pref-backend';
 import type { SequenceTensors } from './objective-inputs';
 import type { Collective } from './collective';
@@ -23,10 +23,13 @@ export interface GradientArray {
   readonly shape: Shape;
 }
 
-export interface ValueAndGradResult<S extends ObjectiveState = ObjectiveState> {
+export interface ValueAndGradResult<S extends ObjectiveState = ObjectiveState, G extends string = string> {
   readonly loss: number;
-  /** Gradient of the loss for each differentiable input given (`chosenLogps` or `chosenLogits`, ...). */
-  readonly grads: Readonly<Record<string, GradientArray>>;
+  /**
+   * Gradient of the loss for each differentiable input given (`chosenLogps` or `chosenLogits`,
+   * ...); the keys are typed from the objective's inputs (only those given are present).
+   */
+  readonly grads: Readonly<Record<G, GradientArray>>;
   readonly metrics: Readonly<Record<string, number>>;
   /** Pass back as `options.state` on the next call. `null` for stateless objectives. */
   readonly state: S | null;
@@ -127,23 +130,25 @@ function runForward(
  * are read back in one `read` (one graph run on lazy backends) and every intermediate tensor
  * is released.
  */
-export async function valueAndGrad<S extends ObjectiveState = ObjectiveState>(
-  objective: AnyObjective,
+export async function valueAndGrad<O extends AnyObjective>(
+  objective: O,
   batch: Batch,
-  params: Readonly<Record<string, unknown>>,
+  params: ObjectiveArgs<O>,
   options: ValueAndGradOptions,
-): Promise<ValueAndGradResult<S>> {
+): Promise<ValueAndGradResult<ObjectiveStateOf<O>, ObjectiveGradientNames<O>>> {
+  type S = ObjectiveStateOf<O>;
+  type Result = ValueAndGradResult<S, ObjectiveGradientNames<O>>;
   checkValueAndGradCall(objective, batch, params, options);
-  const resolved = resolveObjectiveParams(objective, params);
+  const resolved = resolveObjectiveParams(objective, params as Readonly<Record<string, unknown>>);
   const prepared = prepareBatch(objective.inputs, batch, options.backend, resolved);
   const state = options.state ?? null;
   const collective = options.collective;
   if (!collective || collective.worldSize === 1) {
     const ops = new TensorOps(options.backend);
     const built = buildForward(objective, prepared, resolved, state, ops, 1, (x) => x);
-    return finish<S>(ops, built);
+    return (await finish<S>(ops, built)) as Result;
   }
-  return distributedValueAndGrad<S>(objective, prepared, resolved, state, options.backend, collective);
+  return (await distributedValueAndGrad<S>(objective, prepared, resolved, state, options.backend, collective)) as Result;
 }
 
 /**

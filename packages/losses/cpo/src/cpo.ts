@@ -7,28 +7,34 @@ import {
   sequenceSum,
   tokenMeanNll,
   type Tensor,
-  type TensorOps, PAIR_METRIC_NAMES } from '@pref/core';
+  type TensorOps, PAIR_METRIC_NAMES, defineParams, type ParamsOf } from '@pref/core';
 import { alphaReward } from './alpha-reward';
 
 export type CpoLossType = 'sigmoid' | 'hinge' | 'ipo' | 'simpo';
 
-/** CPO's hyperparameters (see {@link cpo}). */
-export type CpoParams = {
-  /** β, reward scale, > 0. Default 0.1. */
-  beta: number;
-  /** Preference loss on Δ: `sigmoid` (default), `hinge`, `ipo`, `simpo`. */
-  lossType: CpoLossType;
-  /** γ, absolute target margin of `simpo` (TRL's `simpo_gamma`). Default 0.5. */
-  gamma: number;
-  /** α of AlphaPO's reward shape; 0 (default) keeps the plain log-prob. */
-  alpha: number;
-  /** ε, label smoothing of `sigmoid` and `simpo`, in [0, 0.5). Default 0. */
-  labelSmoothing: number;
-  /** Weight of the token-mean NLL of the chosen tokens (TRL's `cpo_alpha`), ≥ 0. Default 1.0. */
-  cpoAlpha: number;
-};
+/** cpo's hyperparameters, resolved: derived from {@link CPO_PARAMS} (see {@link cpo}). */
+export type CpoParams = ParamsOf<typeof CPO_PARAMS>;
 
 const AVERAGED: readonly CpoLossType[] = ['ipo', 'simpo'];
+
+/** cpo's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
+export const CPO_PARAMS = defineParams({
+  beta: { kind: 'number', default: 0.1, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
+  lossType: {
+    kind: 'enum', values: ['sigmoid', 'hinge', 'ipo', 'simpo'], default: 'sigmoid',
+    description: 'Loss on the margin Δ: sigmoid and hinge use summed log-probs, ipo and simpo length-averaged ones.',
+  },
+  gamma: { kind: 'number', default: 0.5, symbol: 'γ', description: 'Absolute target margin of the simpo loss type (TRL simpo_gamma).' },
+  alpha: {
+    kind: 'number', default: 0, symbol: 'α',
+    description: 'AlphaPO reward shape R = (1 − exp(−α·logp))/α; 0 keeps R = logp.',
+  },
+  labelSmoothing: {
+    kind: 'number', default: 0, min: 0, max: 0.5, maxExclusive: true, symbol: 'ε',
+    description: 'Label smoothing of the sigmoid and simpo losses (probability that a preference label is flipped).',
+  },
+  cpoAlpha: { kind: 'number', default: 1.0, min: 0, description: 'Weight of the token-mean NLL of the chosen completions.' },
+});
 
 /**
  * **CPO** — Xu, Sharaf, Chen, Tan, Shen, Van Durme, Murray, Kim, "Contrastive Preference
@@ -48,42 +54,19 @@ const AVERAGED: readonly CpoLossType[] = ['ipo', 'simpo'];
  * batch). Metrics: rewards `β·R`, `logps/*` = mean `R` (= mean `p` when α = 0, as in the
  * conformance cases), `nll_loss` (always reported, also when `cpoAlpha` is 0).
  *
- * | param | symbol | default | range |
- * | --- | --- | --- | --- |
- * | `beta` | β | 0.1 | > 0 |
- * | `lossType` | | `sigmoid` | `sigmoid`, `hinge`, `ipo`, `simpo` |
- * | `gamma` | γ | 0.5 | any (used by `simpo` only) |
- * | `alpha` | α | 0 | any (0 = plain log-prob reward) |
- * | `labelSmoothing` | ε | 0 | [0, 0.5); `sigmoid` and `simpo` only |
- * | `cpoAlpha` | | 1.0 | ≥ 0 |
+ * Parameters: {@link CPO_PARAMS} (the table in `docs/objectives/cpo.md` is rendered from it).
  *
  * Presets: `simpo` (SimPO through CPO: `simpo`, β 2.5, γ 1.375, `cpoAlpha` 0) and `alphapo`
  * (`simpo`, α 0.25, β 2.5, γ 0.1, `cpoAlpha` 0), the recipes of TRL's paper index.
  */
-export const cpo = defineObjective<CpoParams, typeof PAIRWISE_INPUTS>({
+export const cpo = defineObjective({
   id: 'cpo',
   title: 'CPO',
   summary: 'Reference-free preference loss on the policy log-prob margin plus an NLL term on the chosen completions.',
   reference:
     'Xu et al. Contrastive Preference Optimization. ICML 2024 (arXiv:2401.08417), Sec. 3; AlphaPO reward: Gupta et al. arXiv:2501.03884.',
   inputs: PAIRWISE_INPUTS,
-  params: {
-    beta: { kind: 'number', default: 0.1, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
-    lossType: {
-      kind: 'enum', values: ['sigmoid', 'hinge', 'ipo', 'simpo'], default: 'sigmoid',
-      description: 'Loss on the margin Δ: sigmoid and hinge use summed log-probs, ipo and simpo length-averaged ones.',
-    },
-    gamma: { kind: 'number', default: 0.5, symbol: 'γ', description: 'Absolute target margin of the simpo loss type (TRL simpo_gamma).' },
-    alpha: {
-      kind: 'number', default: 0, symbol: 'α',
-      description: 'AlphaPO reward shape R = (1 − exp(−α·logp))/α; 0 keeps R = logp.',
-    },
-    labelSmoothing: {
-      kind: 'number', default: 0, min: 0, max: 0.5, maxExclusive: true, symbol: 'ε',
-      description: 'Label smoothing of the sigmoid and simpo losses (probability that a preference label is flipped).',
-    },
-    cpoAlpha: { kind: 'number', default: 1.0, min: 0, description: 'Weight of the token-mean NLL of the chosen completions.' },
-  },
+  params: CPO_PARAMS,
   presets: {
     simpo: {
       description: 'SimPO through CPO (TRL paper index): simpo loss, β 2.5, γ 1.375, no NLL.',

@@ -1,4 +1,4 @@
-import { PrefParamError, type ParamSchema } from '@pref/core';
+import { defineParams, PrefParamError, type ParamsOf } from '@pref/core';
 
 /** Every value `lossType` accepts (alone or in a list). */
 export const DPO_LOSS_TYPES = [
@@ -26,31 +26,8 @@ export const BATCH_SORTING_LOSS_TYPES: readonly DpoLossType[] = ['aot', 'aot_unp
 export const F_DIVERGENCES = ['reverse_kl', 'forward_kl', 'js_divergence', 'alpha_divergence'] as const;
 export type FDivergence = (typeof F_DIVERGENCES)[number];
 
-/** DPO's hyperparameters (see {@link dpo} for symbols, defaults and ranges). */
-export type DpoParams = {
-  /** β, inverse temperature of the implicit reward. Default 0.1, > 0. */
-  beta: number;
-  /** ε: cDPO label smoothing on `sigmoid`/`aot*`, noise rate of `robust`, ε of `exo_pair`. Default 0, [0, 0.5). */
-  labelSmoothing: number;
-  /** One loss type or a list of them (combined with `lossWeights`). Default `sigmoid`. */
-  lossType: DpoLossType | readonly DpoLossType[];
-  /** Weights of the listed loss types (same length); `null` = all 1. */
-  lossWeights: readonly number[] | null;
-  /** Treat the reference sums as 0 (loss and rewards). Default false. */
-  referenceFree: boolean;
-  /** τ of `discopop`. Default 0.05, > 0. */
-  discopopTau: number;
-  /** α of LD-DPO (weight of tokens past the shorter completion); `null` = off. [0, 1]. */
-  ldAlpha: number | null;
-  /** WPO: weight each pair's loss by the detached sequence probabilities (needs logits). Default false. */
-  useWeighting: boolean;
-  /** f-divergence whose score replaces the log-ratio. Default `reverse_kl` (plain DPO). */
-  fDivergence: FDivergence;
-  /** α of `alpha_divergence`. Default 0.5. */
-  fAlphaCoef: number;
-};
-
-export const DPO_PARAM_SCHEMA: ParamSchema<DpoParams> = {
+/** DPO's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
+export const DPO_PARAM_SCHEMA = defineParams({
   beta: { kind: 'number', default: 0.1, min: 0, minExclusive: true, symbol: 'β', description: 'Inverse temperature of the implicit reward β·(S − S_ref).' },
   labelSmoothing: {
     kind: 'number', default: 0, min: 0, max: 0.5, maxExclusive: true, symbol: 'ε',
@@ -76,7 +53,10 @@ export const DPO_PARAM_SCHEMA: ParamSchema<DpoParams> = {
     description: 'f-DPO: the divergence whose score f′(π/π_ref) replaces the log-ratio r.',
   },
   fAlphaCoef: { kind: 'number', default: 0.5, symbol: 'α_f', description: 'α of alpha_divergence (|α − 1| < 1e-6 is reverse KL).' },
-};
+});
+
+/** DPO's hyperparameters, resolved: derived from {@link DPO_PARAM_SCHEMA} (see {@link dpo}). */
+export type DpoParams = ParamsOf<typeof DPO_PARAM_SCHEMA>;
 
 /** The loss types as a list, whether one or several were given. */
 export function lossTypeList(params: Pick<DpoParams, 'lossType'>): readonly DpoLossType[] {

@@ -80,7 +80,7 @@ import { wpoSequenceWeights } from './wpo-weights';
  * | `fDivergence` | f | `reverse_kl` | `reverse_kl`, `forward_kl`, `js_divergence`, `alpha_divergence` |
  * | `fAlphaCoef` | α_f | 0.5 | any finite |
  */
-export const dpo = defineObjective<DpoParams, typeof DPO_INPUTS>({
+export const dpo = defineObjective({
   id: 'dpo',
   title: 'DPO',
   summary: 'Direct preference optimization on the policy/reference log-ratio margin, with its pairwise variants (IPO, cDPO, robust, EXO, NCA, BCO, SPPO, APO, DiscoPOP, AOT) and the LD-DPO, WPO and f-DPO modifiers.',

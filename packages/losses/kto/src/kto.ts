@@ -1,19 +1,21 @@
-import { defineObjective, sequenceSum, type ForwardContext, type Tensor } from '@pref/core';
+import { defineObjective, sequenceSum, type ForwardContext, type Tensor, defineParams, type ParamsOf } from '@pref/core';
 import { KTO_INPUTS } from './kto-inputs';
 
 export type KtoLossType = 'kto' | 'apo_zero_unpaired';
 
-/** KTO's hyperparameters (see {@link kto}). */
-export type KtoParams = {
-  /** β, reward scale, > 0. Default 0.1. */
-  beta: number;
-  /** λ_D, weight of the desirable rows' losses, ≥ 0. Default 1. */
-  desirableWeight: number;
-  /** λ_U, weight of the undesirable rows' losses, ≥ 0. Default 1. */
-  undesirableWeight: number;
-  /** `kto` (default, reference point z0) or `apo_zero_unpaired` (no reference point). */
-  lossType: KtoLossType;
-};
+/** kto's hyperparameters, resolved: derived from {@link KTO_PARAMS} (see {@link kto}). */
+export type KtoParams = ParamsOf<typeof KTO_PARAMS>;
+
+/** kto's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
+export const KTO_PARAMS = defineParams({
+  beta: { kind: 'number', default: 0.1, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
+  desirableWeight: { kind: 'number', default: 1, min: 0, symbol: 'λ_D', description: 'Weight of the losses of desirable rows.' },
+  undesirableWeight: { kind: 'number', default: 1, min: 0, symbol: 'λ_U', description: 'Weight of the losses of undesirable rows.' },
+  lossType: {
+    kind: 'enum', values: ['kto', 'apo_zero_unpaired'], default: 'kto',
+    description: 'kto (reference point z0 from the mismatched pairs) or apo_zero_unpaired (no reference point).',
+  },
+});
 
 /**
  * **KTO** — Ethayarajh, Xu, Muennighoff, Jurafsky, Kiela, "KTO: Model Alignment as Prospect
@@ -32,28 +34,15 @@ export type KtoParams = {
  * undesirable rows of every worker (0 when there are none), `rewards/margins` = their
  * difference, `logps/chosen` / `logps/rejected` = mean `S` over those rows.
  *
- * | param | symbol | default | range |
- * | --- | --- | --- | --- |
- * | `beta` | β | 0.1 | > 0 |
- * | `desirableWeight` | λ_D | 1 | ≥ 0 |
- * | `undesirableWeight` | λ_U | 1 | ≥ 0 |
- * | `lossType` | | `kto` | `kto`, `apo_zero_unpaired` |
+ * Parameters: {@link KTO_PARAMS} (the table in `docs/objectives/kto.md` is rendered from it).
  */
-export const kto = defineObjective<KtoParams, typeof KTO_INPUTS>({
+export const kto = defineObjective({
   id: 'kto',
   title: 'KTO',
   summary: 'Unpaired prospect-theoretic loss on each completion’s reference log-ratio relative to a batch KL reference point.',
   reference: 'Ethayarajh et al. KTO: Model Alignment as Prospect Theoretic Optimization. ICML 2024 (arXiv:2402.01306), Sec. 4.',
   inputs: KTO_INPUTS,
-  params: {
-    beta: { kind: 'number', default: 0.1, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
-    desirableWeight: { kind: 'number', default: 1, min: 0, symbol: 'λ_D', description: 'Weight of the losses of desirable rows.' },
-    undesirableWeight: { kind: 'number', default: 1, min: 0, symbol: 'λ_U', description: 'Weight of the losses of undesirable rows.' },
-    lossType: {
-      kind: 'enum', values: ['kto', 'apo_zero_unpaired'], default: 'kto',
-      description: 'kto (reference point z0 from the mismatched pairs) or apo_zero_unpaired (no reference point).',
-    },
-  },
+  params: KTO_PARAMS,
   presets: {},
   metrics: ['kl', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'logps/chosen', 'logps/rejected'],
   stateful: false,

@@ -5,47 +5,49 @@ import {
   sequenceLength,
   sequenceMean,
   type ForwardContext,
-  type Tensor, PAIR_METRIC_NAMES, PrefParamError } from '@pref/core';
+  type Tensor, PAIR_METRIC_NAMES, PrefParamError, defineParams, type ParamsOf } from '@pref/core';
 import { lengthControlledMargin } from './length-controlled-margin';
 import { LMPO_STATE_SCHEMA, updateRunningMoments, type LmpoState, type RunningMoments } from './running-moments';
 
-/** LMPO's hyperparameters (see {@link lmpo}). */
-export type LmpoParams = {
-  /** β, reward scale. Default 2.0, > 0. */
-  beta: number;
-  /** γ, target margin (log of the home advantage h = e^γ). Default 1.0, any real. */
-  gamma: number;
-  /** λ, weight of the z-scored margin. Default 0.2, ≥ 0. */
-  lambda: number;
-  /** g in `m = (1 − p_w)·g(p_w − p_l)`: `power` (default), `log`, `sigmoid`. */
-  marginFunction: 'power' | 'log' | 'sigmoid';
-  /** k of `g(x) = 1 − x^k`. Default 5 (3: the paper's cube ablation), > 0. */
-  marginExponent: number;
-  /** α of `g(x) = (1/α)·log((1−x)/(1+x)) + 0.5`. Default 1, > 0. */
-  marginAlpha: number;
-  /** τ of `g(x) = σ(−x/τ)`. Default 1, > 0. */
-  marginTemperature: number;
-  /** Factor applied to m (the reference code halves it: 0.5). Default 1, > 0. */
-  marginScale: number;
-  /** Length-normalized probabilities `p_y = exp(A_y·(n_w+n_l)/(2 n_y))` (true, default) or `exp(A_y)`. */
-  lengthNormalization: boolean;
-  /** `ema` (default): z-score m by running moments; `none`: use m as is. */
-  zscore: 'ema' | 'none';
-  /** ρ, decay of the running moments. Default 0.9, [0, 1]. */
-  emaDecay: number;
-  /** Running moments start at the first batch's μ, s (`first-batch`, default) or at 0 (`zero`). */
-  emaInit: 'first-batch' | 'zero';
-  /**
-   * `before` (default, the reference code): update a, b with this batch, then normalize; `after`
-   * (the paper's Eq. 20–24): normalize with the moments of past batches, then update (the first
-   * batch, with `first-batch` init, uses its own moments).
-   */
-  emaUpdate: 'before' | 'after';
-  /** Gradient through m̄ with a, b held constant (true, default: the paper) or m̄ detached (false: the reference code). */
-  marginGradient: boolean;
-  /** ε, floor of the running std in the z-score. Default 1e-6, > 0. */
-  eps: number;
-};
+/** lmpo's hyperparameters, resolved: derived from {@link LMPO_PARAMS} (see {@link lmpo}). */
+export type LmpoParams = ParamsOf<typeof LMPO_PARAMS>;
+
+/** lmpo's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
+export const LMPO_PARAMS = defineParams({
+  beta: { kind: 'number', default: 2.0, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
+  gamma: { kind: 'number', default: 1.0, symbol: 'γ', description: 'Target margin; the home advantage is h = e^γ.' },
+  lambda: { kind: 'number', default: 0.2, min: 0, symbol: 'λ', description: 'Weight of the z-scored margin m̄.' },
+  marginFunction: {
+    kind: 'enum', values: ['power', 'log', 'sigmoid'], default: 'power', symbol: 'g',
+    description: 'g(x), x = p_w − p_l: power 1 − x^k, log (1/α)·log((1−x)/(1+x)) + 0.5, sigmoid σ(−x/τ).',
+  },
+  marginExponent: {
+    kind: 'number', default: 5, min: 0, minExclusive: true, symbol: 'k',
+    description: 'Exponent of the power margin (3: cube ablation). Non-integer k uses sign(x)·|x|^k.',
+  },
+  marginAlpha: { kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 'α', description: 'α of the log margin.' },
+  marginTemperature: { kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 'τ', description: 'τ of the sigmoid margin.' },
+  marginScale: {
+    kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 's',
+    description: 'Factor on m (the reference code halves it; with zero-initialized moments the z-score cancels it).',
+  },
+  lengthNormalization: { kind: 'boolean', default: true, description: 'p_y = exp(A_y·(n_w+n_l)/(2n_y)) (true) or exp(A_y) (false).' },
+  zscore: { kind: 'enum', values: ['ema', 'none'], default: 'ema', description: 'Z-score m by running moments (ema) or not (none).' },
+  emaDecay: { kind: 'number', default: 0.9, min: 0, max: 1, symbol: 'ρ', description: 'Decay of the running mean and std.' },
+  emaInit: {
+    kind: 'enum', values: ['first-batch', 'zero'], default: 'first-batch',
+    description: 'Initial running moments: the first batch\'s μ, s, or 0 (reference code, no bias correction).',
+  },
+  emaUpdate: {
+    kind: 'enum', values: ['before', 'after'], default: 'before',
+    description: 'Normalize with a, b updated by this batch (before, reference code) or with the moments of past batches, updating after (after, paper Eq. 20-24).',
+  },
+  marginGradient: {
+    kind: 'boolean', default: true,
+    description: 'Gradient through m̄ with a, b constant (paper) or m̄ detached (reference code).',
+  },
+  eps: { kind: 'number', default: 1e-6, min: 0, minExclusive: true, symbol: 'ε', description: 'Floor of the running std b.' },
+});
 
 /**
  * **LMPO** — Li, Xia, Chang, Wu, "Length-Controlled Margin-Based Preference Optimization
@@ -71,23 +73,7 @@ export type LmpoParams = {
  *
  * Metrics: rewards `β·A`, `logps/*` = mean `A`, `margin/mean` = mean m, `margin/zscore-mean` = mean m̄.
  *
- * | param | symbol | default | range |
- * | --- | --- | --- | --- |
- * | `beta` | β | 2.0 | > 0 |
- * | `gamma` | γ | 1.0 | any |
- * | `lambda` | λ | 0.2 | ≥ 0 |
- * | `marginFunction` | g | `power` | `power`, `log`, `sigmoid` |
- * | `marginExponent` | k | 5 | > 0 |
- * | `marginAlpha` | α | 1 | > 0 |
- * | `marginTemperature` | τ | 1 | > 0 |
- * | `marginScale` | s | 1 | > 0 |
- * | `lengthNormalization` | | true | boolean |
- * | `zscore` | | `ema` | `ema`, `none` |
- * | `emaDecay` | ρ | 0.9 | [0, 1] |
- * | `emaInit` | | `first-batch` | `first-batch`, `zero` |
- * | `emaUpdate` | | `before` | `before`, `after` |
- * | `marginGradient` | | true | boolean |
- * | `eps` | ε | 1e-6 | > 0 |
+ * Parameters: {@link LMPO_PARAMS} (the table in `docs/objectives/lmpo.md` is rendered from it).
  *
  * Presets: `mistral-base` (β 2.0, γ 1.6, λ 1.0), `mistral-instruct` (2.5, 0.25, 0.2), `llama3-base`
  * (2.0, 1.0, 0.2), `llama3-instruct` (2.5, 1.4, 0.2), `reference-code` (gengxuli/LMPO: margin
@@ -95,47 +81,13 @@ export type LmpoParams = {
  * Table 2 on the defaults: `ablation-no-zscore`, `ablation-no-length-normalization`,
  * `ablation-log`, `ablation-cube`, `ablation-sigmoid`.
  */
-export const lmpo = defineObjective<LmpoParams, typeof PAIRWISE_INPUTS, LmpoState>({
+export const lmpo = defineObjective({
   id: 'lmpo',
   title: 'LMPO',
   summary: 'Reference-free preference loss on the length-averaged log-prob margin, shifted by a z-scored length-controlled margin with a home advantage e^γ.',
   reference: 'Li, Xia, Chang, Wu. Length-Controlled Margin-Based Preference Optimization without Reference Model (arXiv:2502.14643), Eq. 3-11.',
   inputs: PAIRWISE_INPUTS,
-  params: {
-    beta: { kind: 'number', default: 2.0, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
-    gamma: { kind: 'number', default: 1.0, symbol: 'γ', description: 'Target margin; the home advantage is h = e^γ.' },
-    lambda: { kind: 'number', default: 0.2, min: 0, symbol: 'λ', description: 'Weight of the z-scored margin m̄.' },
-    marginFunction: {
-      kind: 'enum', values: ['power', 'log', 'sigmoid'], default: 'power', symbol: 'g',
-      description: 'g(x), x = p_w − p_l: power 1 − x^k, log (1/α)·log((1−x)/(1+x)) + 0.5, sigmoid σ(−x/τ).',
-    },
-    marginExponent: {
-      kind: 'number', default: 5, min: 0, minExclusive: true, symbol: 'k',
-      description: 'Exponent of the power margin (3: cube ablation). Non-integer k uses sign(x)·|x|^k.',
-    },
-    marginAlpha: { kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 'α', description: 'α of the log margin.' },
-    marginTemperature: { kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 'τ', description: 'τ of the sigmoid margin.' },
-    marginScale: {
-      kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 's',
-      description: 'Factor on m (the reference code halves it; with zero-initialized moments the z-score cancels it).',
-    },
-    lengthNormalization: { kind: 'boolean', default: true, description: 'p_y = exp(A_y·(n_w+n_l)/(2n_y)) (true) or exp(A_y) (false).' },
-    zscore: { kind: 'enum', values: ['ema', 'none'], default: 'ema', description: 'Z-score m by running moments (ema) or not (none).' },
-    emaDecay: { kind: 'number', default: 0.9, min: 0, max: 1, symbol: 'ρ', description: 'Decay of the running mean and std.' },
-    emaInit: {
-      kind: 'enum', values: ['first-batch', 'zero'], default: 'first-batch',
-      description: 'Initial running moments: the first batch\'s μ, s, or 0 (reference code, no bias correction).',
-    },
-    emaUpdate: {
-      kind: 'enum', values: ['before', 'after'], default: 'before',
-      description: 'Normalize with a, b updated by this batch (before, reference code) or with the moments of past batches, updating after (after, paper Eq. 20-24).',
-    },
-    marginGradient: {
-      kind: 'boolean', default: true,
-      description: 'Gradient through m̄ with a, b constant (paper) or m̄ detached (reference code).',
-    },
-    eps: { kind: 'number', default: 1e-6, min: 0, minExclusive: true, symbol: 'ε', description: 'Floor of the running std b.' },
-  },
+  params: LMPO_PARAMS,
   presets: {
     'mistral-base': { description: 'Paper, Mistral-Base: β 2.0, γ 1.6, λ 1.0.', values: { beta: 2.0, gamma: 1.6, lambda: 1.0 } },
     'mistral-instruct': { description: 'Paper, Mistral-Instruct: β 2.5, γ 0.25, λ 0.2.', values: { beta: 2.5, gamma: 0.25, lambda: 0.2 } },

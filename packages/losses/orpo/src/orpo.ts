@@ -1,11 +1,13 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll, PAIR_METRIC_NAMES } from '@pref/core';
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll, PAIR_METRIC_NAMES, defineParams, type ParamsOf } from '@pref/core';
 import { log1mexp } from './log1mexp';
 
-/** ORPO's hyperparameters (see {@link orpo}). */
-export type OrpoParams = {
-  /** β (the paper's λ), weight of the odds-ratio term, ≥ 0. Default 0.1. */
-  beta: number;
-};
+/** orpo's hyperparameters, resolved: derived from {@link ORPO_PARAMS} (see {@link orpo}). */
+export type OrpoParams = ParamsOf<typeof ORPO_PARAMS>;
+
+/** orpo's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
+export const ORPO_PARAMS = defineParams({
+  beta: { kind: 'number', default: 0.1, min: 0, symbol: 'β', description: 'Weight of the odds-ratio term (λ of the paper).' },
+});
 
 /**
  * **ORPO** — Hong, Lee, Thorne, "ORPO: Monolithic Preference Optimization without Reference
@@ -22,19 +24,15 @@ export type OrpoParams = {
  * `log_odds_chosen` = mean log_odds. `perExample`: the per-pair odds term `−β·logσ(log_odds)` (the NLL
  * is a batch token mean, not per pair).
  *
- * | param | symbol | default | range |
- * | --- | --- | --- | --- |
- * | `beta` | β (paper: λ) | 0.1 | ≥ 0 |
+ * Parameters: {@link ORPO_PARAMS} (the table in `docs/objectives/orpo.md` is rendered from it).
  */
-export const orpo = defineObjective<OrpoParams, typeof PAIRWISE_INPUTS>({
+export const orpo = defineObjective({
   id: 'orpo',
   title: 'ORPO',
   summary: 'Reference-free NLL on the chosen completions plus a log-odds-ratio preference term.',
   reference: 'Hong, Lee, Thorne. ORPO: Monolithic Preference Optimization without Reference Model. EMNLP 2024 (arXiv:2403.07691), Sec. 3.',
   inputs: PAIRWISE_INPUTS,
-  params: {
-    beta: { kind: 'number', default: 0.1, min: 0, symbol: 'β', description: 'Weight of the odds-ratio term (λ of the paper).' },
-  },
+  params: ORPO_PARAMS,
   presets: {},
   metrics: [
     ...PAIR_METRIC_NAMES,

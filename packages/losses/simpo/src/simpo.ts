@@ -1,18 +1,19 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll, PAIR_METRIC_NAMES } from '@pref/core';
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll, PAIR_METRIC_NAMES, defineParams, type ParamsOf } from '@pref/core';
 
-/** SimPO's hyperparameters (see {@link simpo}). */
-export type SimpoParams = {
-  /** β, reward scale. Default 2.0. */
-  beta: number;
-  /** γ, absolute target reward margin (the SimPO repo's γ/β ratio r gives γ = β·r). Default 1.0. */
-  gamma: number;
-  /** ε, label smoothing of the sigmoid loss (conservative form), in [0, 0.5). Default 0. */
-  labelSmoothing: number;
-  /** `sigmoid` (default) or `hinge`. */
-  lossType: 'sigmoid' | 'hinge';
-  /** Weight of the token-mean NLL of the chosen tokens added to the loss. Default 0. */
-  sftWeight: number;
-};
+/** simpo's hyperparameters, resolved: derived from {@link SIMPO_PARAMS} (see {@link simpo}). */
+export type SimpoParams = ParamsOf<typeof SIMPO_PARAMS>;
+
+/** simpo's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
+export const SIMPO_PARAMS = defineParams({
+  beta: { kind: 'number', default: 2.0, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
+  gamma: { kind: 'number', default: 1.0, symbol: 'γ', description: 'Target reward margin (absolute; γ = β·(γ/β) from the SimPO repo).' },
+  labelSmoothing: {
+    kind: 'number', default: 0, min: 0, max: 0.5, maxExclusive: true, symbol: 'ε',
+    description: 'Label smoothing of the sigmoid loss (probability that a preference label is flipped).',
+  },
+  lossType: { kind: 'enum', values: ['sigmoid', 'hinge'], default: 'sigmoid', description: 'Sigmoid (Bradley-Terry) or hinge loss on z.' },
+  sftWeight: { kind: 'number', default: 0, min: 0, description: 'Weight of the token-mean NLL of the chosen completions.' },
+});
 
 /**
  * **SimPO** — Meng, Xia, Chen, "SimPO: Simple Preference Optimization with a Reference-Free
@@ -25,34 +26,19 @@ export type SimpoParams = {
  * Loss `= mean_b ℓ + sftWeight · NLL(chosen)` (NLL: token mean over every chosen token).
  * Metrics: rewards `β·A`, `logps/*` = mean `A`.
  *
- * | param | symbol | default | range |
- * | --- | --- | --- | --- |
- * | `beta` | β | 2.0 | > 0 |
- * | `gamma` | γ | 1.0 | any |
- * | `labelSmoothing` | ε | 0 | [0, 0.5) |
- * | `lossType` | | `sigmoid` | `sigmoid`, `hinge` |
- * | `sftWeight` | | 0 | ≥ 0 |
+ * Parameters: {@link SIMPO_PARAMS} (the table in `docs/objectives/simpo.md` is rendered from it).
  *
  * Presets (the SimPO paper's hyperparameter table; the LMPO paper's Table 5 has the same β and
  * h = e^γ): `mistral-base` (β 2.0, γ 1.6), `mistral-instruct` (2.5, 0.25), `llama3-base`
  * (2.0, 1.0), `llama3-instruct` (2.5, 1.4).
  */
-export const simpo = defineObjective<SimpoParams, typeof PAIRWISE_INPUTS>({
+export const simpo = defineObjective({
   id: 'simpo',
   title: 'SimPO',
   summary: 'Reference-free preference loss on the length-averaged log-prob margin with a target margin γ.',
   reference: 'Meng, Xia, Chen. SimPO: Simple Preference Optimization with a Reference-Free Reward. NeurIPS 2024, Eq. 6.',
   inputs: PAIRWISE_INPUTS,
-  params: {
-    beta: { kind: 'number', default: 2.0, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
-    gamma: { kind: 'number', default: 1.0, symbol: 'γ', description: 'Target reward margin (absolute; γ = β·(γ/β) from the SimPO repo).' },
-    labelSmoothing: {
-      kind: 'number', default: 0, min: 0, max: 0.5, maxExclusive: true, symbol: 'ε',
-      description: 'Label smoothing of the sigmoid loss (probability that a preference label is flipped).',
-    },
-    lossType: { kind: 'enum', values: ['sigmoid', 'hinge'], default: 'sigmoid', description: 'Sigmoid (Bradley-Terry) or hinge loss on z.' },
-    sftWeight: { kind: 'number', default: 0, min: 0, description: 'Weight of the token-mean NLL of the chosen completions.' },
-  },
+  params: SIMPO_PARAMS,
   presets: {
     'mistral-base': { description: 'SimPO paper, Mistral-Base (7B): β 2.0, γ 1.6 (γ/β 0.8).', values: { beta: 2.0, gamma: 1.6 } },
     'mistral-instruct': { description: 'SimPO paper, Mistral-Instruct (7B): β 2.5, γ 0.25 (γ/β 0.1).', values: { beta: 2.5, gamma: 0.25 } },

@@ -1,12 +1,13 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceSum, tokenMeanNll, PAIR_METRIC_NAMES } from '@pref/core';
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceSum, tokenMeanNll, PAIR_METRIC_NAMES, defineParams, type ParamsOf } from '@pref/core';
 
-/** SLiC-HF's hyperparameters (see {@link slic}). */
-export type SlicParams = {
-  /** δ, calibration margin on the summed log-prob difference, ≥ 0. Default 1.0. */
-  delta: number;
-  /** λ, weight of the token-mean NLL of the chosen tokens, ≥ 0. Default 0.1. */
-  lambda: number;
-};
+/** slic's hyperparameters, resolved: derived from {@link SLIC_PARAMS} (see {@link slic}). */
+export type SlicParams = ParamsOf<typeof SLIC_PARAMS>;
+
+/** slic's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
+export const SLIC_PARAMS = defineParams({
+  delta: { kind: 'number', default: 1.0, min: 0, symbol: 'δ', description: 'Margin the chosen summed log-prob must exceed the rejected one by.' },
+  lambda: { kind: 'number', default: 0.1, min: 0, symbol: 'λ', description: 'Weight of the token-mean NLL of the chosen completions.' },
+});
 
 /**
  * **SLiC-HF** — Zhao, Joshi, Liu, Khalman, Saleh, Liu, "SLiC-HF: Sequence Likelihood Calibration
@@ -18,21 +19,15 @@ export type SlicParams = {
  * paper regularizes on the SFT targets, here the chosen completions stand in for them).
  * Metrics: rewards and `logps/*` = mean `S` (no scale), `nll_loss`.
  *
- * | param | symbol | default | range |
- * | --- | --- | --- | --- |
- * | `delta` | δ | 1.0 | ≥ 0 |
- * | `lambda` | λ | 0.1 | ≥ 0 |
+ * Parameters: {@link SLIC_PARAMS} (the table in `docs/objectives/slic.md` is rendered from it).
  */
-export const slic = defineObjective<SlicParams, typeof PAIRWISE_INPUTS>({
+export const slic = defineObjective({
   id: 'slic',
   title: 'SLiC-HF',
   summary: 'Hinge on the summed log-prob margin of each pair plus an NLL term on the chosen completions.',
   reference: 'Zhao et al. SLiC-HF: Sequence Likelihood Calibration with Human Feedback. arXiv:2305.10425 (2023), Sec. 2.',
   inputs: PAIRWISE_INPUTS,
-  params: {
-    delta: { kind: 'number', default: 1.0, min: 0, symbol: 'δ', description: 'Margin the chosen summed log-prob must exceed the rejected one by.' },
-    lambda: { kind: 'number', default: 0.1, min: 0, symbol: 'λ', description: 'Weight of the token-mean NLL of the chosen completions.' },
-  },
+  params: SLIC_PARAMS,
   presets: {},
   metrics: [...PAIR_METRIC_NAMES, 'nll_loss'],
   stateful: false,

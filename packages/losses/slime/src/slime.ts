@@ -1,40 +1,31 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, type ForwardContext, type SequenceTensors, type Tensor, PAIR_METRIC_NAMES } from '@pref/core';
+import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, type ForwardContext, type SequenceTensors, type Tensor, PAIR_METRIC_NAMES, defineParams, type ParamsOf } from '@pref/core';
 
-/** SLIME's hyperparameters (see {@link slime}). */
-export type SlimeParams = {
-  /** λw, weight of the chosen anchor. Default 0.1, ≥ 0. */
-  lambdaW: number;
-  /** λl, weight of the rejected-token stabilizer. Default 0.1, ≥ 0. */
-  lambdaL: number;
-  /** λd, weight of the dual margin. Default 1.0, ≥ 0. */
-  lambdaD: number;
-  /** δ, shift inside the stabilizer `softplus(−l − δ)`. Default 1.25, any real. */
-  delta: number;
-  /** p, power of the stabilizer penalty. Default 2.5, > 0. */
-  p: number;
-  /** m_h, hard margin: the margin term and its gradient vanish once Δ ≥ m_h. Default 1.5, any real. */
-  hardMargin: number;
-  /** m_s, soft margin: centre of the sigmoid gate. Default 1.0, any real. */
-  softMargin: number;
-  /** κ, sharpness of the sigmoid gate. Default 2.5, ≥ 0. */
-  kappa: number;
-  /** `batch` (default): one mean over every rejected token of the batch; `sequence`: per-sequence mean, then batch mean. */
-  tokenReduction: 'batch' | 'sequence';
-  /** Ablation: false drops the anchor `L_w`. Default true. */
-  useChosenTerm: boolean;
-  /** Ablation: false drops the stabilizer `L_l`. Default true. */
-  useRejectedTerm: boolean;
-  /** Ablation: false drops the sigmoid gate, `L_d = λd·mean relu(m_h − Δ)`. Default true. */
-  useSoftMargin: boolean;
-  /** Ablation: false drops the hinge, `L_d = λd·mean σ(−κ(Δ − m_s))`. Default true. */
-  useHardMargin: boolean;
-  /**
-   * The reference trainer's rejected-token mask: also drop rejected tokens whose log-prob is
-   * exactly 0 from the stabilizer (numerator and denominator). Default false; true in both
-   * `trl-slime-*` presets.
-   */
-  rejectedMaskFromValues: boolean;
-};
+/** slime's hyperparameters, resolved: derived from {@link SLIME_PARAMS} (see {@link slime}). */
+export type SlimeParams = ParamsOf<typeof SLIME_PARAMS>;
+
+/** slime's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
+export const SLIME_PARAMS = defineParams({
+  lambdaW: { kind: 'number', default: 0.1, min: 0, symbol: 'λw', description: 'Weight of the chosen anchor −mean A_w.' },
+  lambdaL: { kind: 'number', default: 0.1, min: 0, symbol: 'λl', description: 'Weight of the rejected-token stabilizer.' },
+  lambdaD: { kind: 'number', default: 1.0, min: 0, symbol: 'λd', description: 'Weight of the dual margin.' },
+  delta: { kind: 'number', default: 1.25, symbol: 'δ', description: 'Shift of the stabilizer softplus(−l − δ).' },
+  p: { kind: 'number', default: 2.5, min: 0, minExclusive: true, symbol: 'p', description: 'Power of the stabilizer penalty.' },
+  hardMargin: { kind: 'number', default: 1.5, symbol: 'm_h', description: 'Hard margin: relu(m_h − Δ).' },
+  softMargin: { kind: 'number', default: 1.0, symbol: 'm_s', description: 'Soft margin: centre of the gate σ(−κ(Δ − m_s)).' },
+  kappa: { kind: 'number', default: 2.5, min: 0, symbol: 'κ', description: 'Sharpness of the sigmoid gate.' },
+  tokenReduction: {
+    kind: 'enum', values: ['batch', 'sequence'], default: 'batch',
+    description: 'Stabilizer mean over every rejected token of the batch (batch) or per sequence then over pairs (sequence).',
+  },
+  useChosenTerm: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the anchor L_w.' },
+  useRejectedTerm: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the stabilizer L_l.' },
+  useSoftMargin: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the sigmoid gate in L_d.' },
+  useHardMargin: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the hinge relu(m_h − Δ) in L_d.' },
+  rejectedMaskFromValues: {
+    kind: 'boolean', default: false,
+    description: 'Reference trainer: drop rejected tokens whose log-prob is exactly 0 from the stabilizer.',
+  },
+});
 
 /**
  * **SLIME** — Afanasyev, Iov, "SLIME: Stabilized Likelihood Implicit Margin Enforcement for
@@ -57,19 +48,7 @@ export type SlimeParams = {
  * Metrics: rewards are `A` (no β), `logps/*` = mean `A`, plus `loss/anchor`, `loss/stabilizer`,
  * `loss/margin` (each term as it enters the loss; 0 when ablated).
  *
- * | param | symbol | default | range |
- * | --- | --- | --- | --- |
- * | `lambdaW` | λw | 0.1 | ≥ 0 |
- * | `lambdaL` | λl | 0.1 | ≥ 0 |
- * | `lambdaD` | λd | 1.0 | ≥ 0 |
- * | `delta` | δ | 1.25 | any |
- * | `p` | p | 2.5 | > 0 |
- * | `hardMargin` | m_h | 1.5 | any |
- * | `softMargin` | m_s | 1.0 | any |
- * | `kappa` | κ | 2.5 | ≥ 0 |
- * | `tokenReduction` | | `batch` | `batch`, `sequence` |
- * | `useChosenTerm`, `useRejectedTerm`, `useSoftMargin`, `useHardMargin` | | true | booleans |
- * | `rejectedMaskFromValues` | | false | boolean |
+ * Parameters: {@link SLIME_PARAMS} (the table in `docs/objectives/slime.md` is rendered from it).
  *
  * Presets: `paper` (the defaults), `trl-slime-config` (`SlimeConfig` defaults: λw 0.8, λl 0.0005,
  * δ 0.5, value-derived mask), `trl-slime-script` (`scripts/slime/train.py`: λw 0.1, λl 0.0005,
@@ -77,34 +56,13 @@ export type SlimeParams = {
  * and the ablations of the paper's Table 4 on the defaults: `ablation-no-anchor`,
  * `ablation-no-stabilizer`, `ablation-no-hard-margin`, `ablation-no-soft-margin`.
  */
-export const slime = defineObjective<SlimeParams, typeof PAIRWISE_INPUTS>({
+export const slime = defineObjective({
   id: 'slime',
   title: 'SLIME',
   summary: 'Reference-free preference loss: a likelihood anchor on the chosen answer, a token-level stabilizer on the rejected one, and a dual hard/soft margin on the length-averaged log-prob gap.',
   reference: 'Afanasyev, Iov. SLIME: Stabilized Likelihood Implicit Margin Enforcement for Preference Optimization (arXiv:2602.02383), Eq. 5-10 with the length-averaged Δ of Appendix A.',
   inputs: PAIRWISE_INPUTS,
-  params: {
-    lambdaW: { kind: 'number', default: 0.1, min: 0, symbol: 'λw', description: 'Weight of the chosen anchor −mean A_w.' },
-    lambdaL: { kind: 'number', default: 0.1, min: 0, symbol: 'λl', description: 'Weight of the rejected-token stabilizer.' },
-    lambdaD: { kind: 'number', default: 1.0, min: 0, symbol: 'λd', description: 'Weight of the dual margin.' },
-    delta: { kind: 'number', default: 1.25, symbol: 'δ', description: 'Shift of the stabilizer softplus(−l − δ).' },
-    p: { kind: 'number', default: 2.5, min: 0, minExclusive: true, symbol: 'p', description: 'Power of the stabilizer penalty.' },
-    hardMargin: { kind: 'number', default: 1.5, symbol: 'm_h', description: 'Hard margin: relu(m_h − Δ).' },
-    softMargin: { kind: 'number', default: 1.0, symbol: 'm_s', description: 'Soft margin: centre of the gate σ(−κ(Δ − m_s)).' },
-    kappa: { kind: 'number', default: 2.5, min: 0, symbol: 'κ', description: 'Sharpness of the sigmoid gate.' },
-    tokenReduction: {
-      kind: 'enum', values: ['batch', 'sequence'], default: 'batch',
-      description: 'Stabilizer mean over every rejected token of the batch (batch) or per sequence then over pairs (sequence).',
-    },
-    useChosenTerm: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the anchor L_w.' },
-    useRejectedTerm: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the stabilizer L_l.' },
-    useSoftMargin: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the sigmoid gate in L_d.' },
-    useHardMargin: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the hinge relu(m_h − Δ) in L_d.' },
-    rejectedMaskFromValues: {
-      kind: 'boolean', default: false,
-      description: 'Reference trainer: drop rejected tokens whose log-prob is exactly 0 from the stabilizer.',
-    },
-  },
+  params: SLIME_PARAMS,
   presets: {
     paper: { description: 'The paper (Sec. 4.1): λw 0.1, λl 0.1, λd 1, δ 1.25, m_h 1.5, m_s 1, κ 2.5, p 2.5.', values: {} },
     'trl-slime-config': {
