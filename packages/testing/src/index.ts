@@ -9,3 +9,4 @@ export { OBJECTIVE_PACKAGES } from '@pref/core';
 export { expectGradientsMatchFiniteDifferences, expectMaskedValuesIgnored, expectDataParallelAgreement, PAIRWISE_MASKS } from './objective-assertions';
 export { describeShapeErrorBattery, SHAPE_ERROR_CASES, SHAPE_VALID_CASES, type ShapeErrorCase, type ShapeValidCase } from './shape-error-battery';
 export { describeLeakBattery, countingBackend, type CountingBackend } from './leak-battery';
+export { describeBadInputBattery, BAD_INPUT_CASES, type BadInputCase, type ExpectedRejection } from './bad-input-battery';
