@@ -1,0 +1,4 @@
+import { describeBadInputBattery } from '@pref/testing';
+import { onnxruntimeCpu } from './onnxruntime-backends';
+
+describeBadInputBattery(onnxruntimeCpu);
