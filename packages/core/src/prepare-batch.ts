@@ -22,6 +22,27 @@ function precisionOf(backend: PrefBackend | undefined): 32 | 64 {
   return backend?.capabilities?.precision === 32 ? 32 : 64;
 }
 
+/** Smallest positive float32 (subnormal). */
+const FLOAT32_TINY = 2 ** -149;
+
+/**
+ * On a float32 backend, nonzero values that would round to 0 (−1e−300) are kept as the
+ * smallest float32 of their sign, so tests for "exactly 0" (SLIME's value-derived mask) agree
+ * with float64. Returns the values unchanged (same object) when nothing underflows.
+ */
+function keepNonzero(host: HostTensor, precision: 32 | 64): HostTensor {
+  if (precision !== 32) return host;
+  let data: Float64Array | null = null;
+  for (let i = 0; i < host.data.length; i++) {
+    const x = host.data[i];
+    if (x !== 0 && Math.fround(x) === 0) {
+      data ??= Float64Array.from(host.data);
+      data[i] = x > 0 ? FLOAT32_TINY : -FLOAT32_TINY;
+    }
+  }
+  return data ? { data, shape: host.shape } : host;
+}
+
 /** `x` is finite and within the backend precision's bound, or the reason it is not. */
 function valueProblem(x: number, precision: 32 | 64): string | null {
   if (Number.isNaN(x)) return 'NaN';
@@ -138,7 +159,7 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, precision: 32 | 
     else {
       const host = toHostTensor(logpsName, batch[logpsName]);
       checkLogProbs(logpsName, host, maskValues, precision);
-      values = { where: 'host', host };
+      values = { where: 'host', host: keepNonzero(host, precision) };
     }
     return { kind: 'sequence', source: 'logps', gradName: logpsName, values, labels: null, mask: maskValues, rows: shape[0], steps: shape[1] };
   }
@@ -216,7 +237,7 @@ function prepareAligned(
         }
       }
     }
-    return { kind: 'rows', values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: host! } };
+    return { kind: 'rows', values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: keepNonzero(host!, precision) } };
   }
   const sequence = prepared[spec.sequence] as PreparedSequence;
   const sequenceSpec = schema[spec.sequence] as SequenceInputSpec;
@@ -228,7 +249,7 @@ function prepareAligned(
     if (spec.logProbs) checkLogProbs(spec.name, host, sequence.mask, precision);
     else checkFinite(spec.name, host, sequence.mask, precision);
   }
-  return { kind: 'tokens', values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: host! } };
+  return { kind: 'tokens', values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: keepNonzero(host!, precision) } };
 }
 
 function expectRank(name: string, shape: Shape, rank: number, layout: string): void {

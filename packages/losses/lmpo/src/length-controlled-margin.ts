@@ -36,10 +36,20 @@ function marginShape(ops: TensorOps, x: Tensor, params: MarginFunctionParams): T
   }
 }
 
-/** `x^k` for integer k; `sign(x)·|x|^k` otherwise (each branch fed a safe base so neither yields NaN gradients). */
+/** Below this |x| the gradient of a non-integer power is taken as 0 (its derivative is unbounded at 0 for k < 1). */
+const POWER_GRADIENT_FLOOR = 1e-12;
+
+/**
+ * `x^k` for integer k; `sign(x)·|x|^k` otherwise. The value is exact; the gradient is that of
+ * `|x|^k` with `|x|` floored at 1e-12 (0 below it), so identical pairs (`x = 0`) and k < 1 give
+ * finite gradients (at most `k·1e-12^(k−1)`) instead of ±Infinity or NaN.
+ */
 function signedPower(ops: TensorOps, x: Tensor, k: number): Tensor {
   if (Number.isInteger(k)) return ops.pow(x, k);
   const negative = ops.less(x, 0);
-  const magnitude = ops.pow(ops.where(negative, ops.neg(x), x), k);
+  const absolute = ops.where(negative, ops.neg(x), x);
+  const exact = ops.stopGradient(ops.pow(absolute, k));
+  const floored = ops.pow(ops.maximum(absolute, POWER_GRADIENT_FLOOR), k);
+  const magnitude = ops.add(exact, ops.sub(floored, ops.stopGradient(floored)));
   return ops.where(negative, ops.neg(magnitude), magnitude);
 }
