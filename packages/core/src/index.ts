@@ -11,6 +11,7 @@ export * from './objective-params';
 export * from './objective';
 export * from './forward-context';
 export * from './prepare-batch';
+export { LM_HEAD_INPUT, LM_HEAD_WEIGHT_GRAD, LM_HEAD_BIAS_GRAD, type LmHeadInput, type PreparedLmHead } from './prepare-hidden';
 export * from './collective';
 export * from './value-and-grad';
 export * from './sequence-stats';

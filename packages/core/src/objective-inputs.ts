@@ -1,10 +1,14 @@
 import type { Tensor } from './tensor';
 
 /**
- * A completion per row, given either as token log-probs with a mask
- * (`<prefix>Logps`, `<prefix>Mask`, `[N, T]`) or as logits with labels
- * (`<prefix>Logits` `[N, T, V]`, `<prefix>Labels` `[N, T]`, `-100` = ignored). Gradients are
- * returned for whichever of `<prefix>Logps` / `<prefix>Logits` was given.
+ * A completion per row, given as one of
+ * - token log-probs with a mask (`<prefix>Logps`, `<prefix>Mask`, `[N, T]`);
+ * - logits with labels (`<prefix>Logits` `[N, T, V]`, `<prefix>Labels` `[N, T]`, `-100` = ignored);
+ * - the last hidden states with labels (`<prefix>Hidden` `[N, T, H]`, `<prefix>Labels`) and the
+ *   batch's LM head `lmHead: { weight [V, H], bias? [V], logitScale?, softcap? }` (the hidden-state
+ *   path: log-probs in vocabulary chunks, never `[N, T, V]` logits).
+ * Gradients are returned for whichever of `<prefix>Logps` / `<prefix>Logits` / `<prefix>Hidden`
+ * was given, and on the hidden path for `lmHead.weight` (and `lmHead.bias`).
  */
 export interface SequenceInputSpec {
   readonly kind: 'sequence';
@@ -99,7 +103,7 @@ export type ObjectiveInputs<S extends InputSchema> = {
 /** The batch input names an input spec accepts, in the order they are documented. */
 export function inputNames(spec: InputSpec): string[] {
   if (spec.kind !== 'sequence') return [spec.name];
-  return ['Logps', 'Mask', 'Logits', 'Labels'].map((suffix) => sequenceInputName(spec.prefix, suffix));
+  return ['Logps', 'Mask', 'Logits', 'Labels', 'Hidden'].map((suffix) => sequenceInputName(spec.prefix, suffix));
 }
 
 export function sequenceInputName(prefix: string, suffix: string): string {

@@ -89,7 +89,11 @@ export type ObjectiveStateOf<O extends AnyObjective> = O extends Objective<any, 
 /** What `valueAndGrad` accepts as the parameters of `O`: a subset of them and a preset name. */
 export type ObjectiveArgs<O extends AnyObjective> = ParamsArgument<ObjectiveParams<O>, ObjectivePresetName<O>>;
 
-type SequenceGradName<Prefix extends string> = Prefix extends '' ? 'logps' | 'logits' : `${Prefix}Logps` | `${Prefix}Logits`;
+type SequenceGradName<Prefix extends string> =
+  | (Prefix extends '' ? 'logps' | 'logits' | 'hidden' : `${Prefix}Logps` | `${Prefix}Logits` | `${Prefix}Hidden`)
+  /** The hidden-state path's LM head (`lmHead` in the batch). */
+  | 'lmHead.weight'
+  | 'lmHead.bias';
 /** Names of the differentiable inputs of an input schema (`chosenLogps` | `chosenLogits` | ...). */
 export type GradientNames<I> = string extends keyof I
   ? string

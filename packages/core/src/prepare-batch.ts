@@ -4,6 +4,7 @@ import { formatShape, sameShape } from './broadcast-shape';
 import { formatValue, toHostTensor, type HostTensor } from './host-tensor';
 import { inputNames, sequenceInputName, type InputSchema, type InputSpec, type SequenceInputSpec } from './objective-inputs';
 import { checkInputRules } from './input-rules';
+import { LM_HEAD_INPUT, prepareHiddenSequence, prepareLmHead, type PreparedLmHead } from './prepare-hidden';
 
 /** Log-probs may exceed 0 by this much (rounding) before they are rejected. */
 export const LOG_PROB_TOLERANCE = 1e-6;
@@ -61,7 +62,7 @@ export type PreparedValues =
 
 export interface PreparedSequence {
   readonly kind: 'sequence';
-  readonly source: 'logps' | 'logits';
+  readonly source: 'logps' | 'logits' | 'hidden';
   /** Name of the differentiable input (`chosenLogps` or `chosenLogits`). */
   readonly gradName: string;
   readonly values: PreparedValues;
@@ -78,7 +79,8 @@ export interface PreparedTensor {
   readonly values: PreparedValues;
 }
 
-export type PreparedBatch = Record<string, PreparedSequence | PreparedTensor | undefined>;
+/** Prepared inputs by schema key; the hidden-state path's head sits under `lmHead` (kind `lmHead`). */
+export type PreparedBatch = Record<string, PreparedSequence | PreparedTensor | PreparedLmHead | undefined>;
 
 /**
  * Checks a batch against an objective's input schema on the host and returns it ready for
@@ -98,6 +100,7 @@ export function prepareBatch(
   }
   const precision = precisionOf(backend);
   const known = new Set(Object.values(schema).flatMap((spec) => inputNames(spec)));
+  if (Object.values(schema).some((spec) => spec.kind === 'sequence')) known.add(LM_HEAD_INPUT);
   for (const name of Object.keys(batch)) {
     if (!known.has(name)) {
       throw new PrefInputError(name, `unknown input ${name}; this objective takes ${[...known].join(', ')}`);
@@ -123,6 +126,8 @@ export function prepareBatch(
       prepared[key] = prepareAligned(spec, batch, prepared, schema, checkRows, precision, backend);
     }
   }
+  const head = prepareLmHead(batch, prepared, backend);
+  if (head) prepared[LM_HEAD_INPUT] = head;
   return prepared;
 }
 
@@ -132,6 +137,7 @@ function adopt(backend: PrefBackend | undefined, value: unknown): BackendTensor 
 }
 
 function prepareSequence(spec: SequenceInputSpec, batch: Batch, precision: 32 | 64, backend?: PrefBackend): PreparedSequence {
+  if (batch[sequenceInputName(spec.prefix, 'Hidden')] !== undefined) return prepareHiddenSequence(spec, batch, precision, backend);
   const name = (suffix: string) => sequenceInputName(spec.prefix, suffix);
   const [logpsName, maskName, logitsName, labelsName] = ['Logps', 'Mask', 'Logits', 'Labels'].map(name);
   const hasLogps = batch[logpsName] !== undefined;
