@@ -54,6 +54,15 @@ async function ensureNavigatorGpu(): Promise<void> {
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
 }
 
+/**
+ * tfjs's cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js..." on its
+ * first tensor; the library prints nothing, so the backend it starts is marked as used.
+ */
+function silenceNodeBanner(tf: Tfjs): void {
+  const backend = tf.backend() as unknown as { firstUse?: boolean };
+  if (backend.firstUse === true) backend.firstUse = false;
+}
+
 function tfjsBackendName(config: BackendConfig): TfjsBackendName {
   const [, suffix] = (typeof config.backend === 'string' ? config.backend : '').split(':');
   const name = config.tfjsBackend ?? suffix ?? 'cpu';
@@ -94,5 +103,6 @@ export async function createPrefBackend(config: BackendConfig): Promise<TfjsBack
   if (!started || tf.getBackend() !== name) {
     throw new Error(`${purpose} did not start${name === 'webgpu' ? ' (no WebGPU adapter found?)' : ''}`);
   }
+  if (name === 'cpu') silenceNodeBanner(tf);
   return new TfjsBackend({ tf, tokenKernel: config.tokenKernel as TfjsBackendOptions['tokenKernel'] });
 }

@@ -1,22 +1,25 @@
 import {
   BACKEND_SPECIFICATION_VERSION,
   normalizeAxis,
-  reducedShape,
   sizeOf,
   type BackendCapabilities,
   type BinaryOp,
   type CompareOp,
   type HostArray,
+  type LinearHeadOptions,
+  type LinearTokenLogProbsGrads,
   type PrefBackend,
   type ReduceOp,
   type Shape,
+  type TokenLogProbsResult,
   type UnaryOp,
-} from '@pref/core';
-import type { GradSaveFunc, Tensor as TfTensor } from '@tensorflow/tfjs-core';
+} from '@pref/core/backend';
+import type { Tensor as TfTensor } from '@tensorflow/tfjs-core';
 import type { Tfjs } from './tfjs-types';
 import { TfjsTensor } from './tfjs-tensor';
 import { gatherElements, scatterAddElements } from './gather-elements';
 import { tokenLogProbsBackward, tokenLogProbsForward } from './token-log-probs';
+import { linearTokenLogProbsBackward, linearTokenLogProbsForward } from './linear-token-log-probs';
 import { WasmTokenLogProbs } from './wasm-token-log-probs';
 
 export interface TfjsBackendOptions {
@@ -32,16 +35,7 @@ export interface TfjsBackendOptions {
   readonly tokenKernel?: 'auto' | 'wasm' | 'tfjs';
 }
 
-/** What a taped forward keeps for its gradient: the inputs, the output, and extra tensors. */
-interface Saved {
-  readonly inputs: readonly TfTensor[];
-  readonly output: TfTensor;
-  readonly extras: readonly TfTensor[];
-}
-
-type Gradient = (dy: TfTensor, saved: Saved) => TfTensor[];
-
-const UNARY_FORWARD: Record<UnaryOp, (tf: Tfjs, x: TfTensor) => TfTensor> = {
+const UNARY: Record<UnaryOp, (tf: Tfjs, x: TfTensor) => TfTensor> = {
   neg: (tf, x) => tf.neg(x),
   exp: (tf, x) => tf.exp(x),
   log: (tf, x) => tf.log(x),
@@ -57,23 +51,7 @@ const UNARY_FORWARD: Record<UnaryOp, (tf: Tfjs, x: TfTensor) => TfTensor> = {
   abs: (tf, x) => tf.abs(x),
 };
 
-/** Core's gradient rules (`TensorOps`), so both gradient paths agree, ties and zeros included. */
-const UNARY_GRADIENT: Record<UnaryOp, (tf: Tfjs, dy: TfTensor, x: TfTensor, y: TfTensor) => TfTensor> = {
-  neg: (tf, dy) => tf.neg(dy),
-  exp: (tf, dy, _x, y) => tf.mul(dy, y),
-  log: (tf, dy, x) => tf.div(dy, x),
-  log1p: (tf, dy, x) => tf.div(dy, tf.add(x, tf.scalar(1))),
-  expm1: (tf, dy, _x, y) => tf.mul(dy, tf.add(y, tf.scalar(1))),
-  sigmoid: (tf, dy, _x, y) => tf.mul(dy, tf.mul(y, tf.sub(tf.scalar(1), y))),
-  softplus: (tf, dy, x) => tf.mul(dy, tf.sigmoid(x)),
-  logSigmoid: (tf, dy, x) => tf.mul(dy, tf.sigmoid(tf.neg(x))),
-  relu: (tf, dy, x) => tf.mul(dy, float(tf, tf.greater(x, tf.scalar(0)))),
-  square: (tf, dy, x) => tf.mul(dy, tf.mul(x, tf.scalar(2))),
-  sqrt: (tf, dy, _x, y) => tf.div(dy, tf.mul(y, tf.scalar(2))),
-  abs: (tf, dy, x) => tf.mul(dy, tf.sub(float(tf, tf.greater(x, tf.scalar(0))), float(tf, tf.less(x, tf.scalar(0))))),
-};
-
-const BINARY_FORWARD: Record<BinaryOp, (tf: Tfjs, a: TfTensor, b: TfTensor) => TfTensor> = {
+const BINARY: Record<BinaryOp, (tf: Tfjs, a: TfTensor, b: TfTensor) => TfTensor> = {
   add: (tf, a, b) => tf.add(a, b),
   sub: (tf, a, b) => tf.sub(a, b),
   mul: (tf, a, b) => tf.mul(a, b),
@@ -81,17 +59,6 @@ const BINARY_FORWARD: Record<BinaryOp, (tf: Tfjs, a: TfTensor, b: TfTensor) => T
   pow: (tf, a, b) => tf.pow(a, b),
   maximum: (tf, a, b) => tf.maximum(a, b),
   minimum: (tf, a, b) => tf.minimum(a, b),
-};
-
-/** Gradients before summing broadcast axes away; ties of maximum/minimum go to `a`, as in core. */
-const BINARY_GRADIENT: Record<BinaryOp, (tf: Tfjs, dy: TfTensor, a: TfTensor, b: TfTensor, y: TfTensor) => [TfTensor, TfTensor]> = {
-  add: (_tf, dy) => [dy, dy],
-  sub: (tf, dy) => [dy, tf.neg(dy)],
-  mul: (tf, dy, a, b) => [tf.mul(dy, b), tf.mul(dy, a)],
-  div: (tf, dy, _a, b, y) => [tf.div(dy, b), tf.neg(tf.div(tf.mul(dy, y), b))],
-  pow: (tf, dy, a, b, y) => [tf.mul(dy, tf.mul(b, tf.pow(a, tf.sub(b, tf.scalar(1))))), tf.mul(dy, tf.mul(y, tf.log(a)))],
-  maximum: (tf, dy, a, b) => splitTies(tf, dy, float(tf, tf.greaterEqual(a, b))),
-  minimum: (tf, dy, a, b) => splitTies(tf, dy, float(tf, tf.lessEqual(a, b))),
 };
 
 const COMPARE: Record<CompareOp, (tf: Tfjs, a: TfTensor, b: TfTensor) => TfTensor> = {
@@ -102,47 +69,26 @@ const COMPARE: Record<CompareOp, (tf: Tfjs, a: TfTensor, b: TfTensor) => TfTenso
   equal: (tf, a, b) => tf.equal(a, b),
 };
 
-function float(tf: Tfjs, x: TfTensor): TfTensor {
-  return tf.cast(x, 'float32');
-}
-
-function splitTies(tf: Tfjs, dy: TfTensor, pickA: TfTensor): [TfTensor, TfTensor] {
-  return [tf.mul(dy, pickA), tf.mul(dy, tf.sub(tf.scalar(1), pickA))];
-}
-
-function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Sums a broadcast gradient back to `shape`. */
-function sumToShape(tf: Tfjs, g: TfTensor, shape: Shape): TfTensor {
-  if (sameShape(g.shape, shape)) return g;
-  const offset = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) if (i < offset || (shape[i - offset] === 1 && g.shape[i] !== 1)) axes.push(i);
-  return tf.reshape(axes.length ? tf.sum(g, axes, true) : g, [...shape]);
-}
-
 function isTfjsTensorLike(value: unknown): boolean {
   const v = value as { dataId?: unknown; shape?: unknown; dtype?: unknown; dataSync?: unknown };
   return typeof value === 'object' && value !== null && v.dataId !== undefined && Array.isArray(v.shape) && typeof v.dataSync === 'function';
 }
 
 /**
- * The tfjs backend: every primitive on the user's `tf` instance, on whatever tfjs backend is
- * active (cpu, wasm, webgpu, tensorflow from tfjs-node). Float tensors are float32.
- *
- * Each differentiable primitive is one `tf.customGrad` node whose gradient is core's rule written
- * in forward kernels, so a loss built from these primitives trains the user's variables under
- * `tf.grad` / `optimizer.minimize` on every tfjs backend: no registered tfjs gradient is needed,
- * none missing on wasm (gather, comparisons inside `tf.grad`) gets in the way, and ties, zeros
- * and detached values behave exactly as in core's autodiff.
+ * The tfjs backend: every primitive as plain ops on the user's `tf` instance, on whatever tfjs
+ * backend is active (cpu, wasm, webgpu, tensorflow from tfjs-node). Float tensors are float32.
+ * Gradients come from core's autodiff only: `valueAndGrad` runs it directly, and `tfjsLoss`
+ * wraps the whole objective as one `tf.customGrad` whose gradient runs it, so model variables
+ * train under `tf.grad` / `optimizer.minimize` without a second set of gradient rules.
+ * Shapes are checked by core (`TensorOps`) before a primitive is called.
  */
 export class TfjsBackend implements PrefBackend<TfjsTensor> {
   readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
   readonly capabilities: BackendCapabilities = { precision: 32, float64: false, nativeAutodiff: true, execution: 'eager' };
   readonly tf: Tfjs;
   private readonly wasmTokens: WasmTokenLogProbs;
+  /** Handles created while `tfjsLoss` records a forward (see {@link recordHandles}). */
+  private recorded: TfjsTensor[] | null = null;
 
   constructor(options: TfjsBackendOptions) {
     if (!options?.tf || typeof options.tf.customGrad !== 'function') {
@@ -164,31 +110,27 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
     return `tfjs:${this.tf.getBackend()}`;
   }
 
-  /**
-   * Runs `forward` as one node of tfjs's tape with gradient `gradient`. Inputs must be float;
-   * `extras` (labels, indices, conditions) are saved for the gradient but get none.
-   */
-  private taped(inputs: TfTensor[], forward: () => TfTensor, gradient: Gradient, extras: TfTensor[] = []): TfTensor {
-    const count = inputs.length;
-    const op = this.tf.customGrad((...args: (TfTensor | GradSaveFunc)[]) => {
-      const save = args[count] as GradSaveFunc;
-      const value = forward();
-      save([...inputs, value, ...extras]);
-      return {
-        value,
-        gradFunc: (dy: TfTensor, saved: TfTensor[]) =>
-          gradient(dy, { inputs: saved.slice(0, count), output: saved[count], extras: saved.slice(count + 1) }),
-      };
-    });
-    return op(...inputs);
+  /** Runs `run` and returns, besides its result, every handle this backend created meanwhile. @internal */
+  recordHandles<R>(run: () => R): { result: R; handles: TfjsTensor[] } {
+    const outer = this.recorded;
+    const handles: TfjsTensor[] = [];
+    this.recorded = handles;
+    try {
+      return { result: run(), handles };
+    } finally {
+      this.recorded = outer;
+      outer?.push(...handles);
+    }
   }
 
   private wrap(tensor: TfTensor): TfjsTensor {
-    return new TfjsTensor(tensor);
+    const handle = new TfjsTensor(tensor);
+    this.recorded?.push(handle);
+    return handle;
   }
 
-  private isInt(...xs: TfjsTensor[]): boolean {
-    return xs.some((x) => x.tensor.dtype === 'int32');
+  private float(x: TfTensor): TfTensor {
+    return this.tf.cast(x, 'float32');
   }
 
   fromHost(data: ArrayLike<number>, shape: Shape): TfjsTensor {
@@ -207,119 +149,50 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
 
   unary(op: UnaryOp, x: TfjsTensor): TfjsTensor {
     const tf = this.tf;
-    return this.wrap(
-      this.taped([x.tensor], () => UNARY_FORWARD[op](tf, x.tensor), (dy, { inputs: [input], output }) => [
-        UNARY_GRADIENT[op](tf, dy, input, output),
-      ]),
-    );
+    return this.wrap(tf.tidy(() => UNARY[op](tf, x.tensor)));
   }
 
   binary(op: BinaryOp, a: TfjsTensor, b: TfjsTensor): TfjsTensor {
-    const tf = this.tf;
-    return this.wrap(
-      this.taped([a.tensor, b.tensor], () => BINARY_FORWARD[op](tf, a.tensor, b.tensor), (dy, { inputs: [ta, tb], output }) => {
-        const [ga, gb] = BINARY_GRADIENT[op](tf, dy, ta, tb, output);
-        return [sumToShape(tf, ga, ta.shape), sumToShape(tf, gb, tb.shape)];
-      }),
-    );
+    return this.wrap(BINARY[op](this.tf, a.tensor, b.tensor));
   }
 
-  /** 0/1 floats; on tfjs's tape a node with zero gradient (tfjs registers none for comparisons). */
+  /** 0/1 floats. */
   compare(op: CompareOp, a: TfjsTensor, b: TfjsTensor): TfjsTensor {
     const tf = this.tf;
-    return this.wrap(
-      this.taped([a.tensor, b.tensor], () => float(tf, COMPARE[op](tf, a.tensor, b.tensor)), (_dy, { inputs: [ta, tb] }) => [
-        tf.zerosLike(ta),
-        tf.zerosLike(tb),
-      ]),
-    );
+    return this.wrap(tf.tidy(() => this.float(COMPARE[op](tf, a.tensor, b.tensor))));
   }
 
   where(cond: TfjsTensor, a: TfjsTensor, b: TfjsTensor): TfjsTensor {
     const tf = this.tf;
-    const zero = () => tf.scalar(0);
-    return this.wrap(
-      this.taped(
-        [a.tensor, b.tensor],
-        () => tf.where(tf.notEqual(cond.tensor, zero()), a.tensor, b.tensor),
-        (dy, { inputs: [ta, tb], extras: [condition] }) => {
-          const picks = tf.notEqual(condition, zero());
-          return [
-            sumToShape(tf, tf.where(picks, dy, zero()), ta.shape),
-            sumToShape(tf, tf.where(picks, zero(), dy), tb.shape),
-          ];
-        },
-        [cond.tensor],
-      ),
-    );
+    return this.wrap(tf.tidy(() => tf.where(tf.notEqual(cond.tensor, tf.scalar(0)), a.tensor, b.tensor)));
   }
 
   reduce(op: ReduceOp, x: TfjsTensor, axes: readonly number[], keepDims: boolean): TfjsTensor {
     const tf = this.tf;
     const ax = axes.map((a) => normalizeAxis(a, x.shape.length));
-    const kept = reducedShape(x.shape, ax, true);
-    const count = ax.reduce((n, a) => n * x.shape[a], 1);
-    const forward = (): TfTensor => {
-      if (ax.length === 0) return tf.clone(x.tensor);
-      if (op === 'sum') return tf.sum(x.tensor, ax, keepDims);
-      if (op === 'mean') return tf.mean(x.tensor, ax, keepDims);
-      return tf.max(x.tensor, ax, keepDims);
-    };
-    return this.wrap(
-      this.taped([x.tensor], forward, (dy, { inputs: [input], output }) => {
-        const upstream = tf.reshape(dy, kept);
-        if (op === 'sum') return [tf.broadcastTo(upstream, input.shape)];
-        if (op === 'mean') return [tf.broadcastTo(tf.div(upstream, tf.scalar(count)), input.shape)];
-        // Tied maxima share the gradient equally, as in core.
-        const isMax = float(tf, tf.equal(input, tf.reshape(output, kept)));
-        const share = ax.length ? tf.div(isMax, tf.sum(isMax, ax, true)) : isMax;
-        return [tf.mul(share, upstream)];
-      }),
-    );
+    if (ax.length === 0) return this.wrap(tf.clone(x.tensor));
+    if (op === 'sum') return this.wrap(tf.sum(x.tensor, ax, keepDims));
+    if (op === 'mean') return this.wrap(tf.mean(x.tensor, ax, keepDims));
+    return this.wrap(tf.max(x.tensor, ax, keepDims));
   }
 
   reshape(x: TfjsTensor, shape: Shape): TfjsTensor {
-    const tf = this.tf;
-    if (this.isInt(x)) return this.wrap(tf.reshape(x.tensor, [...shape]));
-    return this.wrap(this.taped([x.tensor], () => tf.reshape(x.tensor, [...shape]), (dy, { inputs: [input] }) => [tf.reshape(dy, input.shape)]));
+    return this.wrap(this.tf.reshape(x.tensor, [...shape]));
   }
 
   broadcastTo(x: TfjsTensor, shape: Shape): TfjsTensor {
-    const tf = this.tf;
-    const forward = () => (sameShape(x.shape, shape) ? tf.clone(x.tensor) : tf.broadcastTo(x.tensor, [...shape]));
-    if (this.isInt(x)) return this.wrap(forward());
-    return this.wrap(this.taped([x.tensor], forward, (dy, { inputs: [input] }) => [sumToShape(tf, dy, input.shape)]));
+    const same = x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]);
+    return this.wrap(same ? this.tf.clone(x.tensor) : this.tf.broadcastTo(x.tensor, [...shape]));
   }
 
   slice(x: TfjsTensor, begin: readonly number[], size: readonly number[]): TfjsTensor {
-    const tf = this.tf;
-    x.shape.forEach((d, i) => {
-      if (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > d) {
-        throw new Error(`slice: begin [${begin.join(', ')}] size [${size.join(', ')}] outside [${x.shape.join(', ')}]`);
-      }
-    });
-    const forward = () => tf.slice(x.tensor, [...begin], [...size]);
-    if (this.isInt(x)) return this.wrap(forward());
-    const padding = x.shape.map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number]);
-    return this.wrap(this.taped([x.tensor], forward, (dy) => [tf.pad(dy, padding)]));
+    return this.wrap(this.tf.slice(x.tensor, [...begin], [...size]));
   }
 
   concat(xs: readonly TfjsTensor[], axis: number): TfjsTensor {
-    const tf = this.tf;
     const ax = normalizeAxis(axis, xs[0].shape.length);
     const tensors = xs.map((x) => x.tensor);
-    const forward = () => (tensors.length === 1 ? tf.clone(tensors[0]) : tf.concat(tensors, ax));
-    if (this.isInt(...xs)) return this.wrap(forward());
-    return this.wrap(
-      this.taped(tensors, forward, (dy, { inputs }) => {
-        let offset = 0;
-        return inputs.map((input) => {
-          const begin = dy.shape.map((_, i) => (i === ax ? offset : 0));
-          offset += input.shape[ax];
-          return tf.slice(dy, begin, input.shape);
-        });
-      }),
-    );
+    return this.wrap(tensors.length === 1 ? this.tf.clone(tensors[0]) : this.tf.concat(tensors, ax));
   }
 
   /** Stable ascending order: `topk` of `−x` (tfjs's top-k breaks ties by the lower index). */
@@ -344,58 +217,47 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
   gather(x: TfjsTensor, indices: TfjsTensor, axis: number): TfjsTensor {
     const tf = this.tf;
     const ax = normalizeAxis(axis, x.shape.length);
-    const forward = () => gatherElements(tf, x.tensor, indices.tensor, ax);
-    if (this.isInt(x)) return this.wrap(tf.tidy(forward));
-    return this.wrap(
-      this.taped([x.tensor], forward, (dy, { inputs: [input], extras: [index] }) => [scatterAddElements(tf, input.shape, index, dy, ax)], [indices.tensor]),
-    );
+    return this.wrap(tf.tidy(() => gatherElements(tf, x.tensor, indices.tensor, ax)));
   }
 
   scatterAdd(shape: Shape, indices: TfjsTensor, updates: TfjsTensor, axis: number): TfjsTensor {
     const tf = this.tf;
     const ax = normalizeAxis(axis, shape.length);
-    return this.wrap(
-      this.taped(
-        [updates.tensor],
-        () => scatterAddElements(tf, shape, indices.tensor, updates.tensor, ax),
-        (dy, { extras: [index] }) => [gatherElements(tf, dy, index, ax)],
-        [indices.tensor],
-      ),
-    );
+    return this.wrap(tf.tidy(() => scatterAddElements(tf, shape, indices.tensor, updates.tensor, ax)));
   }
 
-  /** One tape node on the logits; the gradient reuses the saved log-sum-exp. */
-  tokenLogProbs(logits: TfjsTensor, labels: TfjsTensor, ignoreIndex: number): TfjsTensor {
+  /** `logits [N, V]`: the WebAssembly kernel on cpu/wasm (see {@link WasmTokenLogProbs}), tfjs's ops elsewhere. */
+  tokenLogProbs(logits: TfjsTensor, labels: TfjsTensor, ignoreIndex: number): TokenLogProbsResult<TfjsTensor> {
     const tf = this.tf;
-    const kernel = this.wasmTokens.active() ? this.wasmTokens : null;
-    const op = tf.customGrad((...args: (TfTensor | GradSaveFunc)[]) => {
-      const save = args[1] as GradSaveFunc;
-      const { logps, logSumExp } = kernel
-        ? kernel.forward(logits.tensor, labels.tensor, ignoreIndex)
-        : tokenLogProbsForward(tf, logits.tensor, labels.tensor, ignoreIndex);
-      save([logits.tensor, labels.tensor, logSumExp]);
-      return {
-        value: logps,
-        gradFunc: (dy: TfTensor, [savedLogits, savedLabels, savedLse]: TfTensor[]) =>
-          kernel
-            ? kernel.backward(savedLogits, savedLabels, dy, ignoreIndex, savedLse)
-            : tokenLogProbsBackward(tf, savedLogits, savedLabels, dy, ignoreIndex, savedLse),
-      };
-    });
-    return this.wrap(op(logits.tensor));
+    const { logps, logSumExp } = this.wasmTokens.active()
+      ? this.wasmTokens.forward(logits.tensor, labels.tensor, ignoreIndex)
+      : tf.tidy(() => tokenLogProbsForward(tf, logits.tensor, labels.tensor, ignoreIndex));
+    return { logps: this.wrap(logps), logSumExp: this.wrap(logSumExp) };
   }
 
-  tokenLogProbsGrad(logits: TfjsTensor, labels: TfjsTensor, upstream: TfjsTensor, ignoreIndex: number): TfjsTensor {
+  tokenLogProbsGrad(logits: TfjsTensor, labels: TfjsTensor, logSumExp: TfjsTensor, upstream: TfjsTensor, ignoreIndex: number): TfjsTensor {
     const tf = this.tf;
-    if (this.wasmTokens.active()) return this.wrap(this.wasmTokens.backward(logits.tensor, labels.tensor, upstream.tensor, ignoreIndex));
-    return this.wrap(tf.tidy(() => tokenLogProbsBackward(tf, logits.tensor, labels.tensor, upstream.tensor, ignoreIndex)));
+    if (this.wasmTokens.active()) return this.wrap(this.wasmTokens.backward(logits.tensor, labels.tensor, logSumExp.tensor, upstream.tensor, ignoreIndex));
+    return this.wrap(tf.tidy(() => tokenLogProbsBackward(tf, logits.tensor, labels.tensor, logSumExp.tensor, upstream.tensor, ignoreIndex)));
   }
 
-  /** The same values with zero gradient on tfjs's tape (`forwardTensors` calls it for `ops.stopGradient`). */
-  stopGradient(x: TfjsTensor): TfjsTensor {
-    const tf = this.tf;
-    if (this.isInt(x)) return this.wrap(tf.clone(x.tensor));
-    return this.wrap(this.taped([x.tensor], () => tf.clone(x.tensor), (_dy, { inputs: [input] }) => [tf.zerosLike(input)]));
+  /** Chunked `tf.matMul` over the vocabulary with an online log-sum-exp: never an `[N, V]` tensor. */
+  linearTokenLogProbs(hidden: TfjsTensor, weight: TfjsTensor, bias: TfjsTensor | null, labels: TfjsTensor, options: LinearHeadOptions): TokenLogProbsResult<TfjsTensor> {
+    const { logps, logSumExp } = linearTokenLogProbsForward(this.tf, hidden.tensor, weight.tensor, bias?.tensor ?? null, labels.tensor, options);
+    return { logps: this.wrap(logps), logSumExp: this.wrap(logSumExp) };
+  }
+
+  linearTokenLogProbsGrad(
+    hidden: TfjsTensor,
+    weight: TfjsTensor,
+    bias: TfjsTensor | null,
+    labels: TfjsTensor,
+    logSumExp: TfjsTensor,
+    upstream: TfjsTensor,
+    options: LinearHeadOptions,
+  ): LinearTokenLogProbsGrads<TfjsTensor> {
+    const grads = linearTokenLogProbsBackward(this.tf, hidden.tensor, weight.tensor, bias?.tensor ?? null, labels.tensor, logSumExp.tensor, upstream.tensor, options);
+    return { hidden: this.wrap(grads.hidden), weight: this.wrap(grads.weight), bias: grads.bias ? this.wrap(grads.bias) : null };
   }
 
   async read(xs: readonly TfjsTensor[]): Promise<HostArray[]> {

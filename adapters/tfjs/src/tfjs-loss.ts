@@ -1,5 +1,5 @@
-import { forwardTensors, type LossTensors, type AnyObjective, type Batch, type BackendTensor, type ObjectiveState, type PrefBackend } from '@pref/core';
-import type { Scalar } from '@tensorflow/tfjs-core';
+import { tapedForward, type AnyObjective, type Batch, type ObjectiveState, type PrefBackend, type TapedForward } from '@pref/core';
+import type { GradSaveFunc, Scalar, Tensor as TfTensor } from '@tensorflow/tfjs-core';
 import { TfjsBackend } from './tfjs-backend';
 import type { TfjsTensor } from './tfjs-tensor';
 
@@ -13,7 +13,10 @@ export interface TfjsLossOptions {
 export interface TfjsLossResult {
   /** The loss as a tfjs scalar on tfjs's tape: return it from `optimizer.minimize(() => ...)` or `tf.grad`. */
   readonly loss: Scalar;
-  /** Scalar metrics (TRL names). Inside `minimize`/`tf.grad` they are released with its scope unless you `tf.keep` them. */
+  /**
+   * Scalar metrics (TRL names), without gradient. Inside `minimize`/`tf.grad` they are released
+   * with its scope unless you `tf.keep` them.
+   */
   readonly metrics: Readonly<Record<string, Scalar>>;
   /**
    * The next state as host numbers (`null` for stateless objectives): await it and pass it as
@@ -23,13 +26,28 @@ export interface TfjsLossResult {
   readonly state: Promise<ObjectiveState | null>;
 }
 
+/** The `tf.Tensor`s of this tfjs instance among the batch's values, each once: the inputs of the custom-gradient op. */
+function batchTensors(backend: TfjsBackend, batch: Batch): TfTensor[] {
+  const found = new Set<TfTensor>();
+  if (typeof batch !== 'object' || batch === null) return [];
+  for (const value of Object.values(batch)) {
+    if (value instanceof backend.tf.Tensor && !value.isDisposed && value.dtype === 'float32') found.add(value);
+  }
+  return [...found];
+}
+
 /**
- * The native-autodiff path: runs `objective` on tfjs ops and returns the loss as a tfjs scalar,
- * so gradients flow through tfjs's own tape to the tensors the batch was computed from (give
- * the model's log-probs or logits as `tf.Tensor`s; masks and labels stay host arrays, they are
- * checked on the host). Synchronous, so it works inside `optimizer.minimize(() => ...)`,
- * `tf.grad`, `tf.variableGrads` and `tf.tidy`. Every intermediate tensor is released before it
- * returns; the caller owns `loss` and `metrics` (or their enclosing `tf.tidy`).
+ * The native-autodiff path: the whole objective as one `tf.customGrad` op over the
+ * `tf.Tensor`s of the batch (a model's logits, log-probs or hidden states, its LM head's weight
+ * variable), so gradients flow through tfjs's own tape to the variables those were computed from.
+ * The op's forward is core's forward on the tfjs backend; its gradient is core's backward (the
+ * one set of gradient rules), scaled by tfjs's upstream gradient. Batch inputs given as host
+ * arrays (masks, labels) get no gradient; `tf.Tensor` inputs that core does not differentiate
+ * (e.g. reference log-probs) get zeros. Synchronous, so it works inside
+ * `optimizer.minimize(() => ...)`, `tf.grad`, `tf.variableGrads` and `tf.tidy`. What the
+ * gradient needs is kept by tfjs with the tape (and released with it); without a tape nothing
+ * outlives the call but `loss`, `metrics` (owned by the caller or its enclosing `tf.tidy`) and
+ * the pending `state`.
  *
  * @example
  * const backend = createTfjsBackend({ tf });
@@ -49,36 +67,66 @@ export function tfjsLoss(
   if (!(backend instanceof TfjsBackend)) {
     throw new Error(`tfjsLoss: options.backend must be a tfjs backend from createTfjsBackend, got ${backend?.name ?? String(backend)}`);
   }
-  const tensors = forwardTensors(objective, batch, params, { backend, state: options.state ?? null });
-  const tfTensor = (t: BackendTensor) => (t as TfjsTensor).tensor as Scalar;
-  try {
-    const loss = tfTensor(tensors.loss);
-    const metrics: Record<string, Scalar> = {};
-    for (const [name, value] of Object.entries(tensors.metrics)) metrics[name] = tfTensor(value);
-    return { loss, metrics, state: readState(backend, tensors.state, new Set([loss, ...Object.values(metrics)]), tfTensor) };
-  } finally {
-    tensors.disposeIntermediates();
+  const tf = backend.tf;
+  const inputs = batchTensors(backend, batch);
+  /** Metric and state tensors, kept past the op's own scope; re-homed in the caller's scope below. */
+  let outputs: { metrics: [string, TfTensor][]; state: [string, TfTensor | number][] | null } = { metrics: [], state: null };
+  const op = tf.customGrad((...args: (TfTensor | GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as GradSaveFunc;
+    const { result: taped, handles } = backend.recordHandles(() => tapedForward(objective, batch, params, { backend, state: options.state ?? null }));
+    const loss = (taped.loss as TfjsTensor).tensor;
+    const escape = (t: unknown) => tf.keep(tf.clone((t as TfjsTensor).tensor));
+    outputs = {
+      metrics: Object.entries(taped.metrics).map(([name, t]) => [name, escape(t)]),
+      state: taped.state ? Object.entries(taped.state).map(([name, v]) => [name, typeof v === 'number' ? v : escape(v)]) : null,
+    };
+    // With a tape, tfjs keeps copies of these for the gradient and releases them with the tape.
+    save(handles.map((h) => h.tensor));
+    return { value: loss, gradFunc: (dy: TfTensor, saved: TfTensor[]) => gradient(backend, taped, handles, saved, inputs, dy) };
+  });
+  const loss = op(...inputs) as Scalar;
+  const metrics: Record<string, Scalar> = {};
+  for (const [name, kept] of outputs.metrics) {
+    metrics[name] = tf.clone(kept) as Scalar; // owned by the caller's scope
+    kept.dispose();
   }
+  return { loss, metrics, state: readState(backend, outputs.state) };
 }
 
-/** Reads the state tensors after the caller's scope ends: kept (cloned where the caller owns them), read, released. */
-function readState(
-  backend: TfjsBackend,
-  state: LossTensors['state'],
-  owned: ReadonlySet<Scalar>,
-  tfTensor: (t: BackendTensor) => Scalar,
-): Promise<ObjectiveState | null> {
-  if (!state) return Promise.resolve(null);
+/**
+ * The op's gradient: core's backward on the taped forward, its handles moved onto the copies tfjs
+ * saved, seeded with `dy`; one gradient per op input (summed where the batch gave a tensor twice).
+ */
+function gradient(backend: TfjsBackend, taped: TapedForward, handles: readonly TfjsTensor[], saved: readonly TfTensor[], inputs: readonly TfTensor[], dy: TfTensor): TfTensor[] {
   const tf = backend.tf;
-  const entries = Object.entries(state);
-  const kept = entries.map(([, value]) => {
-    if (typeof value === 'number') return null;
-    const scalar = tfTensor(value);
-    return tf.keep(owned.has(scalar) ? tf.clone(scalar) : scalar);
+  const original = new Map<TfjsTensor, TfTensor>();
+  handles.forEach((handle, i) => {
+    original.set(handle, handle.tensor);
+    handle.rebind(saved[i]);
   });
-  const read = Promise.all(kept.map((t) => t?.data()))
-    .then((values) => Object.fromEntries(entries.map(([name, value], i) => [name, typeof value === 'number' ? value : Number(values[i]![0])])))
-    .finally(() => kept.forEach((t) => t?.dispose()));
+  const seed = backend.adopt(dy)!;
+  const grads = taped.gradients(seed) as TfjsTensor[];
+  const byInput = new Map<TfTensor, TfTensor[]>();
+  taped.inputs.forEach((input, i) => {
+    const source = original.get(input.value as TfjsTensor);
+    if (source) byInput.set(source, [...(byInput.get(source) ?? []), grads[i].tensor]);
+  });
+  const out = inputs.map((input) => {
+    const parts = byInput.get(input);
+    if (!parts) return tf.zerosLike(input);
+    return parts.length === 1 ? tf.clone(parts[0]) : tf.addN(parts);
+  });
+  taped.dispose();
+  return out;
+}
+
+/** Reads the kept state tensors after the caller's scope ends, then releases them. */
+function readState(backend: TfjsBackend, state: [string, TfTensor | number][] | null): Promise<ObjectiveState | null> {
+  if (!state) return Promise.resolve(null);
+  const tensors = state.map(([, v]) => (typeof v === 'number' ? null : v));
+  const read = Promise.all(tensors.map((t) => t?.data()))
+    .then((values) => Object.fromEntries(state.map(([name, v], i) => [name, typeof v === 'number' ? v : Number(values[i]![0])])))
+    .finally(() => backend.tf.dispose(tensors.filter((t): t is TfTensor => t !== null)));
   read.catch(() => {}); // the caller may never await it; a failed read must not crash the process
   return read;
 }

@@ -1,17 +1,31 @@
-import { createTokenLogProbsKernel, wasmSimdSupported, type TokenLogProbsKernel } from '@pref/cpu-kernels';
+import { createCpuKernels, wasmSimdSupported, type CpuKernels } from '@pref/cpu-kernels';
 import type { Tensor as TfTensor } from '@tensorflow/tfjs-core';
 import type { Tfjs } from './tfjs-types';
 
 /** tfjs backends whose tensors live in host memory, where the WebAssembly kernel is faster than tfjs's ops. */
 const HOST_BACKENDS = new Set(['cpu', 'wasm']);
 
+/** What this adapter reads of tfjs's `cpu` and `wasm` backends to address a tensor's storage. */
+interface CpuBackendInternals {
+  readonly data?: { get(dataId: object): { values?: unknown } | undefined };
+}
+interface WasmBackendInternals {
+  readonly dataIdMap?: { get(dataId: object): { memoryOffset: number } | undefined };
+  readonly wasm?: { readonly HEAPU8: Uint8Array };
+}
+
 /**
  * Fused token log-probs through `@pref/cpu-kernels` (WebAssembly SIMD, split over worker threads)
- * for the tfjs `cpu` and `wasm` backends: the logits are read once with `dataSync` (host memory
- * there), and the results come back as tfjs tensors. Other backends keep tfjs's own ops.
+ * for the tfjs `cpu` and `wasm` backends, without `dataSync` round trips of the logits:
+ * - the logits are read where tfjs keeps them (the cpu backend's `Float32Array`, a view of the
+ *   wasm backend's heap), not copied out first; the kernels copy them once into their own
+ *   WebAssembly memory (the one copy left on the way in, in the forward and in the gradient);
+ * - the gradient is copied once out of the kernels' memory, into a new `Float32Array` that
+ *   becomes the cpu tensor's storage as it is, or straight into the heap of a new wasm tensor.
+ * Other tfjs backends read the logits with `dataSync` (with `tokenKernel: "wasm"` only).
  */
 export class WasmTokenLogProbs {
-  private kernel: TokenLogProbsKernel | null = null;
+  private kernels: CpuKernels | null = null;
 
   constructor(
     private readonly tf: Tfjs,
@@ -25,23 +39,56 @@ export class WasmTokenLogProbs {
     return HOST_BACKENDS.has(this.tf.getBackend()) && wasmSimdSupported();
   }
 
-  private get instance(): TokenLogProbsKernel {
-    this.kernel ??= createTokenLogProbsKernel({ precision: 32 });
-    return this.kernel;
+  private get instance(): CpuKernels {
+    this.kernels ??= createCpuKernels({ precision: 32 });
+    return this.kernels;
+  }
+
+  /** The values of `x` where tfjs keeps them, without a copy on cpu and wasm (a copy elsewhere). */
+  private view(x: TfTensor): Float32Array | Int32Array {
+    const Typed = x.dtype === 'int32' ? Int32Array : Float32Array;
+    const backend = this.tf.backend() as unknown as CpuBackendInternals & WasmBackendInternals;
+    const name = this.tf.getBackend();
+    if (name === 'wasm' && backend.dataIdMap && backend.wasm) {
+      const entry = backend.dataIdMap.get(x.dataId);
+      if (entry) return new Typed(backend.wasm.HEAPU8.buffer as ArrayBuffer, entry.memoryOffset, x.size);
+    }
+    if (name === 'cpu' && backend.data) {
+      const values = backend.data.get(x.dataId)?.values;
+      if (values instanceof Typed && values.length === x.size) return values;
+    }
+    const values = x.dataSync();
+    return values instanceof Typed ? values : Typed.from(values as ArrayLike<number>);
   }
 
   forward(logits: TfTensor, labels: TfTensor, ignoreIndex: number): { logps: TfTensor; logSumExp: TfTensor } {
-    const vocab = logits.shape[logits.rank - 1];
-    const { logps, lse } = this.instance.forward(logits.dataSync() as Float32Array, Int32Array.from(labels.dataSync()), vocab, ignoreIndex);
-    return { logps: this.tf.tensor(logps, labels.shape, 'float32'), logSumExp: this.tf.tensor(lse, [lse.length], 'float32') };
+    const [rows, vocab] = logits.shape;
+    const { logps, lse } = this.instance.tokenForward({
+      logits: this.view(logits) as Float32Array,
+      labels: this.view(labels) as Int32Array,
+      vocab,
+      ignoreIndex,
+      logps: new Float32Array(rows),
+      lse: new Float32Array(rows),
+    });
+    return { logps: this.tf.tensor(logps as Float32Array, [rows], 'float32'), logSumExp: this.tf.tensor(lse as Float32Array, [rows], 'float32') };
   }
 
-  backward(logits: TfTensor, labels: TfTensor, upstream: TfTensor, ignoreIndex: number, logSumExp?: TfTensor): TfTensor {
-    const vocab = logits.shape[logits.rank - 1];
-    const z = logits.dataSync() as Float32Array;
-    const labelValues = Int32Array.from(labels.dataSync());
-    const lse = logSumExp ? (logSumExp.dataSync() as Float32Array) : this.instance.forward(z, labelValues, vocab, ignoreIndex).lse;
-    const up = Float32Array.from(upstream.size === labelValues.length ? upstream.dataSync() : this.tf.broadcastTo(upstream, labels.shape).dataSync());
-    return this.tf.tensor(this.instance.backward(z, labelValues, lse, up, vocab, ignoreIndex), logits.shape, 'float32');
+  backward(logits: TfTensor, labels: TfTensor, logSumExp: TfTensor, upstream: TfTensor, ignoreIndex: number): TfTensor {
+    const [rows, vocab] = logits.shape;
+    const onWasm = this.tf.getBackend() === 'wasm';
+    // On wasm the gradient tensor is allocated first (its heap may grow, which moves every view).
+    const out = onWasm ? this.tf.fill([rows, vocab], 0, 'float32') : null;
+    const grad = out ? (this.view(out) as Float32Array) : new Float32Array(rows * vocab);
+    this.instance.tokenBackward({
+      logits: this.view(logits) as Float32Array,
+      labels: this.view(labels) as Int32Array,
+      vocab,
+      ignoreIndex,
+      lse: this.view(logSumExp) as Float32Array,
+      gradLogps: this.view(upstream) as Float32Array,
+      grad,
+    });
+    return out ?? this.tf.tensor(grad, [rows, vocab], 'float32');
   }
 }

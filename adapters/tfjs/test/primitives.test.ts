@@ -81,14 +81,20 @@ async function describePrimitives(name: TfjsBackendName) {
       await same('scatterAdd axis 2', backend.scatterAdd([2, 2, 3], i2, u2, 2), reference.scatterAdd([2, 2, 3], ri2, ru2, 2));
     });
 
-    it('token log-probs and their gradient, with ignored positions', async () => {
+    it('token log-probs, their residual and their gradient, with ignored positions', async () => {
       const { float, int, same } = pair(backend);
       const logits = [2, -1, 0.5, 3, 0, 0, 0, 0, -4, 8, 1, 2, 1, 1, 1, -20, 30, 0.1, 2, 2, 5, -5, 0, 1];
-      const [z, rz] = float(logits, [2, 3, 4]);
-      const [labels, rlabels] = int([3, -100, 1, 0, 2, -100], [2, 3]);
-      const [upstream, rup] = float([1, 2, -0.5, 3, 0.25, 9], [2, 3]);
-      await same('tokenLogProbs', backend.tokenLogProbs(z, labels, -100), reference.tokenLogProbs(rz, rlabels, -100));
-      await same('tokenLogProbsGrad', backend.tokenLogProbsGrad(z, labels, upstream, -100), reference.tokenLogProbsGrad(rz, rlabels, rup, -100));
+      const [z, rz] = float(logits, [6, 4]);
+      const [labels, rlabels] = int([3, -100, 1, 0, 2, -100], [6]);
+      const [upstream, rup] = float([1, 2, -0.5, 3, 0.25, 9], [6]);
+      const mine = backend.tokenLogProbs(z, labels, -100);
+      const theirs = reference.tokenLogProbs(rz, rlabels, -100);
+      const [lse] = await backend.read([mine.logSumExp]);
+      const [wantLse] = await reference.read([theirs.logSumExp]);
+      [0, 2, 3, 4].forEach((row) => expect(Math.abs(lse[row] - wantLse[row]), `logSumExp[${row}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(wantLse[row]))));
+      // The gradient takes the forward's residual (no recomputation of the log-sum-exp).
+      await same('tokenLogProbsGrad', backend.tokenLogProbsGrad(z, labels, mine.logSumExp, upstream, -100), reference.tokenLogProbsGrad(rz, rlabels, theirs.logSumExp, rup, -100));
+      await same('tokenLogProbs', mine.logps, theirs.logps);
     });
   });
 }
@@ -97,63 +103,80 @@ await describePrimitives('cpu');
 await describePrimitives('wasm');
 await describePrimitives('webgpu');
 
+/** Kernels of a profile whose output is a new buffer of `size` values (Reshape and Identity only alias one). */
+function largeKernels(profile: { kernels: { name: string; outputShapes: number[][] }[] }, size: number): string[] {
+  return profile.kernels
+    .filter((k) => !['Reshape', 'Identity'].includes(k.name) && k.outputShapes.some((s) => s.reduce((n, d) => n * d, 1) === size))
+    .map((k) => k.name);
+}
+
 const cpu = await startTfjs('cpu');
-describe.skipIf('unavailable' in cpu)('tokenLogProbs materialises few [N, T, V] tensors (tfjs cpu)', () => {
-  it('forward: shifted logits and their exponentials; gradient: softmax, one-hot and their difference', async () => {
+describe.skipIf('unavailable' in cpu)('tokenLogProbs materialises few [N, V] tensors (tfjs ops, tfjs cpu)', () => {
+  it('forward: shifted logits and their exponentials; gradient from the residual: softmax, one-hot and their difference', async () => {
     // tfjs's own ops (on cpu and wasm the WebAssembly kernel runs by default; see below).
     const backend = new TfjsBackend({ tf: (cpu as TfjsBackend).tf, tokenKernel: 'tfjs' });
     const tf = backend.tf;
-    const [rows, steps, vocab] = [4, 16, 1000];
-    const logits = backend.fromHost(Float32Array.from({ length: rows * steps * vocab }, (_, i) => Math.sin(i)), [rows, steps, vocab]);
-    const labels = backend.fromHostInt(Int32Array.from({ length: rows * steps }, (_, i) => (i % 7 === 0 ? -100 : i % vocab)), [rows, steps]);
-    const upstream = backend.fill([rows, steps], 1);
-    // Kernels whose output is a new buffer of the logits' size (Reshape and Identity only alias one).
-    const large = (profile: Awaited<ReturnType<typeof tf.profile>>) =>
-      profile.kernels
-        .filter((k) => !['Reshape', 'Identity'].includes(k.name) && k.outputShapes.some((s) => s.reduce((n, d) => n * d, 1) === rows * steps * vocab))
-        .map((k) => k.name);
-    const forward = await tf.profile(() => (backend.tokenLogProbs(logits, labels, -100) as TfjsTensor).tensor);
-    expect(large(forward)).toEqual(['Sub', 'Exp']);
-    const gradient = await tf.profile(() => tf.grad((z) => backend.reduce('sum', backend.tokenLogProbs(backend.adopt(z)!, labels, -100), [0, 1], false).tensor)(logits.tensor));
-    // Forward as above, then the gradient reuses the saved log-sum-exp.
-    expect(large(gradient)).toEqual(['Sub', 'Exp', 'Sub', 'Exp', 'OneHot', 'Cast', 'Sub', 'Multiply']);
-    const coreRule = await tf.profile(() => (backend.tokenLogProbsGrad(logits, labels, upstream, -100) as TfjsTensor).tensor);
-    expect(large(coreRule)).toEqual(['Sub', 'Exp', 'Sub', 'Exp', 'OneHot', 'Cast', 'Sub', 'Multiply']);
-    tf.dispose([forward.result, gradient.result, coreRule.result] as never);
-    [logits, labels, upstream].forEach((t) => backend.dispose(t));
+    const [rows, vocab] = [64, 1000];
+    const logits = backend.fromHost(Float32Array.from({ length: rows * vocab }, (_, i) => Math.sin(i)), [rows, vocab]);
+    const labels = backend.fromHostInt(Int32Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? -100 : i % vocab)), [rows]);
+    const upstream = backend.fill([rows], 1);
+    let residual: TfjsTensor | undefined;
+    const forward = await tf.profile(() => {
+      const out = backend.tokenLogProbs(logits, labels, -100);
+      residual = out.logSumExp;
+      return out.logps.tensor;
+    });
+    expect(largeKernels(forward, rows * vocab)).toEqual(['Sub', 'Exp']);
+    const gradient = await tf.profile(() => backend.tokenLogProbsGrad(logits, labels, residual!, upstream, -100).tensor);
+    expect(largeKernels(gradient, rows * vocab)).toEqual(['Sub', 'Exp', 'OneHot', 'Cast', 'Sub', 'Multiply']);
+    tf.dispose([forward.result, gradient.result] as never);
+    [logits, labels, upstream, residual!].forEach((t) => backend.dispose(t));
   });
 });
 
 describe.skipIf('unavailable' in cpu)('tokenLogProbs through the WebAssembly kernel (tfjs cpu)', () => {
-  it('is the default on cpu, makes no [N, T, V] tfjs temporaries, and agrees with tfjs ops on both gradient paths', async () => {
+  it('is the default on cpu, makes no [N, V] tfjs temporaries, and agrees with tfjs ops', async () => {
     const tf = (cpu as TfjsBackend).tf;
     const kernel = new TfjsBackend({ tf });
     const ops = new TfjsBackend({ tf, tokenKernel: 'tfjs' });
-    const [rows, steps, vocab] = [3, 5, 257];
-    const data = Float32Array.from({ length: rows * steps * vocab }, (_, i) => 4 * Math.sin(i * 0.7));
-    const labelData = Int32Array.from({ length: rows * steps }, (_, i) => (i % 4 === 0 ? -100 : (i * 31) % vocab));
+    const [rows, vocab] = [15, 257];
+    const data = Float32Array.from({ length: rows * vocab }, (_, i) => 4 * Math.sin(i * 0.7));
+    const labelData = Int32Array.from({ length: rows }, (_, i) => (i % 4 === 0 ? -100 : (i * 31) % vocab));
     const run = async (backend: TfjsBackend) => {
-      const logits = backend.fromHost(data, [rows, steps, vocab]);
-      const labels = backend.fromHostInt(labelData, [rows, steps]);
-      const upstream = backend.fromHost(Float32Array.from({ length: rows * steps }, (_, i) => Math.cos(i)), [rows, steps]);
-      const weights = tf.tensor(Float32Array.from({ length: rows * steps }, (_, i) => Math.cos(i)), [rows, steps]);
-      const forward = await tf.profile(() => (backend.tokenLogProbs(logits, labels, -100) as TfjsTensor).tensor);
-      const large = forward.kernels.filter((k) => k.outputShapes.some((s) => s.reduce((n, d) => n * d, 1) === rows * steps * vocab) && k.name !== 'Reshape' && k.name !== 'Identity');
-      const values = [
-        await (forward.result as never as { data(): Promise<Float32Array> }).data(),
-        await backend.tokenLogProbsGrad(logits, labels, upstream, -100).tensor.data(),
-        // tfjs-core alone registers no gradients: reduce with the backend's own taped primitives.
-        await tf.grad((z) => backend.reduce('sum', backend.binary('mul', backend.tokenLogProbs(backend.adopt(z)!, labels, -100), backend.adopt(weights)!), [0, 1], false).tensor)(logits.tensor).data(),
-      ];
-      return { large: large.map((k) => k.name), values };
+      const logits = backend.fromHost(data, [rows, vocab]);
+      const labels = backend.fromHostInt(labelData, [rows]);
+      const upstream = backend.fromHost(Float32Array.from({ length: rows }, (_, i) => Math.cos(i)), [rows]);
+      const before = tf.memory().numTensors;
+      const out = backend.tokenLogProbs(logits, labels, -100);
+      const gradient = await tf.profile(() => backend.tokenLogProbsGrad(logits, labels, out.logSumExp, upstream, -100).tensor);
+      const values = [await out.logps.tensor.data(), await (gradient.result as never as { data(): Promise<Float32Array> }).data()];
+      tf.dispose([out.logps.tensor, out.logSumExp.tensor, gradient.result as never]);
+      expect(tf.memory().numTensors).toBe(before);
+      [logits, labels, upstream].forEach((t) => backend.dispose(t));
+      return { large: largeKernels(gradient, rows * vocab), values };
     };
     const viaKernel = await run(kernel);
     const viaOps = await run(ops);
     expect(viaKernel.large).toEqual([]);
-    expect(viaOps.large).toEqual(['Sub', 'Exp']);
+    expect(viaOps.large).toEqual(['Sub', 'Exp', 'OneHot', 'Cast', 'Sub', 'Multiply']);
     viaKernel.values.forEach((v, i) => {
       const w = viaOps.values[i];
       for (let k = 0; k < w.length; k++) expect(Math.abs(v[k] - w[k])).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(w[k]));
     });
+  });
+
+  it('reads the logits where tfjs keeps them: a logits tensor rewritten in place gives the new numbers', async () => {
+    const tf = (cpu as TfjsBackend).tf;
+    const backend = new TfjsBackend({ tf, tokenKernel: 'wasm' });
+    const storage = Float32Array.from([0, 0, 0, 0]);
+    const logits = tf.tensor(storage, [1, 4]);
+    const labels = backend.fromHostInt(Int32Array.of(2), [1]);
+    const first = backend.tokenLogProbs(backend.adopt(logits)!, labels, -100);
+    storage.set([0, 0, Math.log(3), 0]); // the cpu backend keeps this very array
+    const second = backend.tokenLogProbs(backend.adopt(logits)!, labels, -100);
+    const [a, b] = await backend.read([first.logps, second.logps]);
+    expect(a[0]).toBeCloseTo(Math.log(1 / 4), 6);
+    expect(b[0]).toBeCloseTo(Math.log(3 / 6), 6);
+    tf.dispose([logits, labels.tensor, first.logps.tensor, first.logSumExp.tensor, second.logps.tensor, second.logSumExp.tensor]);
   });
 });

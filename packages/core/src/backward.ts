@@ -3,31 +3,26 @@ import type { TensorOps } from './tensor-ops';
 
 /**
  * Reverse-mode autodiff: gradients of the scalar `output` with respect to each tensor in
- * `leaves` (null where the output does not depend on it). Runs every gradient rule through
- * `ops` with recording off, so it only issues backend primitives and never reads values.
+ * `leaves` (null where the output does not depend on it), scaled by `seed` (a scalar, default
+ * 1). Runs every gradient rule through `ops`, so it only issues backend primitives and never
+ * reads values.
  */
-export function backward(ops: TensorOps, output: Tensor, leaves: readonly Tensor[]): (Tensor | null)[] {
+export function backward(ops: TensorOps, output: Tensor, leaves: readonly Tensor[], seed?: Tensor): (Tensor | null)[] {
   if (output.shape.length !== 0) throw new Error(`backward needs a scalar output, got shape [${output.shape.join(', ')}]`);
   const order = topologicalOrder(output);
   const grads = new Map<number, Tensor>();
-  const wasRecording = ops.recording;
-  ops.recording = false;
-  try {
-    grads.set(output.id, ops.fill([], 1));
-    for (let i = order.length - 1; i >= 0; i--) {
-      const t = order[i];
-      const g = grads.get(t.id);
-      if (!g || !t.node) continue;
-      const inputGrads = t.node.backward(g);
-      t.node.inputs.forEach((input, k) => {
-        const ig = inputGrads[k];
-        if (!ig || !input.requiresGrad) return;
-        const prev = grads.get(input.id);
-        grads.set(input.id, prev ? ops.add(prev, ig) : ig);
-      });
-    }
-  } finally {
-    ops.recording = wasRecording;
+  grads.set(output.id, seed ?? ops.fill([], 1));
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const g = grads.get(t.id);
+    if (!g || !t.node) continue;
+    const inputGrads = t.node.backward(g);
+    t.node.inputs.forEach((input, k) => {
+      const ig = inputGrads[k];
+      if (!ig || !input.requiresGrad) return;
+      const prev = grads.get(input.id);
+      grads.set(input.id, prev ? ops.add(prev, ig) : ig);
+    });
   }
   return leaves.map((leaf) => grads.get(leaf.id) ?? null);
 }

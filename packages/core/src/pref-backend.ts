@@ -148,9 +148,4 @@ export interface PrefBackend<T extends BackendTensor = BackendTensor> {
    * as a tensor, or returns `undefined` when `value` is not one.
    */
   adopt?(value: unknown, shape?: Shape): T | undefined;
-  /**
-   * Backends with native autodiff: the same values cut from the backend's own tape, so
-   * `ops.stopGradient` also detaches in `forwardTensors` (core's tape detaches without it).
-   */
-  stopGradient?(x: T): T;
 }

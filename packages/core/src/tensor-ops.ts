@@ -18,8 +18,6 @@ export class TensorOps {
   /** Every backend tensor created here, so a call can release them all at the end. */
   private readonly created: BackendTensor[] = [];
   private readonly scalars = new Map<number, Tensor>();
-  /** Off while the backward pass runs: gradient rules are not themselves recorded. */
-  recording = true;
 
   constructor(readonly backend: PrefBackend) {}
 
@@ -73,7 +71,7 @@ export class TensorOps {
 
   private result(value: BackendTensor, inputs: readonly Tensor[], backward: GradientNode['backward']): Tensor {
     this.created.push(value);
-    if (this.recording && inputs.some((t) => t.requiresGrad)) {
+    if (inputs.some((t) => t.requiresGrad)) {
       return new Tensor(value, true, { inputs, backward });
     }
     return new Tensor(value);
@@ -189,9 +187,8 @@ export class TensorOps {
     ]);
   }
 
-  /** The same values with no gradient flowing back (through core's tape or, in `forwardTensors`, the backend's). */
+  /** The same values with no gradient flowing back. */
   stopGradient(x: Tensor): Tensor {
-    if (!this.recording && this.backend.stopGradient) return this.wrap(this.backend.stopGradient(x.value));
     return x.requiresGrad ? new Tensor(x.value) : x;
   }
 

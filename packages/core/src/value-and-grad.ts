@@ -8,8 +8,6 @@ import { TensorOps } from './tensor-ops';
 import { Tensor } from './tensor';
 import { backward } from './backward';
 import { createForwardContext } from './forward-context';
-import { LM_HEAD_BIAS_GRAD, LM_HEAD_INPUT, LM_HEAD_WEIGHT_GRAD } from './prepare-hidden';
-import { PrefParamError } from './pref-error';
 import { checkValueAndGradCall } from './check-call';
 
 export interface ValueAndGradOptions {
@@ -18,11 +16,6 @@ export interface ValueAndGradOptions {
   readonly state?: ObjectiveState | null;
   /** Data-parallel collective; omitted = one worker. */
   readonly collective?: Collective;
-  /**
-   * The hidden-state path (`<prefix>Hidden` with the batch's `lmHead`): `chunkSize` overrides
-   * the vocabulary rows per chunk the backend picks from its limits.
-   */
-  readonly lmHead?: { readonly chunkSize?: number };
 }
 
 export interface GradientArray {
@@ -99,9 +92,7 @@ function runForward(
   external: BackendTensor[],
 ): ForwardResult {
   const inputs: Record<string, SequenceTensors | Tensor | undefined> = {};
-  const head = headTensors(ops, prepared, leaves, external);
   for (const [key, entry] of Object.entries(prepared)) {
-    if (entry?.kind === 'lmHead') continue;
     if (!entry) {
       inputs[key] = undefined;
       continue;
@@ -114,10 +105,6 @@ function runForward(
       const mask = ops.constant(entry.mask, tokenShape);
       if (entry.source === 'logps') {
         inputs[key] = { logps: leaf, mask, rows: entry.rows, steps: entry.steps };
-      } else if (entry.source === 'hidden') {
-        const labels = ops.constantInt(entry.labels!, tokenShape);
-        const logps = ops.linearTokenLogProbs(leaf, head!.weight, head!.bias, labels, head!.options);
-        inputs[key] = { logps, mask, rows: entry.rows, steps: entry.steps, labels };
       } else {
         const labels = ops.constantInt(entry.labels!, tokenShape);
         const logps = ops.tokenLogProbs(leaf, labels);
@@ -134,38 +121,6 @@ function runForward(
     throw new Error(`${objective.id}: forward returned a loss of shape [${result.loss.shape.join(', ')}], expected a scalar`);
   }
   return result;
-}
-
-/** The hidden-state path's head as tensors: differentiable leaves `lmHead.weight` (and `lmHead.bias`). */
-function headTensors(ops: TensorOps, prepared: PreparedBatch, leaves: Tensor[], external: BackendTensor[]) {
-  const entry = prepared[LM_HEAD_INPUT];
-  if (entry?.kind !== 'lmHead') return null;
-  const shapeOf = (values: PreparedValues) => (values.where === 'backend' ? values.tensor.shape : values.host.shape);
-  const weight = materialize(ops, entry.weight, shapeOf(entry.weight), LM_HEAD_WEIGHT_GRAD, external);
-  leaves.push(weight);
-  let bias: Tensor | null = null;
-  if (entry.bias) {
-    bias = materialize(ops, entry.bias, shapeOf(entry.bias), LM_HEAD_BIAS_GRAD, external);
-    leaves.push(bias);
-  }
-  const options = {
-    logitScale: entry.logitScale,
-    softcap: entry.softcap,
-    ...(entry.chunkSize !== undefined ? { chunkSize: entry.chunkSize } : {}),
-  };
-  return { weight, bias, options };
-}
-
-/** `options.lmHead` (the chunk size) onto the prepared head, checked. */
-function withLmHeadOptions(prepared: PreparedBatch, lmHead: ValueAndGradOptions['lmHead']): PreparedBatch {
-  const entry = prepared[LM_HEAD_INPUT];
-  if (lmHead?.chunkSize === undefined) return prepared;
-  const chunkSize = lmHead.chunkSize;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-    throw new PrefParamError('lmHead.chunkSize', `lmHead.chunkSize must be a positive integer (vocabulary rows per chunk), got ${String(chunkSize)}`);
-  }
-  if (entry?.kind !== 'lmHead') return prepared;
-  return { ...prepared, [LM_HEAD_INPUT]: { ...entry, chunkSize } };
 }
 
 /**
@@ -185,7 +140,7 @@ export async function valueAndGrad<O extends AnyObjective>(
   type Result = ValueAndGradResult<S, ObjectiveGradientNames<O>>;
   checkValueAndGradCall(objective, batch, params, options);
   const resolved = resolveObjectiveParams(objective, params as Readonly<Record<string, unknown>>);
-  const prepared = withLmHeadOptions(prepareBatch(objective.inputs, batch, options.backend, resolved), options.lmHead);
+  const prepared = prepareBatch(objective.inputs, batch, options.backend, resolved);
   const state = options.state ?? null;
   const collective = options.collective;
   if (!collective || collective.worldSize === 1) {
@@ -305,35 +260,50 @@ function concatArrays(arrays: readonly Float64Array[]): Float64Array {
   return out;
 }
 
-/** The loss and metrics as backend tensors, without core's tape: for backends with native autodiff. */
-export interface LossTensors {
+/**
+ * Core's forward of one batch, recorded on core's tape, with its backward on demand: for a
+ * backend with its own autodiff, which wraps the whole objective as one custom-gradient op of
+ * its own (tfjs `customGrad`) whose gradient is {@link TapedForward.gradients}. One worker only.
+ */
+export interface TapedForward {
   readonly loss: BackendTensor;
   readonly metrics: Readonly<Record<string, BackendTensor>>;
   readonly state: Readonly<Record<string, BackendTensor | number>> | null;
-  /** Releases the intermediates (not `loss`, `metrics`, `state`, nor the caller's tensors). */
-  readonly disposeIntermediates: () => void;
+  /** The differentiable inputs given (`chosenLogits`, ...) and the backend tensors the forward read them from. */
+  readonly inputs: readonly { readonly name: string; readonly value: BackendTensor }[];
+  /**
+   * Runs core's backward: the gradient of `seed · loss` (`seed` a scalar tensor, default 1) for
+   * each of `inputs`, zeros where the loss does not depend on one. Call it at most once.
+   */
+  gradients(seed?: BackendTensor): BackendTensor[];
+  /** Releases every tensor created here except `keep` (the caller's own tensors are never released). */
+  dispose(keep?: readonly BackendTensor[]): void;
 }
 
-/**
- * Runs `forward` on the backend without recording core's tape, returning backend tensors, so a
- * backend with its own autodiff (tfjs `tf.grad`, `optimizer.minimize`) can differentiate the
- * loss with respect to its own variables. One worker only.
- */
-export function forwardTensors(
+/** Runs `objective`'s forward on core's tape (inputs checked on the host first); see {@link TapedForward}. */
+export function tapedForward(
   objective: AnyObjective,
   batch: Batch,
   params: Readonly<Record<string, unknown>>,
   options: { readonly backend: PrefBackend; readonly state?: ObjectiveState | null },
-): LossTensors {
+): TapedForward {
   const resolved = resolveObjectiveParams(objective, params);
   const prepared = prepareBatch(objective.inputs, batch, options.backend, resolved);
   const ops = new TensorOps(options.backend);
-  ops.recording = false;
-  const { result, external } = buildForward(objective, prepared, resolved, options.state ?? null, ops, 1, (x) => x);
+  const { result, leaves, external } = buildForward(objective, prepared, resolved, options.state ?? null, ops, 1, (x) => x);
   const metrics = Object.fromEntries(Object.entries(result.metrics).map(([k, t]) => [k, t.value]));
   const state = result.state
     ? Object.fromEntries(Object.entries(result.state).map(([k, v]) => [k, typeof v === 'number' ? v : v.value]))
     : null;
-  const keep = [result.loss.value, ...Object.values(metrics), ...Object.values(state ?? {}).filter((v): v is BackendTensor => typeof v !== 'number'), ...external];
-  return { loss: result.loss.value, metrics, state, disposeIntermediates: () => ops.disposeAll(keep) };
+  return {
+    loss: result.loss.value,
+    metrics,
+    state,
+    inputs: leaves.map((leaf) => ({ name: leaf.inputName!, value: leaf.value })),
+    gradients: (seed) => {
+      const grads = backward(ops, result.loss, leaves, seed ? new Tensor(seed) : undefined);
+      return leaves.map((leaf, i) => (grads[i] ?? ops.zerosLike(leaf)).value);
+    },
+    dispose: (keep = []) => ops.disposeAll([...keep, ...external]),
+  };
 }
