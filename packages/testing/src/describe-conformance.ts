@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runConformanceCase, type AnyObjective, type PrefBackend } from '@pref/core';
 import { loadConformanceCases } from './conformance-cases';
+import { EARLIER_DEFAULTS } from './earlier-defaults';
 
 /** A backend to run cases on, or the reason it cannot start here (reported as skipped). */
 export interface BackendUnderTest {
@@ -34,8 +35,11 @@ export function describeConformance(options: {
           it.skip(`${testCase.id} (skipped: objective ${testCase.objective} not implemented here)`, () => {});
           continue;
         }
-        it(testCase.id, async () => {
-          const outcome = await runConformanceCase(testCase, { backend, objectives: options.objectives });
+        const earlier = EARLIER_DEFAULTS[testCase.id];
+        const name = earlier ? `${testCase.id} (with the earlier default ${JSON.stringify(earlier)})` : testCase.id;
+        const runnable = earlier ? { ...testCase, params: { ...earlier, ...testCase.params } } : testCase;
+        it(name, async () => {
+          const outcome = await runConformanceCase(runnable, { backend, objectives: options.objectives });
           expect(outcome.reason ?? '', `${testCase.id} on ${backend.name}`).toBe('');
           expect(outcome.status).toBe('passed');
         });

@@ -1,22 +1,31 @@
-import { defineObjective, PrefInputError, PrefParamError, sequenceSum, type Tensor } from '@pref/core';
+import { defineObjective, PrefInputError, PrefParamError, sequenceSum, type Tensor, defineParams, type ParamsOf } from '@pref/core';
 import { ADVANTAGE_PARAMS } from './advantage-params';
+import { boundedExp } from './bounded-exp';
 import { clippedSurrogate } from './clipped-surrogate';
 import { GROUP_POLICY_INPUTS } from './group-policy-inputs';
 import { leaveOneOutAdvantages } from './leave-one-out-advantages';
 import type { NormalizeAdvantages } from './normalize-advantages-globally';
 import { resolveAdvantages } from './resolve-advantages';
 
-/** RLOO's hyperparameters (see {@link rloo}). */
-export type RlooParams = {
-  /** ε, clip range of the sequence ratio. Default 0.2, in (0, 1). */
-  epsilon: number;
-  /** β, weight of the k1 sequence KL subtracted from the rewards. Default 0 (TRL: 0.05); ≥ 0. */
-  beta: number;
-  /** `global` applies REINFORCE++ normalization after the leave-one-out baseline. Default `none`. */
-  normalizeAdvantages: NormalizeAdvantages;
-  /** G, completions per prompt (consecutive rows); needed with `rewards`. Default `null`; integer ≥ 2. */
-  groupSize: number | null;
-};
+/** rloo's hyperparameters, resolved: derived from {@link RLOO_PARAMS} (see {@link rloo}). */
+export type RlooParams = ParamsOf<typeof RLOO_PARAMS>;
+
+/** rloo's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
+export const RLOO_PARAMS = defineParams({
+  epsilon: {
+    kind: 'number', default: 0.2, min: 0, max: 1, minExclusive: true, maxExclusive: true, symbol: 'ε',
+    description: 'Lower clip range of the sequence ratio: clipped below at 1 − ε.',
+  },
+  epsilonHigh: {
+    kind: 'number', default: null, min: 0, minExclusive: true, symbol: 'ε_high',
+    description: 'Upper clip range of the sequence ratio: clipped above at 1 + ε_high. null = epsilon (TRL RLOOConfig epsilon_high).',
+  },
+  beta: {
+    kind: 'number', default: 0, min: 0, symbol: 'β',
+    description: 'Weight of the summed k1 KL (old − reference log-probs) subtracted from each reward; needs rewards and refLogps when > 0.',
+  },
+  ...ADVANTAGE_PARAMS,
+});
 
 /**
  * **RLOO** — REINFORCE Leave-One-Out: Ahmadian et al., "Back to Basics: Revisiting REINFORCE
@@ -28,40 +37,26 @@ export type RlooParams = {
  *   `refLogps`); advantages `A_i = R_i − (Σ_{j∈g} R_j − R_i)/(G − 1)` (see
  *   {@link leaveOneOutAdvantages}), optionally normalized over the batch (`normalizeAdvantages:
  *   "global"`, REINFORCE++ as TRL approximates it); or the `advantages` input as given;
- * - `ρ_i = exp(S_i − S_old,i)`, per row `ℓ_i = −min(ρ_i·A_i, clip(ρ_i, 1−ε, 1+ε)·A_i)`;
+ * - `ρ_i = exp(S_i − S_old,i)` (exponent capped at the largest finite one), per row
+ *   `ℓ_i = −min(ρ_i·A_i, clip(ρ_i, 1−ε, 1+ε_high)·A_i)`;
  * - loss `= mean_i ℓ_i` over every row of every worker.
  *
  * Metrics: `clip_ratio/low_mean`, `clip_ratio/high_mean`, `clip_ratio/region_mean` (row means,
- * TRL's definitions), `kl` (mean sequence KL `Σ_t m(l_old − l_ref)`) when β > 0.
+ * TRL's definitions), `kl` (TRL's token mean of the per-token KL `l_old − l_ref`) when β > 0.
  *
- * | param | symbol | default | range |
- * | --- | --- | --- | --- |
- * | `epsilon` | ε | 0.2 | (0, 1) |
- * | `beta` | β | 0 | ≥ 0 |
- * | `normalizeAdvantages` | | `none` | `none`, `global` |
- * | `groupSize` | G | `null` | integer ≥ 2 |
+ * Parameters: {@link RLOO_PARAMS} (the table in `docs/objectives/rloo.md` is rendered from it).
  *
  * Presets: `trl` (TRL's `RLOOConfig` β 0.05), `reinforce_pp` (global normalization, TRL's
  * REINFORCE++ recipe).
  */
-export const rloo = defineObjective<RlooParams, typeof GROUP_POLICY_INPUTS>({
+export const rloo = defineObjective({
   id: 'rloo',
   title: 'RLOO',
   summary: 'Clipped sequence-level policy gradient with a leave-one-out baseline over the completions of each prompt.',
   reference:
     'Ahmadian et al. Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human Feedback in LLMs. ACL 2024, Eq. 5.',
   inputs: GROUP_POLICY_INPUTS,
-  params: {
-    epsilon: {
-      kind: 'number', default: 0.2, min: 0, max: 1, minExclusive: true, maxExclusive: true, symbol: 'ε',
-      description: 'Clip range of the sequence ratio: clipped to [1 − ε, 1 + ε].',
-    },
-    beta: {
-      kind: 'number', default: 0, min: 0, symbol: 'β',
-      description: 'Weight of the summed k1 KL (old − reference log-probs) subtracted from each reward; needs rewards and refLogps when > 0.',
-    },
-    ...ADVANTAGE_PARAMS,
-  },
+  params: RLOO_PARAMS,
   presets: {
     trl: { description: "TRL RLOOConfig defaults: KL in the reward with β 0.05.", values: { beta: 0.05 } },
     reinforce_pp: {
@@ -75,7 +70,8 @@ export const rloo = defineObjective<RlooParams, typeof GROUP_POLICY_INPUTS>({
     const { ops } = ctx;
     const { mask } = inputs.policy;
     const summed = sequenceSum(ops, inputs.policy);
-    const oldSummed = inputs.old ? ops.sum(ops.where(mask, inputs.old, 0), 1) : ops.stopGradient(summed);
+    const oldTokens = ops.stopGradient(ops.where(mask, inputs.old ?? inputs.policy.logps, 0));
+    const oldSummed = inputs.old ? ops.sum(oldTokens, 1) : ops.stopGradient(summed);
     const metrics: Record<string, Tensor> = {};
     let sequenceKl: Tensor | null = null;
     if (params.beta > 0) {
@@ -85,15 +81,16 @@ export const rloo = defineObjective<RlooParams, typeof GROUP_POLICY_INPUTS>({
       if (inputs.advantages) {
         throw new PrefParamError('beta', `rloo: beta ${params.beta} > 0 penalizes the rewards, but advantages were given; pass rewards, or fold the KL into your advantages and set beta to 0`);
       }
-      sequenceKl = ops.stopGradient(ops.sub(oldSummed, ops.sum(ops.where(mask, inputs.ref, 0), 1)));
-      metrics['kl'] = ctx.batchMean(sequenceKl);
+      const tokenKl = ops.where(mask, ops.sub(oldTokens, inputs.ref), 0);
+      sequenceKl = ops.stopGradient(ops.sum(tokenKl, 1));
+      metrics['kl'] = ops.div(ctx.allReduceSum(ops.sum(tokenKl)), ops.maximum(ctx.allReduceSum(ops.sum(mask)), 1));
     }
     const klPenalty = sequenceKl;
     const advantages = resolveAdvantages(ctx, 'rloo', inputs, params, (rewards, groupSize) =>
       leaveOneOutAdvantages(ctx, klPenalty ? ops.sub(rewards, ops.mul(klPenalty, params.beta)) : rewards, { groupSize }),
     );
-    const ratio = ops.exp(ops.sub(summed, oldSummed));
-    const surrogate = clippedSurrogate(ops, ratio, advantages, params.epsilon, params.epsilon);
+    const ratio = boundedExp(ops, ops.sub(summed, oldSummed));
+    const surrogate = clippedSurrogate(ops, ratio, advantages, params.epsilon, params.epsilonHigh ?? params.epsilon);
     const loss = ctx.batchMean(surrogate.loss);
     metrics['clip_ratio/low_mean'] = ctx.batchMean(surrogate.lowClipped);
     metrics['clip_ratio/high_mean'] = ctx.batchMean(surrogate.highClipped);
