@@ -1,4 +1,6 @@
+import { PrefBackendError } from '@pref/core';
 import type { OrtRuntime } from './ort-runtime';
+import { missingProviderLibrary } from './provider-libraries';
 
 /** An execution provider as onnxruntime takes it: a name (`cpu`, `cuda`, ...) or `{ name, ...options }`. */
 export type ExecutionProvider = string | { readonly name: string; readonly [option: string]: unknown };
@@ -36,7 +38,13 @@ export function describeProviderFailure(name: string, message: string): string {
 export async function resolveExecutionProviders(
   runtime: OrtRuntime,
   requested: readonly ExecutionProvider[],
-  options: { readonly fallback: boolean; readonly probeModel: Uint8Array; readonly sessionOptions: Readonly<Record<string, unknown>> },
+  options: {
+    readonly fallback: boolean;
+    readonly probeModel: Uint8Array;
+    readonly sessionOptions: Readonly<Record<string, unknown>>;
+    /** Folder of onnxruntime-node's native libraries, to check for a provider's library before asking onnxruntime for it. */
+    readonly libraryDir?: string | null;
+  },
 ): Promise<{ active: ExecutionProvider[]; skipped: SkippedProvider[] }> {
   const active: ExecutionProvider[] = [];
   const skipped: SkippedProvider[] = [];
@@ -45,6 +53,19 @@ export async function resolveExecutionProviders(
     const name = providerName(provider);
     if (name === 'cpu') {
       active.push(provider);
+      continue;
+    }
+    const fail = (reason: string) => {
+      if (!fallback) {
+        const hint = 'Or add "cpu" to executionProviders (or set "fallback": true) to run on the CPU instead.';
+        throw new PrefBackendError(`onnxruntime: ${reason}. ${hint}`, [{ backend: `onnxruntime:${name}`, reason }]);
+      }
+      skipped.push({ name, reason });
+    };
+    // A missing provider library is found here, before onnxruntime would log its own error.
+    const missing = options.libraryDir ? missingProviderLibrary(options.libraryDir, name) : null;
+    if (missing) {
+      fail(describeProviderFailure(name, `failed to load ${missing}: not found in ${options.libraryDir}`));
       continue;
     }
     try {
@@ -56,11 +77,7 @@ export async function resolveExecutionProviders(
       await session.release?.();
       active.push(provider);
     } catch (error) {
-      const reason = describeProviderFailure(name, (error as Error).message);
-      if (!fallback) {
-        throw new Error(`onnxruntime: ${reason}. Or add "cpu" to executionProviders (or set "fallback": true) to run on the CPU instead.`);
-      }
-      skipped.push({ name, reason });
+      fail(describeProviderFailure(name, (error as Error).message));
     }
   }
   if (active.length === 0) active.push('cpu');

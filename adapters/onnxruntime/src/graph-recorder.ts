@@ -1,4 +1,4 @@
-import { PrefParamError, type BackendCapabilities, type HostArray, type PrefBackend, type Shape } from '@pref/core';
+import { PrefParamError, PrefShapeError, type BackendCapabilities, type HostArray, type PrefBackend, type Shape } from '@pref/core';
 import { BACKEND_SPECIFICATION_VERSION, broadcastShapes, formatShape, normalizeAxis, reducedShape, sameShape, sizeOf, type BinaryOp, type CompareOp, type LinearHeadOptions, type TokenLogProbsResult, type ReduceOp, type UnaryOp } from '@pref/core/backend';
 import { GraphTensor, type GraphOp, type LinearHeadOp } from './graph-tensor';
 
@@ -23,13 +23,13 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
    * it must not change before the tensors that depend on it are read.
    */
   fromHost(data: ArrayLike<number>, shape: Shape): GraphTensor {
-    if (data.length !== sizeOf(shape)) throw new Error(`fromHost: ${data.length} values for shape ${formatShape(shape)}`);
+    if (data.length !== sizeOf(shape)) throw new PrefShapeError('fromHost', [shape], `fromHost: ${data.length} values for shape ${formatShape(shape)}`);
     const values = data instanceof Float32Array ? data : Float32Array.from(data);
     return this.record(shape, 'float', { kind: 'input', data: values });
   }
 
   fromHostInt(data: Int32Array, shape: Shape): GraphTensor {
-    if (data.length !== sizeOf(shape)) throw new Error(`fromHostInt: ${data.length} values for shape ${formatShape(shape)}`);
+    if (data.length !== sizeOf(shape)) throw new PrefShapeError('fromHostInt', [shape], `fromHostInt: ${data.length} values for shape ${formatShape(shape)}`);
     return this.record(shape, 'int32', { kind: 'input', data });
   }
 
@@ -60,13 +60,13 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
   }
 
   reshape(x: GraphTensor, shape: Shape): GraphTensor {
-    if (sizeOf(shape) !== sizeOf(x.shape)) throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
+    if (sizeOf(shape) !== sizeOf(x.shape)) throw new PrefShapeError('reshape', [x.shape, shape], `reshape: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
     return this.record(shape, x.dtype, { kind: 'reshape' }, [x]);
   }
 
   broadcastTo(x: GraphTensor, shape: Shape): GraphTensor {
     if (!sameShape(broadcastShapes(x.shape, shape), shape)) {
-      throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+      throw new PrefShapeError('broadcastTo', [x.shape, shape], `broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
     }
     return this.record(shape, x.dtype, { kind: 'broadcastTo' }, [x]);
   }
@@ -74,17 +74,17 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
   slice(x: GraphTensor, begin: readonly number[], size: readonly number[]): GraphTensor {
     const valid = begin.length === x.shape.length && size.length === x.shape.length &&
       x.shape.every((d, i) => begin[i] >= 0 && size[i] >= 0 && begin[i] + size[i] <= d);
-    if (!valid) throw new Error(`slice: begin [${begin.join(', ')}] size [${size.join(', ')}] outside ${formatShape(x.shape)}`);
+    if (!valid) throw new PrefShapeError('slice', [x.shape, begin, size], `slice: begin [${begin.join(', ')}] size [${size.join(', ')}] outside ${formatShape(x.shape)}`);
     return this.record(size, x.dtype, { kind: 'slice', begin: [...begin] }, [x]);
   }
 
   concat(xs: readonly GraphTensor[], axis: number): GraphTensor {
-    if (xs.length === 0) throw new Error('concat: needs at least one tensor');
+    if (xs.length === 0) throw new PrefShapeError('concat', [], 'concat: needs at least one tensor');
     const ax = normalizeAxis(axis, xs[0].shape.length);
     const shape = [...xs[0].shape];
     for (const t of xs.slice(1)) {
       if (t.shape.length !== shape.length || t.shape.some((d, i) => i !== ax && d !== shape[i])) {
-        throw new Error(`concat: ${formatShape(t.shape)} does not match ${formatShape(xs[0].shape)} outside axis ${ax}`);
+        throw new PrefShapeError('concat', [xs[0].shape, t.shape], `concat: ${formatShape(t.shape)} does not match ${formatShape(xs[0].shape)} outside axis ${ax}`);
       }
     }
     shape[ax] = xs.reduce((n, t) => n + t.shape[ax], 0);
@@ -103,7 +103,7 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
   scatterAdd(shape: Shape, indices: GraphTensor, updates: GraphTensor, axis: number): GraphTensor {
     this.expectIndices('scatterAdd', indices, shape.length);
     if (!sameShape(indices.shape, updates.shape)) {
-      throw new Error(`scatterAdd: updates ${formatShape(updates.shape)} must have the shape of indices ${formatShape(indices.shape)}`);
+      throw new PrefShapeError('scatterAdd', [shape, indices.shape, updates.shape], `scatterAdd: updates ${formatShape(updates.shape)} must have the shape of indices ${formatShape(indices.shape)}`);
     }
     return this.record(shape, 'float', { kind: 'scatterAdd', axis: normalizeAxis(axis, shape.length) }, [indices, updates]);
   }
@@ -147,14 +147,14 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
   dispose(): void {}
 
   private expectIndices(op: string, indices: GraphTensor, rank: number): void {
-    if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be int32, got ${indices.dtype}`);
-    if (indices.shape.length !== rank) throw new Error(`${op}: indices of rank ${indices.shape.length}, expected rank ${rank}`);
+    if (indices.dtype !== 'int32') throw new PrefShapeError(op, [indices.shape], `${op}: indices must be int32, got ${indices.dtype}`);
+    if (indices.shape.length !== rank) throw new PrefShapeError(op, [indices.shape], `${op}: indices of rank ${indices.shape.length}, expected rank ${rank}`);
   }
 
   private expectLabels(logits: GraphTensor, labels: GraphTensor): void {
-    if (labels.dtype !== 'int32') throw new Error(`tokenLogProbs: labels must be int32, got ${labels.dtype}`);
+    if (labels.dtype !== 'int32') throw new PrefShapeError('tokenLogProbs', [logits.shape, labels.shape], `tokenLogProbs: labels must be int32, got ${labels.dtype}`);
     const ok = logits.shape.length === labels.shape.length + 1 && labels.shape.every((d, i) => d === logits.shape[i]);
-    if (!ok) throw new Error(`tokenLogProbs: labels ${formatShape(labels.shape)} do not match logits ${formatShape(logits.shape)} without the vocabulary axis`);
+    if (!ok) throw new PrefShapeError('tokenLogProbs', [logits.shape, labels.shape], `tokenLogProbs: labels ${formatShape(labels.shape)} do not match logits ${formatShape(logits.shape)} without the vocabulary axis`);
   }
 }
 

@@ -1,3 +1,5 @@
+import { PrefBackendError } from '@pref/core';
+
 /** The part of an onnxruntime tensor this backend uses. */
 export interface OrtTensor {
   readonly type: string;
@@ -36,7 +38,7 @@ export function loadOnnxruntimeNode(): Promise<OrtRuntime> {
       const missing = causes(error).some(
         (e) => e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND' || /cannot find (module|package)/i.test(String(e.message)),
       );
-      throw new Error(
+      throw new PrefBackendError(
         missing
           ? `the onnxruntime backend needs the peer dependency onnxruntime-node, which is not installed: ${ONNXRUNTIME_INSTALL_HINT}`
           : `could not load onnxruntime-node: ${error.message}`,

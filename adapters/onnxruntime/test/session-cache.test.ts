@@ -82,3 +82,57 @@ describe('compiled sessions are cached by graph structure', () => {
     expect(backend.cachedSessions).toBe(0);
   });
 });
+
+describe('steady state: one graph, one session and no new output buffers over repeated calls', () => {
+  const shape = [2, 6, 50];
+  it('50 same-shaped valueAndGrad calls build one graph and, with reuseOutputs, allocate output buffers once', async () => {
+    const backend = await createOnnxruntimeBackend({ ...options, reuseOutputs: true });
+    const batch = logitsBatch(2, 6, 50, 3);
+    const chosen = batch.chosenLogits.data;
+    let afterFirst = 0;
+    let previousLoss = Number.NaN;
+    for (let call = 0; call < 50; call++) {
+      // The caller rewrites the logits in place between calls and must get the new numbers.
+      for (let i = 0; i < chosen.length; i++) chosen[i] = Math.sin(i * 0.37 + call);
+      const result = await valueAndGrad(simpo, batch, {}, { backend });
+      expect(result.grads.chosenLogits.shape).toEqual(shape);
+      expect(result.loss).not.toBe(previousLoss);
+      previousLoss = result.loss;
+      if (call === 0) afterFirst = backend.outputBytesAllocated;
+    }
+    expect(backend.sessionsCreated).toBe(1);
+    expect(backend.sessionRuns).toBe(50);
+    expect(afterFirst).toBeGreaterThan(2 * 6 * 50 * 4 * 2); // both logits gradients
+    expect(backend.outputBytesAllocated).toBe(afterFirst);
+  });
+
+  it('reused outputs hold the latest call\'s values; fresh outputs (the default) are new arrays each call', async () => {
+    const reusing = await createOnnxruntimeBackend({ ...options, reuseOutputs: true });
+    const fresh = await createOnnxruntimeBackend(options);
+    const first = logitsBatch(2, 6, 50, 4);
+    const second = logitsBatch(2, 6, 50, 5);
+    const a = await valueAndGrad(simpo, first, {}, { backend: reusing });
+    const kept = Float32Array.from(a.grads.chosenLogits.data);
+    const b = await valueAndGrad(simpo, second, {}, { backend: reusing });
+    const expected = await valueAndGrad(simpo, second, {}, { backend: fresh });
+    expect(Array.from(b.grads.chosenLogits.data)).toEqual(Array.from(expected.grads.chosenLogits.data));
+    expect(Array.from(kept)).not.toEqual(Array.from(b.grads.chosenLogits.data));
+    const again = await valueAndGrad(simpo, first, {}, { backend: fresh });
+    expect(again.grads.chosenLogits.data).not.toBe(expected.grads.chosenLogits.data);
+    expect(Array.from(again.grads.chosenLogits.data)).toEqual(Array.from(kept));
+    expect(fresh.outputBytesAllocated).toBeGreaterThan(2 * reusing.outputBytesAllocated * 0.9);
+  });
+
+  it('new shapes get new buffers once, then reuse them', async () => {
+    const backend = await createOnnxruntimeBackend({ ...options, reuseOutputs: true });
+    const x = (n: number) => backend.fromHost(Float32Array.from({ length: n }, (_, i) => i / n), [n]);
+    await backend.read([backend.unary('exp', x(4))]);
+    await backend.read([backend.unary('exp', x(4))]);
+    expect(backend.outputBytesAllocated).toBe(16);
+    const [five] = await backend.read([backend.unary('exp', x(5))]);
+    Array.from(five).forEach((value, i) => expect(value).toBeCloseTo(Math.exp(i / 5), 6));
+    await backend.read([backend.unary('exp', x(5))]);
+    expect(backend.outputBytesAllocated).toBe(36);
+    expect(backend.sessionsCreated).toBe(1);
+  });
+});

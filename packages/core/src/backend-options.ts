@@ -19,10 +19,10 @@ export const BACKEND_OPTIONS: Readonly<Record<string, { readonly options: Readon
   reference: { options: { kernels: oneOf('auto', 'wasm', 'js'), threads: positiveInteger }, variants: [] },
   tfjs: { options: { tfjsBackend: oneOf('cpu', 'wasm', 'webgpu', 'tensorflow'), tokenKernel: oneOf('auto', 'wasm', 'tfjs') }, variants: ['cpu', 'wasm', 'webgpu', 'tensorflow'] },
   onnxruntime: {
-    options: { executionProviders: providers, fallback: boolean, sessionOptions: object, maxCachedSessions: positiveInteger, warn: fn },
+    options: { executionProviders: providers, fallback: boolean, sessionOptions: object, maxCachedSessions: positiveInteger, reuseOutputs: boolean, logger: object, warn: fn },
     variants: 'any',
   },
-  webgpu: { options: { powerPreference: oneOf('low-power', 'high-performance'), subgroups: boolean }, variants: [] },
+  webgpu: { options: { powerPreference: oneOf('low-power', 'high-performance'), subgroups: boolean, logger: object }, variants: [] },
 };
 
 const COMMON_OPTIONS: Readonly<Record<string, OptionCheck>> = { backend: () => null, precision: oneOf(32, 64) };
