@@ -8,6 +8,8 @@ import { TensorOps } from './tensor-ops';
 import { Tensor } from './tensor';
 import { backward } from './backward';
 import { createForwardContext } from './forward-context';
+import { LM_HEAD_BIAS_GRAD, LM_HEAD_INPUT, LM_HEAD_WEIGHT_GRAD } from './prepare-hidden';
+import { PrefParamError } from './pref-error';
 import { checkValueAndGradCall } from './check-call';
 
 export interface ValueAndGradOptions {
@@ -16,6 +18,11 @@ export interface ValueAndGradOptions {
   readonly state?: ObjectiveState | null;
   /** Data-parallel collective; omitted = one worker. */
   readonly collective?: Collective;
+  /**
+   * The hidden-state path (`<prefix>Hidden` with the batch's `lmHead`): `chunkSize` overrides
+   * the vocabulary rows per chunk the backend picks from its limits.
+   */
+  readonly lmHead?: { readonly chunkSize?: number };
 }
 
 export interface GradientArray {
@@ -92,7 +99,9 @@ function runForward(
   external: BackendTensor[],
 ): ForwardResult {
   const inputs: Record<string, SequenceTensors | Tensor | undefined> = {};
+  const head = headTensors(ops, prepared, leaves, external);
   for (const [key, entry] of Object.entries(prepared)) {
+    if (entry?.kind === 'lmHead') continue;
     if (!entry) {
       inputs[key] = undefined;
       continue;
@@ -105,6 +114,10 @@ function runForward(
       const mask = ops.constant(entry.mask, tokenShape);
       if (entry.source === 'logps') {
         inputs[key] = { logps: leaf, mask, rows: entry.rows, steps: entry.steps };
+      } else if (entry.source === 'hidden') {
+        const labels = ops.constantInt(entry.labels!, tokenShape);
+        const logps = ops.linearTokenLogProbs(leaf, head!.weight, head!.bias, labels, head!.options);
+        inputs[key] = { logps, mask, rows: entry.rows, steps: entry.steps, labels };
       } else {
         const labels = ops.constantInt(entry.labels!, tokenShape);
         const logps = ops.tokenLogProbs(leaf, labels);
@@ -121,6 +134,38 @@ function runForward(
     throw new Error(`${objective.id}: forward returned a loss of shape [${result.loss.shape.join(', ')}], expected a scalar`);
   }
   return result;
+}
+
+/** The hidden-state path's head as tensors: differentiable leaves `lmHead.weight` (and `lmHead.bias`). */
+function headTensors(ops: TensorOps, prepared: PreparedBatch, leaves: Tensor[], external: BackendTensor[]) {
+  const entry = prepared[LM_HEAD_INPUT];
+  if (entry?.kind !== 'lmHead') return null;
+  const shapeOf = (values: PreparedValues) => (values.where === 'backend' ? values.tensor.shape : values.host.shape);
+  const weight = materialize(ops, entry.weight, shapeOf(entry.weight), LM_HEAD_WEIGHT_GRAD, external);
+  leaves.push(weight);
+  let bias: Tensor | null = null;
+  if (entry.bias) {
+    bias = materialize(ops, entry.bias, shapeOf(entry.bias), LM_HEAD_BIAS_GRAD, external);
+    leaves.push(bias);
+  }
+  const options = {
+    logitScale: entry.logitScale,
+    softcap: entry.softcap,
+    ...(entry.chunkSize !== undefined ? { chunkSize: entry.chunkSize } : {}),
+  };
+  return { weight, bias, options };
+}
+
+/** `options.lmHead` (the chunk size) onto the prepared head, checked. */
+function withLmHeadOptions(prepared: PreparedBatch, lmHead: ValueAndGradOptions['lmHead']): PreparedBatch {
+  const entry = prepared[LM_HEAD_INPUT];
+  if (lmHead?.chunkSize === undefined) return prepared;
+  const chunkSize = lmHead.chunkSize;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw new PrefParamError('lmHead.chunkSize', `lmHead.chunkSize must be a positive integer (vocabulary rows per chunk), got ${String(chunkSize)}`);
+  }
+  if (entry?.kind !== 'lmHead') return prepared;
+  return { ...prepared, [LM_HEAD_INPUT]: { ...entry, chunkSize } };
 }
 
 /**
@@ -140,7 +185,7 @@ export async function valueAndGrad<O extends AnyObjective>(
   type Result = ValueAndGradResult<S, ObjectiveGradientNames<O>>;
   checkValueAndGradCall(objective, batch, params, options);
   const resolved = resolveObjectiveParams(objective, params as Readonly<Record<string, unknown>>);
-  const prepared = prepareBatch(objective.inputs, batch, options.backend, resolved);
+  const prepared = withLmHeadOptions(prepareBatch(objective.inputs, batch, options.backend, resolved), options.lmHead);
   const state = options.state ?? null;
   const collective = options.collective;
   if (!collective || collective.worldSize === 1) {
@@ -285,10 +330,10 @@ export function tapedForward(
   objective: AnyObjective,
   batch: Batch,
   params: Readonly<Record<string, unknown>>,
-  options: { readonly backend: PrefBackend; readonly state?: ObjectiveState | null },
+  options: Pick<ValueAndGradOptions, 'backend' | 'state' | 'lmHead'>,
 ): TapedForward {
   const resolved = resolveObjectiveParams(objective, params);
-  const prepared = prepareBatch(objective.inputs, batch, options.backend, resolved);
+  const prepared = withLmHeadOptions(prepareBatch(objective.inputs, batch, options.backend, resolved), options.lmHead);
   const ops = new TensorOps(options.backend);
   const { result, leaves, external } = buildForward(objective, prepared, resolved, options.state ?? null, ops, 1, (x) => x);
   const metrics = Object.fromEntries(Object.entries(result.metrics).map(([k, t]) => [k, t.value]));
