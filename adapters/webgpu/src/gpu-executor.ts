@@ -1,6 +1,7 @@
 import { BufferUsage, MapMode } from './gpu-constants';
 import { WebGpuError } from './web-gpu-error';
 import { bucketBytes } from './buffer-pool';
+import type { WebGpuLogger } from './web-gpu-logger';
 
 /** A buffer range bound to a kernel (the whole buffer when `size` is omitted). */
 export interface KernelBinding {
@@ -53,13 +54,17 @@ export class GpuExecutor {
   readonly offsetAlignment: number;
   readonly maxWorkgroupsPerDimension: number;
 
-  constructor(readonly device: GPUDevice) {
+  constructor(
+    readonly device: GPUDevice,
+    private readonly logger?: WebGpuLogger,
+  ) {
     this.offsetAlignment = device.limits.minStorageBufferOffsetAlignment;
     this.maxWorkgroupsPerDimension = device.limits.maxComputeWorkgroupsPerDimension;
     this.paramsArena = device.createBuffer({ size: PARAMS_ARENA_BYTES, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST, label: 'pref params' });
     this.statusBuffer = device.createBuffer({ size: 16, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, label: 'pref status' });
     void device.lost.then((info) => {
       this.lostMessage = `webgpu: the GPU device was lost (${info.reason}): ${info.message}`;
+      if (info.reason !== 'destroyed') this.logger?.warn(this.lostMessage);
     });
     device.addEventListener?.('uncapturederror', (event) => {
       this.uncaptured ??= `webgpu: ${(event as GPUUncapturedErrorEvent).error.message}`;
@@ -91,10 +96,26 @@ export class GpuExecutor {
     let pipeline = this.pipelines.get(code);
     if (!pipeline) {
       const module = this.device.createShaderModule({ code, label });
+      if (this.logger) this.reportCompilation(module, label);
       pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
       this.pipelines.set(code, pipeline);
     }
     return pipeline;
+  }
+
+  /** Sends the WGSL compiler's messages about a kernel to the logger. */
+  private reportCompilation(module: GPUShaderModule, label: string): void {
+    const logger = this.logger!;
+    void module.getCompilationInfo?.().then(
+      (info) => {
+        for (const m of info.messages) {
+          const text = `webgpu: WGSL ${m.type} in kernel "${label}" at ${m.lineNum}:${m.linePos}: ${m.message}`;
+          if (m.type === 'info') logger.info?.(text);
+          else logger.warn(text);
+        }
+      },
+      () => undefined,
+    );
   }
 
   /**

@@ -5,3 +5,4 @@ export { createWebGpuBackend, type CreateWebGpuBackendOptions } from './create-w
 export { createPrefBackend } from './create-pref-backend';
 export { loadGpu, NO_ADAPTER_HINT } from './load-gpu';
 export type { BufferPoolStats } from './buffer-pool';
+export type { WebGpuLogger } from './web-gpu-logger';

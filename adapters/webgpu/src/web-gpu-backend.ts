@@ -5,6 +5,7 @@ import { BufferUsage } from './gpu-constants';
 import { GpuExecutor, STATUS_FLAGS, type KernelBinding } from './gpu-executor';
 import { GpuStorage, WebGpuTensor } from './web-gpu-tensor';
 import { LinearHead } from './linear-head';
+import type { WebGpuLogger } from './web-gpu-logger';
 import { WebGpuError } from './web-gpu-error';
 import { WORKGROUP_SIZE, floatBits } from './kernels/wgsl-common';
 import {
@@ -34,6 +35,8 @@ export interface WebGpuBackendOptions {
   readonly ownsDevice?: boolean;
   /** Kept referenced while the backend lives (Dawn's `GPU` object in Node). */
   readonly gpu?: GPU;
+  /** Receives WGSL compilation messages and device loss; the backend prints nothing itself. */
+  readonly logger?: WebGpuLogger;
 }
 
 /** A user's `GPUBuffer` as a tensor input: float32 (default) or int32 values, row-major. */
@@ -74,7 +77,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     readonly device: GPUDevice,
     private readonly options: WebGpuBackendOptions = {},
   ) {
-    this.executor = new GpuExecutor(device);
+    this.executor = new GpuExecutor(device, options.logger);
     const limits = device.limits;
     this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, limits.maxStorageBufferBindingSize);
     this.pool = new BufferPool(device, options.maxPooledBytes ?? 2 ** 30, limits.maxBufferSize);

@@ -36,7 +36,8 @@ describe('starting the backend', () => {
     vi.doMock('webgpu', () => {
       throw new Error("Cannot find package 'webgpu'");
     });
-    await expect(loadGpu()).rejects.toThrow(/install webgpu \(npm i webgpu\)/);
+    // Its own flags: the shared Dawn instance of the other tests is not reused.
+    await expect(loadGpu(['mocked-missing-package'])).rejects.toThrow(/install webgpu \(npm i webgpu\)/);
     vi.doUnmock('webgpu');
   });
 
