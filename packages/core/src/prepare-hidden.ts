@@ -3,7 +3,7 @@ import type { Batch, PreparedBatch, PreparedSequence, PreparedValues } from './p
 import { IGNORE_INDEX, MAX_INPUT_MAGNITUDE } from './prepare-batch';
 import { PrefInputError } from './pref-error';
 import { formatShape } from './broadcast-shape';
-import { isHostTensor, toHostTensor, type HostTensor } from './host-tensor';
+import { toHostTensor, type HostTensor } from './host-tensor';
 import { sequenceInputName, type SequenceInputSpec } from './objective-inputs';
 
 /** The batch input holding the LM head that every `<prefix>Hidden` input goes through. */
@@ -45,7 +45,8 @@ export interface PreparedLmHead {
 const HEAD_KEYS = new Set(['weight', 'bias', 'logitScale', 'softcap']);
 
 function adopt(backend: PrefBackend | undefined, value: unknown): BackendTensor | undefined {
-  if (value === undefined || value === null || Array.isArray(value) || isHostTensor(value)) return undefined;
+  // Not `isHostTensor`: a backend's own tensor (a tf.Tensor) also has `data` and `shape`; the backend decides.
+  if (value === undefined || value === null || Array.isArray(value)) return undefined;
   return backend?.adopt?.(value);
 }
 
