@@ -26,11 +26,16 @@ export function lowerGraph(plan: GraphPlan, options: LowerOptions = {}): { model
   /** Outputs 1, 2, ... of multi-output nodes, by plan index. */
   const secondaries = new Map<number, string[]>();
   const declared = new Map<string, string>();
+  const declaredNames = new Map<string, string>();
   const feedByName = new Map(plan.feeds.map((f) => [f.name, f]));
   const feed = (name: string) => {
     let value = declared.get(name);
     if (value === undefined) {
-      value = declareFeed(b, feedByName.get(name)!, options.declareFeed);
+      const f = feedByName.get(name)!;
+      const declaration = options.declareFeed?.(f) ?? { as: 'input', name: f.name, dims: f.dims.map((_, axis) => `${f.name}_d${axis}`) };
+      // Feeds declared under one name (the same batch input fed twice) share one graph value.
+      value = declaredNames.get(declaration.name) ?? declareFeed(b, f, declaration);
+      declaredNames.set(declaration.name, value);
       declared.set(name, value);
     }
     return value;
@@ -153,8 +158,7 @@ export interface LowerOptions {
 
 const ELEMENT: Record<Feed['type'], OnnxElementType> = { float32: 'float', int32: 'int32', int64: 'int64' };
 
-function declareFeed(b: OnnxGraphBuilder, feed: Feed, declare: LowerOptions['declareFeed']): string {
-  const declaration = declare?.(feed) ?? { as: 'input', name: feed.name, dims: feed.dims.map((_, axis) => `${feed.name}_d${axis}`) };
+function declareFeed(b: OnnxGraphBuilder, feed: Feed, declaration: FeedDeclaration): string {
   const type = ELEMENT[feed.type];
   if (declaration.as === 'input') return b.input(declaration.name, type, declaration.dims);
   const data = Array.from(feed.data as ArrayLike<number | bigint>, Number);

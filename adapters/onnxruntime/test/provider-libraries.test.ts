@@ -41,7 +41,7 @@ describe('provider libraries are checked before onnxruntime is asked (no native 
     await expect(attempt).rejects.toBeInstanceOf(PrefError);
     await expect(attempt).rejects.toThrow(/CUDA execution provider of onnxruntime-node is not installed .*libonnxruntime_providers_shared/);
     await expect(attempt).rejects.toThrow(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
-    const error = await attempt.catch((e: PrefBackendError) => e);
+    const error = (await attempt.catch((e: unknown) => e)) as PrefBackendError;
     expect(error.attempts).toEqual([{ backend: 'onnxruntime:cuda', reason: expect.stringMatching(/not installed/) }]);
     expect(create).not.toHaveBeenCalled();
   });
