@@ -74,4 +74,29 @@ suite(unavailable ? `steady state (skipped: ${unavailable})` : 'steady state', (
     chosen.destroy();
     rejected.destroy();
   });
+
+  it.skipIf(!objectives.simpo)('the hidden-state path: 20 calls with the same shapes create no GPU buffer after the first call', async () => {
+    const wave = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed + i * 0.37));
+    const nest = (flat: number[], rows: number, cols: number) => Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
+    const [T, H, V] = [3, 8, 150];
+    const hidden = (seed: number) => Array.from({ length: 2 }, (_, b) => nest(wave(T * H, seed + b), T, H));
+    const batch = {
+      chosenHidden: hidden(1), rejectedHidden: hidden(5),
+      chosenLabels: [[1, 30, 149], [0, 2, -100]], rejectedLabels: [[4, 0, 77], [2, 1, 3]],
+      lmHead: { weight: nest(wave(V * H, 9), V, H), bias: wave(V, 11), softcap: 5 },
+    };
+    const options = { backend: gpu, lmHead: { chunkSize: 64 } };
+    const first = await valueAndGrad(objectives.simpo, batch, {}, options);
+    const counter = countCreateBuffer(gpu.device);
+    let last = first;
+    try {
+      for (let step = 0; step < 20; step++) last = await valueAndGrad(objectives.simpo, batch, {}, options);
+    } finally {
+      counter.restore();
+    }
+    // Chunk partials, labelled logits and the [N, chunk] gradient scratch come from the pool too.
+    expect(counter.count).toBe(0);
+    expect(gpu.stats().inUse).toBe(0);
+    expect(last.loss).toBe(first.loss);
+  });
 });
