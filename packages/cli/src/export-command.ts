@@ -7,9 +7,12 @@ import { UsageError, type CliIo } from './cli-io';
 
 export const EXPORT_HELP = `pref export --objective <id> --batch <file.json> --out <file.onnx> [--params ...]
 
-Compiles an objective's loss, gradients and metrics for the batch's structure into one ONNX
-model (onnxruntime adapter), to inspect with Netron or run from Python. Graph inputs have
-symbolic sizes; a sidecar <file.onnx>.json lists each input's role and this batch's values.
+Compiles an objective's loss, gradients and metrics for the batch into one ONNX model
+(onnxruntime adapter), to inspect with Netron or run from Python. Graph inputs are named after
+the batch's inputs (chosenLogps, chosenMask, ...) with symbolic B, T, V, H dims; parameters,
+constants and shapes are initializers holding this batch's values (export again for other
+sizes). Outputs: loss, grad/<input>, metric/<name>. A sidecar <file.onnx>.json lists each
+input with this batch's values.
 
   --objective <id>     objective id (or "objective" in the batch file)
   --batch <file.json>  inputs (as for pref loss)
@@ -20,7 +23,7 @@ symbolic sizes; a sidecar <file.onnx>.json lists each input's role and this batc
 interface OnnxExporter {
   exportOnnxModel(objective: AnyObjective, batch: Batch, params: Record<string, unknown>, options: { state?: ObjectiveState | null }): Promise<{
     model: Uint8Array;
-    inputs: readonly { name: string; role: string; type: string; dims: readonly number[]; data: ArrayLike<number | bigint> }[];
+    inputs: readonly { name: string; type: string; dims: readonly number[]; symbolicDims: readonly (string | number | null)[]; data: ArrayLike<number | bigint> }[];
     outputs: readonly string[];
   }>;
 }
@@ -49,7 +52,7 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
   const exported = await exporter.exportOnnxModel(objective, batch, params, { state });
   const out = resolve(io.cwd, values.out);
   await writeFile(out, exported.model);
-  const inputs = exported.inputs.map(({ name, role, type, dims, data }) => ({ name, role, type, dims, values: Array.from(data, Number) }));
+  const inputs = exported.inputs.map(({ name, type, dims, symbolicDims, data }) => ({ name, type, dims, symbolicDims, values: Array.from(data, Number) }));
   await writeFile(`${out}.json`, `${JSON.stringify({ objective: id, params, inputs, outputs: exported.outputs })}\n`);
   io.out(`wrote ${values.out} (${exported.model.byteLength} bytes; outputs ${exported.outputs.join(', ')})`);
   return 0;
