@@ -1,9 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConformanceFile, runConformanceCase, type ConformanceComputed } from '@pref/core';
 import { backendFromOptions } from './backend-from-options';
 import { loadObjectives } from './objective-registry';
+import { readJsonFile } from './read-json-file';
 import { UsageError, type CliIo } from './cli-io';
 
 export const CONFORMANCE_HELP = `pref conformance <files...> [--backend <name>] [--precision 32|64] [--out <file>]
@@ -40,8 +41,13 @@ export async function conformanceCommand(argv: string[], io: CliIo): Promise<num
   const results: Record<string, ConformanceComputed> = {};
   const counts = { passed: 0, failed: 0, skipped: 0 };
   for (const file of positionals) {
-    const path = resolve(io.cwd, file);
-    const cases = parseConformanceFile(await readFile(path, 'utf8'), file).cases;
+    const parsed = await readJsonFile(io.cwd, 'case file', file, 'a pref-conformance/1 file');
+    let cases;
+    try {
+      cases = parseConformanceFile(JSON.stringify(parsed), file).cases;
+    } catch (error) {
+      throw new UsageError(`case file ${(error as Error).message}`);
+    }
     for (const testCase of cases) {
       const outcome = await runConformanceCase(testCase, { backend, objectives });
       counts[outcome.status]++;

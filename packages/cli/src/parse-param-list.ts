@@ -1,3 +1,5 @@
+import { UsageError } from './cli-io';
+
 /**
  * Parses objective parameters from the command line: a JSON object (`{"beta":0.1}`) or
  * comma-separated `name=value` pairs (`beta=0.1,lossType=hinge,preset=paper`). Values are
@@ -7,14 +9,19 @@ export function parseParamList(text: string | undefined): Record<string, unknown
   if (!text) return {};
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
-    const parsed: unknown = JSON.parse(trimmed);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--params JSON must be an object');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch (error) {
+      throw new UsageError(`--params: invalid JSON (${(error as Error).message}); give {"beta":0.1} or beta=0.1,lossType=hinge`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--params JSON must be an object like {"beta":0.1}');
     return parsed as Record<string, unknown>;
   }
   const params: Record<string, unknown> = {};
   for (const pair of splitTopLevel(trimmed)) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`--params: expected name=value, got "${pair}"`);
+    if (eq <= 0) throw new UsageError(`--params: expected name=value, got "${pair}"; e.g. --params ${pair.trim() || 'beta'}=0.1`);
     const name = pair.slice(0, eq).trim();
     const raw = pair.slice(eq + 1).trim();
     try {

@@ -1,9 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { inputNames, type AnyObjective, type InputSchema, type ObjectiveState } from '@pref/core';
 import { loadObjectives } from './objective-registry';
 import { parseParamList } from './parse-param-list';
 import { UsageError, type CliIo } from './cli-io';
+import { expectObject, readJsonFile } from './read-json-file';
+
+const BATCH_SHAPE = '{ "inputs": { "chosenLogps": [[...]], ... } } or the inputs object';
+const STATE_SHAPE = 'the state a previous call wrote (pref loss --save-state), e.g. { "mean": 0.1, "std": 1, "steps": 3 }';
 
 /** A batch file: `{ "objective"?, "params"?, "state"?, "inputs": {...} }`, or just the inputs. */
 interface BatchFile {
@@ -35,8 +37,9 @@ export interface BatchFileOptions {
  */
 export async function readBatchFile(io: CliIo, options: BatchFileOptions, command: string) {
   if (!options.batch) throw new UsageError('--batch <file.json> is required');
-  const file = JSON.parse(await readFile(resolve(io.cwd, options.batch), 'utf8')) as BatchFile;
-  const inputs = file.inputs ?? (file as Record<string, unknown>);
+  const file = expectObject('--batch', options.batch, await readJsonFile(io.cwd, '--batch', options.batch, BATCH_SHAPE), BATCH_SHAPE) as BatchFile;
+  const inputs = file.inputs === undefined ? (file as Record<string, unknown>) : expectObject('--batch', `${options.batch} "inputs"`, file.inputs, 'an object of named inputs');
+  if (Object.keys(inputs).length === 0) throw new UsageError(`--batch ${options.batch}: holds no inputs; it should hold ${BATCH_SHAPE}`);
   const id = options.objective ?? file.objective;
   if (!id) throw new UsageError('--objective <id> is required (or "objective" in the batch file)');
   const objectives = await loadObjectives();
@@ -47,8 +50,11 @@ export async function readBatchFile(io: CliIo, options: BatchFileOptions, comman
   if (ignored.length) io.err(`${command}: ${id} does not use ${ignored.join(', ')}; ignored`);
   const batch = Object.fromEntries(Object.entries(inputs).filter(([name]) => accepted.has(name)));
   const params = { ...(file.params ?? {}), ...parseParamList(options.params) };
+  if (options.state && !objective.stateful) {
+    throw new UsageError(`--state ${options.state}: ${id} is stateless and takes no state; leave --state out`);
+  }
   const state = options.state
-    ? (JSON.parse(await readFile(resolve(io.cwd, options.state), 'utf8')) as ObjectiveState)
+    ? (expectObject('--state', options.state, await readJsonFile(io.cwd, '--state', options.state, STATE_SHAPE), STATE_SHAPE) as ObjectiveState)
     : (file.state ?? null);
   return { id, objective, batch, params, state };
 }

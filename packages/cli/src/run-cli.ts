@@ -3,6 +3,7 @@ import { conformanceCommand } from './conformance-command';
 import { objectivesCommand } from './objectives-command';
 import { lossCommand } from './loss-command';
 import { exportCommand } from './export-command';
+import { fuzzCommand } from './fuzz-command';
 import { processIo, UsageError, type CliIo } from './cli-io';
 
 export const MAIN_HELP = `pref — preference-optimization objectives on every backend
@@ -15,6 +16,7 @@ Commands:
   objectives    list installed objectives, parameters, defaults and presets
   loss          loss, metrics and gradient norms of one batch
   export        compile an objective's loss and gradients into an ONNX model
+  fuzz          run an objective on random valid batches; report non-finite results
   bench         cross-backend benchmarks (from @pref/benchmarks)
 
 Run "pref <command> --help" for a command's options.
@@ -40,11 +42,21 @@ const COMMANDS: Record<string, Command> = {
   objectives: objectivesCommand,
   loss: lossCommand,
   export: exportCommand,
+  fuzz: fuzzCommand,
   align: optionalCommand('@pref/align', 'alignCommand', 'npm i @pref/align'),
   bench: optionalCommand('@pref/benchmarks', 'benchCommand', 'npm i @pref/benchmarks'),
 };
 
-/** Runs the `pref` command line; returns the exit code. */
+/** A message on one line: the attempts of a backend list joined with "; ". */
+function oneLine(message: string): string {
+  return message.replace(/:\n\s*-\s*/g, ': ').replace(/\n\s*-\s*/g, '; ').replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * Runs the `pref` command line; returns the exit code: 0 done, 1 an error in the inputs or the
+ * run (one line naming what is wrong), 2 a usage error (one line naming the option or file and
+ * the fix).
+ */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -61,13 +73,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   } catch (error) {
     const e = error as Error & { code?: string };
     if (error instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`pref ${name}: ${e.message}\nRun "pref ${name} --help" for usage.`);
+      io.err(`pref ${name}: ${oneLine(e.message)} (see pref ${name} --help)`);
       return 2;
     }
     if (error instanceof PrefError) {
-      io.err(`pref ${name}: ${e.message}`);
+      io.err(`pref ${name}: ${oneLine(e.message)}`);
       return 1;
     }
-    throw error;
+    // Not pref's own error: one line too; the stack only when asked for.
+    io.err(`pref ${name}: ${oneLine(e?.message ?? String(error))}${io.env.PREF_DEBUG ? `\n${e?.stack ?? ''}` : ' (set PREF_DEBUG=1 for the stack trace)'}`);
+    return 1;
   }
 }
