@@ -57,6 +57,8 @@ export interface TokensInputSpec extends InputRules {
   readonly sequence: string;
   readonly description: string;
   readonly optional?: boolean;
+  /** `binary`: a 0/1 mask, checked at every position (e.g. ORPO's `chosenNllMask`). */
+  readonly values?: 'real' | 'binary';
   /** Log-probs must be ≤ 0 (up to 1e-6) at counted positions. */
   readonly logProbs?: boolean;
 }

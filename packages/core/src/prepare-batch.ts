@@ -252,7 +252,8 @@ function prepareAligned(
     throw new PrefInputError(spec.name, `${spec.name} has shape ${formatShape(shape)}; expected ${formatShape(expected)} like ${sequenceInputName(sequenceSpec.prefix, 'Mask')}`);
   }
   if (host) {
-    if (spec.logProbs) checkLogProbs(spec.name, host, sequence.mask, precision);
+    if (spec.values === 'binary') checkBinary(spec.name, host);
+    else if (spec.logProbs) checkLogProbs(spec.name, host, sequence.mask, precision);
     else checkFinite(spec.name, host, sequence.mask, precision);
   }
   return { kind: 'tokens', values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: keepNonzero(host!, precision) } };
@@ -303,6 +304,17 @@ function checkFinite(name: string, values: HostTensor, mask: Float64Array, preci
     if (problem) {
       const row = Math.floor(i / steps);
       throw new PrefInputError(name, `${name} row ${row} position ${i % steps} is ${problem}; values must be finite`, row);
+    }
+  }
+}
+
+function checkBinary(name: string, values: HostTensor): void {
+  const steps = values.shape[1];
+  for (let i = 0; i < values.data.length; i++) {
+    const x = values.data[i];
+    if (x !== 0 && x !== 1) {
+      const row = Math.floor(i / steps);
+      throw new PrefInputError(name, `${name} row ${row} position ${i % steps} is ${formatValue(x)}; it must be 0 or 1`, row);
     }
   }
 }

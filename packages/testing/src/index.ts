@@ -1,6 +1,6 @@
 export { conformanceCaseDir, loadConformanceCases } from './conformance-cases';
 export { describeConformance, type BackendUnderTest } from './describe-conformance';
-export { EARLIER_DEFAULTS } from './earlier-defaults';
+export { EARLIER_DEFAULTS, SUPERSEDED_METRICS } from './earlier-defaults';
 export { describeTrlParity, loadTrlCases } from './describe-trl-parity';
 export { finiteDifferenceGrad, worstMismatch } from './finite-differences';
 export { sequenceArbitrary, pairBatchArbitrary, referenceSumsArbitrary, type SequenceArbitraryOptions } from './batch-arbitraries';

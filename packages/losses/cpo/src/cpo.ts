@@ -51,8 +51,8 @@ export const CPO_PARAMS = defineParams({
  * - `ipo`: `ℓ = (Δ − 1/(2β))²`
  *
  * Loss `= mean_b ℓ + cpoAlpha · NLL(chosen)` (NLL: token mean over every chosen token of the
- * batch). Metrics: rewards `β·R`, `logps/*` = mean `R` (= mean `p` when α = 0, as in the
- * conformance cases), `nll_loss` (always reported, also when `cpoAlpha` is 0).
+ * batch). Metrics (TRL 1.13): rewards `β·R` (the shaped reward), `logps/*` = mean of the
+ * log-prob used (`S`, or `A` for ipo/simpo; also with AlphaPO), `nll_loss` (0 when `cpoAlpha` is 0).
  *
  * Parameters: {@link CPO_PARAMS} (the table in `docs/objectives/cpo.md` is rendered from it).
  *
@@ -99,13 +99,14 @@ export const cpo = defineObjective({
     const rewardRejected = alphaReward(ops, rejected, params.alpha);
     const margin = ops.sub(rewardChosen, rewardRejected);
     const perPair = preferenceLoss(ops, margin, params);
-    const nll = tokenMeanNll(ctx, inputs.chosen);
+    // As TRL: no NLL term, and an nll_loss of 0, when cpoAlpha is 0.
+    const nll = params.cpoAlpha > 0 ? tokenMeanNll(ctx, inputs.chosen) : ops.scalar(0);
     let loss = ctx.batchMean(perPair);
     if (params.cpoAlpha > 0) loss = ops.add(loss, ops.mul(nll, params.cpoAlpha));
     const metrics = pairMetrics(
       ctx,
       { chosen: ops.mul(rewardChosen, params.beta), rejected: ops.mul(rewardRejected, params.beta) },
-      { chosen: rewardChosen, rejected: rewardRejected },
+      { chosen, rejected },
     );
     metrics['nll_loss'] = ops.stopGradient(nll);
     return { loss, metrics, perExample: perPair };

@@ -53,6 +53,10 @@ export const DPO_PARAM_SCHEMA = defineParams({
     description: 'f-DPO: the divergence whose score f′(π/π_ref) replaces the log-ratio r.',
   },
   fAlphaCoef: { kind: 'number', default: 0.5, symbol: 'α_f', description: 'α of alpha_divergence (|α − 1| < 1e-6 is reverse KL).' },
+  fDivergenceConstants: {
+    kind: 'boolean', default: true,
+    description: 'Keep the constants of the f-divergence scores as TRL 1.13 does (1 − e^{−r}, log 2 + logσ(r), (e^{…} − 1)/(α − 1)); false: the constant-free forms of earlier TRL. They matter for ipo and sigmoid_norm.',
+  },
 });
 
 /** DPO's hyperparameters, resolved: derived from {@link DPO_PARAM_SCHEMA} (see {@link dpo}). */

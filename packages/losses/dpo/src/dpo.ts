@@ -60,8 +60,10 @@ import { wpoSequenceWeights } from './wpo-weights';
  * - WPO (Zhou et al. 2024, `useWeighting`): every per-pair loss × detached `w(y_w)·w(y_l)`,
  *   `w(y) = exp((1/n)·Σ_t m_t [l_t − log Σ_v p_t(v)²])` (needs logits; no clamp, as TRL HEAD).
  * - f-DPO (Wang et al. 2023, "Beyond Reverse KL", `fDivergence`): `reverse_kl` `s = r`,
- *   `forward_kl` `s = −e^{−r}`, `js_divergence` `s = logσ(r)`, `alpha_divergence`
- *   `s = e^{min((α−1)·r, 80)}/(α−1)`. Scores feed every type that uses Δ or s; `apo_zero`,
+ *   `forward_kl` `s = 1 − e^{−r}`, `js_divergence` `s = log 2 + logσ(r)`, `alpha_divergence`
+ *   `s = (e^{min((α−1)·r, 80)} − 1)/(α−1)`, with the constants TRL 1.13 keeps
+ *   (`fDivergenceConstants: false`: `−e^{−r}`, `logσ(r)`, `e^{…}/(α−1)`, as earlier TRL; they
+ *   differ only for `ipo` and `sigmoid_norm`). Scores feed every type that uses Δ or s; `apo_zero`,
  *   `apo_down`'s `σ(βr_w)` and `aot*` use raw log-ratios.
  *
  * Metrics: rewards `β·r` (raw: not normalized, not f-scored; LD-weighted under `ldAlpha`; `β·S`
@@ -79,6 +81,7 @@ import { wpoSequenceWeights } from './wpo-weights';
  * | `useWeighting` | | false | boolean; logits path; not with `aot*` |
  * | `fDivergence` | f | `reverse_kl` | `reverse_kl`, `forward_kl`, `js_divergence`, `alpha_divergence` |
  * | `fAlphaCoef` | α_f | 0.5 | any finite |
+ * | `fDivergenceConstants` | | `true` | `true`, `false` |
  */
 export const dpo = defineObjective({
   id: 'dpo',
@@ -119,7 +122,7 @@ export const dpo = defineObjective({
     const referenceRejected = reference('rejected', inputs.rejected, rejectedWeights);
     const logRatioChosen = ops.sub(policyChosen, referenceChosen);
     const logRatioRejected = ops.sub(policyRejected, referenceRejected);
-    const score = (r: Tensor) => fDivergenceScore(ops, r, params.fDivergence, params.fAlphaCoef);
+    const score = (r: Tensor) => fDivergenceScore(ops, r, params.fDivergence, params.fAlphaCoef, params.fDivergenceConstants);
     const terms: PairTerms = {
       policyChosen, policyRejected, referenceChosen, referenceRejected, logRatioChosen, logRatioRejected,
       scoreChosen: score(logRatioChosen), scoreRejected: score(logRatioRejected), lengthChosen, lengthRejected,

@@ -38,6 +38,7 @@ export interface FormulaParams {
   useWeighting?: boolean;
   fDivergence?: string;
   fAlphaCoef?: number;
+  fDivergenceConstants?: boolean;
 }
 
 interface Side {
@@ -67,14 +68,15 @@ function ldRowWeights(mask: number[], commonLength: number, alpha: number | null
   });
 }
 
-function fScore(r: number, divergence: string, alpha: number): number {
+function fScore(r: number, divergence: string, alpha: number, constants: boolean): number {
   switch (divergence) {
     case 'forward_kl':
-      return -Math.exp(-r);
+      return (constants ? 1 : 0) - Math.exp(-r);
     case 'js_divergence':
-      return logSigmoid(r);
+      return (constants ? Math.LN2 : 0) + logSigmoid(r);
     case 'alpha_divergence':
-      return Math.abs(alpha - 1) < 1e-6 ? r : Math.exp(Math.min((alpha - 1) * r, 80)) / (alpha - 1);
+      if (Math.abs(alpha - 1) < 1e-6) return r;
+      return (constants ? Math.expm1(Math.min((alpha - 1) * r, 80)) : Math.exp(Math.min((alpha - 1) * r, 80))) / (alpha - 1);
     default:
       return r;
   }
@@ -118,8 +120,9 @@ export function dpoByFormula(batch: FormulaBatch, params: FormulaParams = {}): F
   const ratioL = sL.map((s, b) => s - rL[b]);
   const divergence = params.fDivergence ?? 'reverse_kl';
   const fAlpha = params.fAlphaCoef ?? 0.5;
-  const scoreW = ratioW.map((r) => fScore(r, divergence, fAlpha));
-  const scoreL = ratioL.map((r) => fScore(r, divergence, fAlpha));
+  const constants = params.fDivergenceConstants ?? true;
+  const scoreW = ratioW.map((r) => fScore(r, divergence, fAlpha, constants));
+  const scoreL = ratioL.map((r) => fScore(r, divergence, fAlpha, constants));
   const smoothed = (z: number) => -(1 - eps) * logSigmoid(z) - eps * logSigmoid(-z);
   const ascending = (xs: number[]) => [...xs].sort((a, b) => a - b);
 

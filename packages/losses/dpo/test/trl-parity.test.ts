@@ -1,0 +1,5 @@
+import { describeTrlParity } from '@pref/testing';
+import { dpo } from '../src';
+
+// Golden cases from TRL 1.13's own DPO loss code (conformance/trl/README.md).
+describeTrlParity({ file: 'dpo.json', objectives: { dpo } });
