@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    globalSetup: ['./scripts/print-property-seed.ts'],
     // One project per workspace package (each has its own vitest.config.ts).
     projects: [
       'packages/*/vitest.config.ts',

@@ -1,5 +1,6 @@
 import { defineProject, type UserWorkspaceConfig } from 'vitest/config';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain ESM helper without types
 import { workspacePackages } from './scripts/workspace-packages.mjs';
 
@@ -10,6 +11,9 @@ const sourceAliases = (workspacePackages() as { name: string; dir: string }[]).f
   { find: new RegExp(`^${name.replace('/', '\\/')}\\/([a-z-]+)$`), replacement: join(dir, 'src/$1.ts') },
 ]);
 
+/** Gives every property test one fast-check seed (PREF_PROPERTY_SEED overrides it). */
+const propertySeedSetup = join(dirname(fileURLToPath(import.meta.url)), 'packages/testing/src/property-seed-setup.ts');
+
 /** The vitest project of one workspace package (one project per package). */
 export function packageProject(name: string, overrides: UserWorkspaceConfig['test'] = {}) {
   return defineProject({
@@ -19,6 +23,7 @@ export function packageProject(name: string, overrides: UserWorkspaceConfig['tes
       include: ['test/**/*.test.ts'],
       testTimeout: 60_000,
       ...overrides,
+      setupFiles: [propertySeedSetup, ...[overrides.setupFiles ?? []].flat()],
     },
   });
 }
