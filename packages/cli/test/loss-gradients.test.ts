@@ -105,7 +105,7 @@ describe('pref loss --gradients', () => {
     const script = `import json, sys, numpy as np\nd = sys.argv[1]\nprint(json.dumps({n: {"shape": list(a.shape), "dtype": str(a.dtype), "data": a.ravel().tolist()} for n in ["chosenLogps", "rejectedLogps"] for a in [np.load(d + "/" + n + ".npy")]}))`;
     const loaded = JSON.parse(execFileSync('python3', ['-c', script, folder], { encoding: 'utf8' }));
     const expected = await valueAndGrad(lmpo, batch, { preset: 'reference-code' }, { backend });
-    for (const name of ['chosenLogps', 'rejectedLogps']) {
+    for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
       expect(loaded[name].shape).toEqual([...expected.grads[name].shape]);
       expect(loaded[name].dtype).toBe('float64');
       expect(loaded[name].data).toEqual(Array.from(expected.grads[name].data));

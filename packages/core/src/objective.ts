@@ -87,7 +87,9 @@ export type ObjectivePresetName<O extends AnyObjective> = O extends Objective<an
 /** The state an objective carries between calls. */
 export type ObjectiveStateOf<O extends AnyObjective> = O extends Objective<any, any, infer S, any> ? S : never;
 /** What `valueAndGrad` accepts as the parameters of `O`: a subset of them and a preset name. */
-export type ObjectiveArgs<O extends AnyObjective> = ParamsArgument<ObjectiveParams<O>, ObjectivePresetName<O>>;
+export type ObjectiveArgs<O extends AnyObjective> = [O] extends [never]
+  ? Readonly<Record<string, unknown>>
+  : ParamsArgument<ObjectiveParams<O>, ObjectivePresetName<O>>;
 
 type SequenceGradName<Prefix extends string> =
   | (Prefix extends '' ? 'logps' | 'logits' | 'hidden' : `${Prefix}Logps` | `${Prefix}Logits` | `${Prefix}Hidden`)
@@ -99,5 +101,7 @@ export type GradientNames<I> = string extends keyof I
   ? string
   : { [K in keyof I]: I[K] extends { readonly kind: 'sequence'; readonly prefix: infer Prefix extends string } ? SequenceGradName<Prefix> : never }[keyof I];
 /** The keys of `grads` that `valueAndGrad` may return for `O`. */
-export type ObjectiveGradientNames<O extends AnyObjective> = O extends Objective<any, infer I, any, any> ? GradientNames<I> : string;
+export type ObjectiveGradientNames<O extends AnyObjective> = [O] extends [never]
+  ? string
+  : O extends Objective<any, infer I, any, any> ? GradientNames<I> : string;
 /* eslint-enable @typescript-eslint/no-explicit-any */

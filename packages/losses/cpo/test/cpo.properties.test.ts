@@ -40,7 +40,7 @@ describe('cpo properties', () => {
       fc.asyncProperty(pairBatchArbitrary(3, { minLogp: -3 }), paramsArbitrary, async (batch, params) => {
         if (params.lossType === 'hinge') fc.pre(scaledMargins(batch, params).every((z) => Math.abs(1 - z) > 1e-3));
         const result = await valueAndGrad(cpo, batch, params, { backend });
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           const numeric = await finiteDifferenceGrad(cpo, batch, params, name);
           expect(worstMismatch(result.grads[name].data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
         }
@@ -81,7 +81,7 @@ describe('cpo properties', () => {
 
   it('rejects label smoothing on hinge and ipo, naming the parameter', async () => {
     const batch = { chosenLogps: [[-1]], chosenMask: [[1]], rejectedLogps: [[-2]], rejectedMask: [[1]] };
-    for (const lossType of ['hinge', 'ipo']) {
+    for (const lossType of ['hinge', 'ipo'] as const) {
       await expect(valueAndGrad(cpo, batch, { lossType, labelSmoothing: 0.1 }, { backend })).rejects.toThrow(/labelSmoothing/);
     }
     await expect(valueAndGrad(cpo, batch, { beta: 0 }, { backend })).rejects.toThrow(/beta/);

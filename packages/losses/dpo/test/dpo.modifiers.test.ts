@@ -128,7 +128,7 @@ describe('WPO (useWeighting)', () => {
         const weighted = await valueAndGrad(dpo, batch, { ...params, useWeighting: true }, { backend });
         const plain = await valueAndGrad(dpo, batch, params, { backend });
         const w = dpoByFormula(batch, { ...params, useWeighting: true }).wpoWeights!;
-        for (const name of ['chosenLogits', 'rejectedLogits']) {
+        for (const name of ['chosenLogits', 'rejectedLogits'] as const) {
           const { data, shape } = plain.grads[name];
           const rowSize = shape[1] * shape[2];
           const scaled = Array.from(data, (g, i) => g * w[Math.floor(i / rowSize)]);
@@ -142,11 +142,11 @@ describe('WPO (useWeighting)', () => {
   it('3 simulated workers equal one worker (with sft)', async () => {
     await fc.assert(
       fc.asyncProperty(logitsPairBatchArbitrary(4), async (batch) => {
-        const params = { lossType: ['sigmoid', 'sft'], lossWeights: [1, 0.3], useWeighting: true };
+        const params = { lossType: ['sigmoid', 'sft'], lossWeights: [1, 0.3], useWeighting: true } as const;
         const single = await valueAndGrad(dpo, batch, params, { backend });
         const { workers, grads } = await runDataParallel(dpo, batch, params, { backend, rows: 4, boundaries: [0, 1, 3, 4] });
         for (const worker of workers) closeTo(worker.loss, single.loss, 1e-12);
-        for (const name of ['chosenLogits', 'rejectedLogits']) {
+        for (const name of ['chosenLogits', 'rejectedLogits'] as const) {
           expect(worstMismatch(grads[name], single.grads[name].data, 1e-11, 1e-15)).toBeLessThanOrEqual(1);
         }
       }),
@@ -160,7 +160,7 @@ describe('WPO (useWeighting)', () => {
       refChosenLogps: [-3], refRejectedLogps: [-3],
     };
     await expect(valueAndGrad(dpo, batch, { useWeighting: true }, { backend })).rejects.toThrow(/useWeighting.*chosenLogits/);
-    for (const lossType of ['aot', ['sigmoid', 'aot_unpaired']]) {
+    for (const lossType of ['aot', ['sigmoid', 'aot_unpaired']] as const) {
       await expect(valueAndGrad(dpo, batch, { useWeighting: true, lossType }, { backend })).rejects.toThrow(/useWeighting/);
     }
   });
@@ -231,7 +231,7 @@ describe('parameter errors', () => {
 
   it('aot on several workers is refused, naming lossType', async () => {
     const two = { ...batch, chosenLogps: [[-1, -2], [-1, -1]], chosenMask: [[1, 1], [1, 0]], rejectedLogps: [[-3], [-2]], rejectedMask: [[1], [1]], refChosenLogps: [-3, -2], refRejectedLogps: [-3, -1] };
-    for (const lossType of ['aot', 'aot_unpaired']) {
+    for (const lossType of ['aot', 'aot_unpaired'] as const) {
       await expect(runDataParallel(dpo, two, { lossType }, { backend, rows: 2, boundaries: [0, 1, 2] })).rejects.toThrow(/lossType.*one worker/);
     }
   });

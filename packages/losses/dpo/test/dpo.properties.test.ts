@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import { valueAndGrad } from '@pref/core';
 import { finiteDifferenceGrad, pairBatchArbitrary, referenceSumsArbitrary, runDataParallel, worstMismatch } from '@pref/testing';
-import { DPO_LOSS_TYPES, dpo } from '../src';
+import { DPO_LOSS_TYPES, dpo, type DpoLossType } from '../src';
 import { dpoByFormula } from './dpo-formulas';
 import { referenceSums, tokenReferenceBatchArbitrary } from './dpo-arbitraries';
 
@@ -11,7 +11,7 @@ const backend = createReferenceBackend({ precision: 64 });
 const PAIR_TYPES = DPO_LOSS_TYPES.filter((t) => t !== 'sft');
 const SORTING = ['aot', 'aot_unpaired'];
 const NON_SORTING = DPO_LOSS_TYPES.filter((t) => !SORTING.includes(t));
-const GRAD_INPUTS = ['chosenLogps', 'rejectedLogps'];
+const GRAD_INPUTS = ['chosenLogps', 'rejectedLogps'] as const;
 
 const batchArbitrary = (rows: number, minLogp = -8) =>
   fc.tuple(pairBatchArbitrary(rows, { minLogp }), referenceSumsArbitrary(rows)).map(([pairs, refs]) => ({ ...pairs, ...refs }));
@@ -122,7 +122,7 @@ describe('dpo properties', () => {
       fc.asyncProperty(
         batchArbitrary(rows),
         fc.shuffledSubarray([0, 1, 2, 3], { minLength: rows, maxLength: rows }),
-        fc.constantFrom<string | string[]>(...PAIR_TYPES, ['sigmoid', 'sft']),
+        fc.constantFrom<DpoLossType | DpoLossType[]>(...PAIR_TYPES, ['sigmoid', 'sft']),
         async (batch, order, lossType) => {
           const params = { lossType, labelSmoothing: 0.1, lossWeights: Array.isArray(lossType) ? [1, 0.5] : null };
           const permuted = Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, order.map((i) => (v as unknown[])[i])]));
@@ -223,7 +223,7 @@ describe('dpo properties', () => {
   it('3 simulated workers with LD-DPO token references and an f-divergence equal one worker', async () => {
     await fc.assert(
       fc.asyncProperty(tokenReferenceBatchArbitrary(5, { minLogp: -4 }), fc.double({ min: 0, max: 1, noNaN: true }), async (batch, ldAlpha) => {
-        const params = { lossType: ['sigmoid', 'sft'], ldAlpha, fDivergence: 'js_divergence' };
+        const params = { lossType: ['sigmoid', 'sft'], ldAlpha, fDivergence: 'js_divergence' } as const;
         const single = await valueAndGrad(dpo, batch, params, { backend });
         const { workers, grads } = await runDataParallel(dpo, batch, params, { backend, rows: 5, boundaries: [0, 2, 3, 5] });
         for (const worker of workers) expect(Math.abs(worker.loss - single.loss)).toBeLessThanOrEqual(1e-12);

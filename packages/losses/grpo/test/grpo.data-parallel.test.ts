@@ -71,7 +71,7 @@ describe('grpo and rloo over 3 simulated workers', () => {
   it('bnpo is the mean over workers of each worker’s own token mean (TRL’s local normalization)', async () => {
     await fc.assert(
       fc.asyncProperty(groupBatchArbitrary(ROWS), async (batch) => {
-        const params = { groupSize: 2, lossType: 'bnpo' };
+        const params = { groupSize: 2, lossType: 'bnpo' } as const;
         const { workers } = await runDataParallel(grpo, batch, params, { backend, rows: ROWS, boundaries: BOUNDARIES });
         const alone = await Promise.all(
           BOUNDARIES.slice(0, -1).map((begin, rank) => valueAndGrad(grpo, sliceBatchRows(batch, ROWS, begin, BOUNDARIES[rank + 1]), params, { backend })),

@@ -82,7 +82,7 @@ describe('grpo properties', () => {
   it('clip-ratio metrics are the token fractions TRL logs', async () => {
     await fc.assert(
       fc.asyncProperty(groupBatchArbitrary(4, { maxShift: 0.6 }), fc.constantFrom(0.1, 0.2), async (batch, epsilon) => {
-        const params = { groupSize: GROUP_SIZE, epsilon, epsilonHigh: 0.28, scaleRewards: 'none' };
+        const params = { groupSize: GROUP_SIZE, epsilon, epsilonHigh: 0.28, scaleRewards: 'none' } as const;
         const result = await valueAndGrad(grpo, batch, params, { backend });
         const advantages = batch.rewards.map((r, i) => r - (batch.rewards[i - (i % 2)] + batch.rewards[i - (i % 2) + 1]) / 2);
         let low = 0;
@@ -112,7 +112,7 @@ describe('grpo properties', () => {
     const logps = logits.map((seq, i) => seq.map((row, t) => (labels[i][t] === -100 ? 0 : logSoftmax(row, labels[i][t]))));
     const mask = labels.map((row) => row.map((k) => (k === -100 ? 0 : 1)));
     const rest = { rewards: [1, 0], oldLogps: [[-0.2, -0.5], [-0.4, -0.1]] };
-    const params = { groupSize: 2, lossType: 'dapo' };
+    const params = { groupSize: 2, lossType: 'dapo' } as const;
     const fromLogits = await valueAndGrad(grpo, { logits, labels, ...rest }, params, { backend });
     const fromLogps = await valueAndGrad(grpo, { logps, mask, ...rest }, params, { backend });
     expect(fromLogits.loss).toBeCloseTo(fromLogps.loss, 12);

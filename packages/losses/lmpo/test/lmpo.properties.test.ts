@@ -82,7 +82,7 @@ describe('lmpo properties', () => {
         async (batch, drawn, state) => {
           const params = { ...drawn, marginGradient: true, emaDecay: 1 };
           const result = await valueAndGrad(lmpo, batch, params, { backend, state });
-          for (const name of ['chosenLogps', 'rejectedLogps']) {
+          for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
             const numeric = await finiteDifferenceGrad(lmpo, batch, params, name, { state });
             expect(worstMismatch(result.grads[name].data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
           }
@@ -123,7 +123,7 @@ describe('lmpo properties', () => {
         expect(again.loss).toBe(base.loss);
         expect(again.metrics).toEqual(base.metrics);
         expect(again.state).toEqual(base.state);
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           expect(Array.from(again.grads[name].data)).toEqual(Array.from(base.grads[name].data));
         }
       }),
@@ -183,7 +183,7 @@ describe('lmpo properties', () => {
       rejectedLogps: [Array(30).fill(0), Array(30).fill(-1)],
       rejectedMask: [Array(30).fill(1), Array(30).fill(1)],
     };
-    for (const marginFunction of ['log', 'power', 'sigmoid']) {
+    for (const marginFunction of ['log', 'power', 'sigmoid'] as const) {
       const result = await valueAndGrad(lmpo, batch, { marginFunction }, { backend });
       expect(Number.isFinite(result.loss)).toBe(true);
       for (const grad of Object.values(result.grads)) expect(Array.from(grad.data).every(Number.isFinite)).toBe(true);
@@ -266,7 +266,7 @@ describe('lmpo properties', () => {
     };
     const state = { mean: 0.3, std: 0.1, steps: 4 };
     const full = await valueAndGrad(lmpo, batch, {}, { backend, state });
-    for (const preset of ['ablation-no-zscore', 'ablation-no-length-normalization', 'ablation-log', 'ablation-cube', 'ablation-sigmoid']) {
+    for (const preset of ['ablation-no-zscore', 'ablation-no-length-normalization', 'ablation-log', 'ablation-cube', 'ablation-sigmoid'] as const) {
       const ablated = await valueAndGrad(lmpo, batch, { preset }, { backend, state });
       const byHand = await valueAndGrad(lmpo, batch, lmpo.presets[preset].values, { backend, state });
       expect(ablated.loss, preset).toBe(byHand.loss);
@@ -296,7 +296,7 @@ describe('lmpo properties', () => {
             expect(worker.state!.steps).toBe(single.state.steps);
           }
         }
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           expect(worstMismatch(grads[name], single.grads[name].data, 1e-10, 1e-13)).toBeLessThanOrEqual(1);
         }
       }),

@@ -44,7 +44,7 @@ describe('docs/objectives/lmpo.md worked example', () => {
       close(result.loss, run.loss, 'loss');
       for (const [name, value] of Object.entries(run.metrics ?? {})) close(result.metrics[name], value, name);
       for (const [name, value] of Object.entries(run.nextState ?? {})) close(result.state![name], value, `state.${name}`);
-      for (const [name, value] of Object.entries(run.gradNorms ?? {})) close(Math.hypot(...result.grads[name].data), value, name);
+      for (const [name, value] of Object.entries(run.gradNorms ?? {})) close(Math.hypot(...result.grads[name as keyof typeof result.grads].data), value, name);
     });
   }
 
@@ -54,7 +54,7 @@ describe('docs/objectives/lmpo.md worked example', () => {
   });
 
   describe('emaUpdate "after" (paper Eq. 20-24)', () => {
-    const params = { preset: 'llama3-base', emaUpdate: 'after' };
+    const params = { preset: 'llama3-base', emaUpdate: 'after' } as const;
     // A second batch with other margins: the rejected log-probs of the example, scaled.
     const second: Batch = {
       ...example.inputs,

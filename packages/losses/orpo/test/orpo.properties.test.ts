@@ -13,7 +13,7 @@ describe('orpo properties', () => {
     await fc.assert(
       fc.asyncProperty(pairBatchArbitrary(3, { minLogp: -8 }), paramsArbitrary, async (batch, params) => {
         const result = await valueAndGrad(orpo, batch, params, { backend });
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           const numeric = await finiteDifferenceGrad(orpo, batch, params, name);
           expect(worstMismatch(result.grads[name].data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
         }
@@ -52,7 +52,7 @@ describe('orpo properties', () => {
         };
         const result = await valueAndGrad(orpo, batch, { beta: 0.5 }, { backend: backendAt });
         expect(Number.isFinite(result.loss), `loss at ${near} (float${precision})`).toBe(true);
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           for (const g of result.grads[name].data) expect(Number.isFinite(g), `${name} at ${near} (float${precision})`).toBe(true);
         }
         for (const value of Object.values(result.metrics)) expect(Number.isFinite(value)).toBe(true);

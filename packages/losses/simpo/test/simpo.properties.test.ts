@@ -30,7 +30,7 @@ describe('simpo properties', () => {
         // The hinge has a kink at z = 1, where finite differences are not the derivative.
         if (params.lossType === 'hinge') fc.pre(hingeMargins(batch, params).every((z) => Math.abs(1 - z) > 1e-3));
         const result = await valueAndGrad(simpo, batch, params, { backend });
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           const numeric = await finiteDifferenceGrad(simpo, batch, params, name);
           expect(worstMismatch(result.grads[name].data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
         }

@@ -42,7 +42,7 @@ describe('docs/objectives/simpo.md worked example', () => {
       const result = await valueAndGrad(simpo, example.inputs, run.params, { backend });
       close(result.loss, run.loss, 'loss');
       for (const [name, value] of Object.entries(run.metrics ?? {})) close(result.metrics[name], value, name);
-      for (const [name, value] of Object.entries(run.gradNorms ?? {})) close(Math.hypot(...result.grads[name].data), value, name);
+      for (const [name, value] of Object.entries(run.gradNorms ?? {})) close(Math.hypot(...result.grads[name as keyof typeof result.grads].data), value, name);
     });
   }
 

@@ -24,7 +24,7 @@ describe('slic properties', () => {
       fc.asyncProperty(pairBatchArbitrary(3, { minLogp: -5 }), paramsArbitrary, async (batch, params) => {
         fc.pre(hingeArguments(batch, params.delta).every((x) => Math.abs(x) > 1e-3));
         const result = await valueAndGrad(slic, batch, params, { backend });
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           const numeric = await finiteDifferenceGrad(slic, batch, params, name);
           expect(worstMismatch(result.grads[name].data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
         }

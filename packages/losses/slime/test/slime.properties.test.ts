@@ -40,7 +40,7 @@ describe('slime properties', () => {
         // relu(m_h − Δ) has a kink at Δ = m_h, where finite differences are not the derivative.
         if (params.useHardMargin) fc.pre(gaps(batch).every((gap) => Math.abs(gap - params.hardMargin) > 1e-3));
         const result = await valueAndGrad(slime, batch, params, { backend });
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           const numeric = await finiteDifferenceGrad(slime, batch, params, name);
           expect(worstMismatch(result.grads[name].data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
         }
@@ -62,7 +62,7 @@ describe('slime properties', () => {
         const again = await valueAndGrad(slime, scrambled, params, { backend });
         expect(again.loss).toBe(base.loss);
         expect(again.metrics).toEqual(base.metrics);
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           expect(Array.from(again.grads[name].data)).toEqual(Array.from(base.grads[name].data));
         }
       }),
@@ -123,7 +123,7 @@ describe('slime properties', () => {
           const result = await valueAndGrad(slime, batch, params, { backend });
           const withoutMargin = await valueAndGrad(slime, batch, { ...params, lambdaD: 0 }, { backend });
           expect(result.metrics['loss/margin']).toBe(0);
-          for (const name of ['chosenLogps', 'rejectedLogps']) {
+          for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
             expect(Array.from(result.grads[name].data)).toEqual(Array.from(withoutMargin.grads[name].data));
           }
           // Anchor: ∂L/∂l_w[b,t] = −λw / (B·n_w[b]) on counted chosen tokens.
@@ -168,7 +168,7 @@ describe('slime properties', () => {
     const base = { chosenLogps: [[-1, -0.5], [-0.2, -3]], chosenMask: [[1, 1], [1, 0]] };
     const withZero = { ...base, rejectedLogps: [[-2, 0, -1], [0, -0.5, -4]], rejectedMask: [[1, 1, 1], [1, 1, 0]] };
     const maskedOut = { ...base, rejectedLogps: withZero.rejectedLogps, rejectedMask: [[1, 0, 1], [0, 1, 0]] };
-    for (const tokenReduction of ['batch', 'sequence']) {
+    for (const tokenReduction of ['batch', 'sequence'] as const) {
       const stabilizerOnly = { tokenReduction, useChosenTerm: false, lambdaD: 0 };
       const fromValues = await valueAndGrad(slime, withZero, { ...stabilizerOnly, rejectedMaskFromValues: true }, { backend });
       const explicit = await valueAndGrad(slime, maskedOut, stabilizerOnly, { backend });
@@ -196,6 +196,7 @@ describe('slime properties', () => {
       lambdaW: 0.1, lambdaL: 0.0005, delta: 1.25, rejectedMaskFromValues: true, tokenReduction: 'sequence',
     });
     await expect(valueAndGrad(slime, batch, { p: 0 }, { backend })).rejects.toThrow(/\bp\b.*\(0, ∞\)/);
+    // @ts-expect-error an unknown value is a compile error; untyped callers (the CLI, JSON) get the run-time check
     await expect(valueAndGrad(slime, batch, { tokenReduction: 'token' }, { backend })).rejects.toThrow(/tokenReduction/);
   });
 
@@ -241,7 +242,7 @@ describe('slime properties', () => {
           const mismatch = worstMismatch(names.map((name) => worker.metrics[name]), names.map((name) => single.metrics[name]), 1e-12, 1e-15);
           expect(mismatch).toBeLessThanOrEqual(1);
         }
-        for (const name of ['chosenLogps', 'rejectedLogps']) {
+        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
           expect(worstMismatch(grads[name], single.grads[name].data, 1e-12, 1e-15)).toBeLessThanOrEqual(1);
         }
       }),

@@ -14,11 +14,11 @@ const batch = {
 
 describe('slime rejectedMaskFromValues across precisions', () => {
   it('keeps a −1e−300 rejected log-prob in float32 as in float64 (and drops an exact 0 in both)', async () => {
-    const results = [];
+    const results: Awaited<ReturnType<typeof valueAndGrad<typeof slime>>>[] = [];
     for (const backendUnderTest of referenceBackends) {
       const backend = await backendUnderTest.create();
       if ('unavailable' in backend) return expect.fail(backend.unavailable);
-      results.push(await valueAndGrad(slime, batch, { rejectedMaskFromValues: true } as never, { backend }));
+      results.push(await valueAndGrad(slime, batch, { rejectedMaskFromValues: true }, { backend }));
     }
     const [f64, , f32] = results;
     const grad = (r: (typeof results)[number]) => Array.from(r.grads.rejectedLogps.data);

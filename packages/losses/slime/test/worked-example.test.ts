@@ -41,7 +41,7 @@ describe('docs/objectives/slime.md worked example', () => {
         expect(worstMismatch([result.metrics[name]], [value], 1e-12, 1e-15), name).toBeLessThanOrEqual(1);
       }
       for (const [name, value] of Object.entries(run.gradNorms ?? {})) {
-        const norm = Math.hypot(...result.grads[name].data);
+        const norm = Math.hypot(...result.grads[name as keyof typeof result.grads].data);
         expect(worstMismatch([norm], [value], 1e-12, 1e-15), name).toBeLessThanOrEqual(1);
       }
     });
