@@ -8,6 +8,8 @@ export interface TfjsLossOptions {
   readonly backend: PrefBackend;
   /** The previous call's `state`, for stateful objectives (e.g. LMPO); omitted or null on the first call. */
   readonly state?: ObjectiveState | null;
+  /** The hidden-state path (`<prefix>Hidden` with the batch's `lmHead`): vocabulary rows per chunk (default: the backend's choice). */
+  readonly lmHead?: { readonly chunkSize?: number };
 }
 
 export interface TfjsLossResult {
@@ -26,20 +28,29 @@ export interface TfjsLossResult {
   readonly state: Promise<ObjectiveState | null>;
 }
 
-/** The `tf.Tensor`s of this tfjs instance among the batch's values, each once: the inputs of the custom-gradient op. */
+/**
+ * The float32 `tf.Tensor`s of this tfjs instance among the batch's values and those of its
+ * objects (`lmHead.weight`, `lmHead.bias`), each once: the inputs of the custom-gradient op.
+ */
 function batchTensors(backend: TfjsBackend, batch: Batch): TfTensor[] {
   const found = new Set<TfTensor>();
-  if (typeof batch !== 'object' || batch === null) return [];
-  for (const value of Object.values(batch)) {
-    if (value instanceof backend.tf.Tensor && !value.isDisposed && value.dtype === 'float32') found.add(value);
-  }
+  const visit = (value: unknown, depth: number) => {
+    if (value instanceof backend.tf.Tensor) {
+      if (!value.isDisposed && value.dtype === 'float32') found.add(value);
+    } else if (depth === 0 && typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value)) {
+      for (const inner of Object.values(value)) visit(inner, 1);
+    }
+  };
+  if (typeof batch === 'object' && batch !== null) for (const value of Object.values(batch)) visit(value, 0);
   return [...found];
 }
 
 /**
  * The native-autodiff path: the whole objective as one `tf.customGrad` op over the
- * `tf.Tensor`s of the batch (a model's logits, log-probs or hidden states, its LM head's weight
- * variable), so gradients flow through tfjs's own tape to the variables those were computed from.
+ * `tf.Tensor`s of the batch (a model's logits or log-probs; or its last hidden states
+ * `<prefix>Hidden` with `lmHead: { weight }`, the LM head's weight variable), so gradients flow
+ * through tfjs's own tape to the variables those were computed from: on the hidden-state path
+ * the model's head and body train without the `[N, T, V]` logits ever existing.
  * The op's forward is core's forward on the tfjs backend; its gradient is core's backward (the
  * one set of gradient rules), scaled by tfjs's upstream gradient. Batch inputs given as host
  * arrays (masks, labels) get no gradient; `tf.Tensor` inputs that core does not differentiate
@@ -73,7 +84,7 @@ export function tfjsLoss(
   let outputs: { metrics: [string, TfTensor][]; state: [string, TfTensor | number][] | null } = { metrics: [], state: null };
   const op = tf.customGrad((...args: (TfTensor | GradSaveFunc)[]) => {
     const save = args[args.length - 1] as GradSaveFunc;
-    const { result: taped, handles } = backend.recordHandles(() => tapedForward(objective, batch, params, { backend, state: options.state ?? null }));
+    const { result: taped, handles } = backend.recordHandles(() => tapedForward(objective, batch, params, { backend, state: options.state ?? null, lmHead: options.lmHead }));
     const loss = (taped.loss as TfjsTensor).tensor;
     const escape = (t: unknown) => tf.keep(tf.clone((t as TfjsTensor).tensor));
     outputs = {
