@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_OBJECTIVES } from './objective-selection';
 import { DEFAULT_TFJS_BACKEND, MODEL_SIZES, runAlign, type ModelSize } from './run-align';
 import { ABLATIONS } from './ablations';
-import { LOSS_INPUT_KINDS, type LossInputKind } from './loss-input';
+import { DEFAULT_LOSS_INPUT, LOSS_INPUT_KINDS, type LossInputKind } from './loss-input';
 
 export const ALIGN_HELP = `pref align [options]
 
@@ -20,7 +20,8 @@ summary.md and SVG charts; with several seeds also aggregate.csv and paired.csv.
   --seed <n>            seed of data, weights and batch order (default 1); same seed, same numbers
   --seeds <n | list>    run the protocol per seed: 5 = seeds 1..5, or 1,2,3; adds means with 95%
                         Student t intervals over seeds and paired comparisons with SimPO
-  --loss-input <kind>   what the preference losses read: ${LOSS_INPUT_KINDS.join(' | ')} (default ${LOSS_INPUT_KINDS[0]})
+  --loss-input <kind>   what the preference losses read: hidden (the last hidden states and the LM
+                        head; the loss never holds [B, T, V] logits) or logits (default ${DEFAULT_LOSS_INPUT})
   --backend <name>      tfjs backend: ${DEFAULT_TFJS_BACKEND} (default), cpu, webgpu, tensorflow (tfjs-node)
   --out <folder>        report folder (default report/align)
   --model <size>        ${Object.keys(MODEL_SIZES).join(' | ')} (default small)

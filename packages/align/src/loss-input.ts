@@ -6,12 +6,12 @@ import type { SequenceBatch } from './sequence-batch';
 
 /**
  * What the objective's loss reads from the model in stage 2. `logits`: the model's logits
- * `[B, T, V]` with labels (today's path). The hidden-state path (`hidden`: the last hidden
- * states `[B, T, H]` plus the LM-head weight `[V, H]`, so the loss never holds `[B, T, V]`
- * logits) comes as a second entry of {@link LOSS_INPUTS} once `@pref/core` accepts those
- * inputs; nothing else in the preference stage changes.
+ * `[B, T, V]` with labels. `hidden`: the last hidden states `[B, T, H]` with the LM head's weight
+ * `[V, H]` as `lmHead` (`@pref/core`'s hidden-state path: the loss computes the token log-probs
+ * chunk by chunk over the vocabulary and never holds `[B, T, V]` logits; gradients reach the
+ * hidden states and the head's weight).
  */
-export type LossInputKind = 'logits';
+export type LossInputKind = 'logits' | 'hidden';
 
 /** The loss inputs of one step, built on tfjs's tape inside `optimizer.minimize`. */
 export interface PairLossInputs {
@@ -19,8 +19,8 @@ export interface PairLossInputs {
   readonly batch: Batch;
   /**
    * Logits `[2B, T, V]` for the step's logged log-prob sums. On the logits path these are the
-   * loss's own logits; on the hidden path they would be `hidden · weightᵀ`, computed only for
-   * the log (not part of the loss, so no gradient flows through them).
+   * loss's own logits; on the hidden path they are `hidden · weightᵀ`, computed only for the log
+   * (not part of the loss, so no gradient flows through them).
    */
   readonly logits: TfCore.Tensor3D;
 }
@@ -43,14 +43,27 @@ export const LOSS_INPUTS: Readonly<Record<LossInputKind, LossInputBuilder>> = {
       },
     };
   },
-  // hidden: (tf, model, batch, B) => {
-  //   const hidden = model.hidden(batch.tokens, 2 * B, T);   // [2B, T, H]
-  //   const weight = model.headWeight();                     // [V, H], on the tape
-  //   return {
-  //     logits: tf.matMul(reshape(hidden), weight, false, true) reshaped to [2B, T, V] (for the log only),
-  //     batch: { chosen<Hidden>: slice(hidden, 0, B), rejected<Hidden>: slice(hidden, B, B), <weight>: weight, chosenLabels, rejectedLabels },
-  //   };
-  // },
+  hidden: (tf, model, batch, B) => {
+    const T = batch.steps;
+    const V = model.shape.vocabularySize;
+    const hidden = model.hidden(batch.tokens, 2 * B, T);
+    const H = hidden.shape[2];
+    const weight = model.headWeight();
+    const logits = tf.reshape(tf.matMul(tf.reshape(hidden, [2 * B * T, H]), weight, false, true), [2 * B, T, V]) as TfCore.Tensor3D;
+    return {
+      logits,
+      batch: {
+        chosenHidden: tf.slice(hidden, [0, 0, 0], [B, T, H]),
+        chosenLabels: batch.labels.slice(0, B),
+        rejectedHidden: tf.slice(hidden, [B, 0, 0], [B, T, H]),
+        rejectedLabels: batch.labels.slice(B),
+        lmHead: { weight },
+      },
+    };
+  },
 };
 
 export const LOSS_INPUT_KINDS = Object.keys(LOSS_INPUTS) as LossInputKind[];
+
+/** What `pref align` trains through unless told otherwise: the hidden-state path. */
+export const DEFAULT_LOSS_INPUT: LossInputKind = 'hidden';

@@ -6,7 +6,7 @@ import { checkObjectiveSupported, DEFAULT_OBJECTIVES, parseObjectiveList, type O
 import { loadObjectiveRegistry } from './objective-registry';
 import { parseAblationList, withAblations, type AblationName } from './ablations';
 import { checkSeeds, parseSeedList } from './seed-list';
-import { LOSS_INPUTS, type LossInputKind } from './loss-input';
+import { DEFAULT_LOSS_INPUT, LOSS_INPUTS, type LossInputKind } from './loss-input';
 import type { ProgressStream } from './progress-bar';
 import { runSeed } from './run-seed';
 import { aggregateSeeds } from './aggregate-seeds';
@@ -54,7 +54,7 @@ export interface AlignOptions {
   readonly maxOperand?: number;
   /** Held-out prompts. Default 256. */
   readonly heldOutSize?: number;
-  /** What the preference losses read from the model. Default (and, for now, only) `logits`. */
+  /** What the preference losses read from the model: `hidden` (default: hidden states and LM head) or `logits`. */
   readonly lossInput?: LossInputKind;
   /** Progress output (stderr by default); `null` prints nothing. */
   readonly progress?: ProgressStream | null;
@@ -89,7 +89,7 @@ export function resolveAlignSettings(options: AlignOptions = {}): AlignSettings 
     evaluations: options.evaluations ?? 5,
     maxOperand: options.maxOperand ?? 49,
     heldOutSize: options.heldOutSize ?? 256,
-    lossInput: options.lossInput ?? 'logits',
+    lossInput: options.lossInput ?? DEFAULT_LOSS_INPUT,
   };
   checkPositiveInteger('steps', settings.steps);
   checkPositiveInteger('sftSteps', settings.sftSteps);
