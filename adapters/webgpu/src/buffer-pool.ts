@@ -1,4 +1,5 @@
 import { STORAGE_USAGE } from './gpu-constants';
+import { WebGpuError } from './web-gpu-error';
 
 /** Counters of the buffers a pool manages; `inUse + pooled` buffers exist on the device. */
 export interface BufferPoolStats {
@@ -46,7 +47,7 @@ export class BufferPool {
   acquire(bytes: number): GPUBuffer {
     const size = bucketBytes(bytes);
     if (size > this.maxBufferBytes) {
-      throw new Error(`webgpu: a tensor of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferBytes} bytes)`);
+      throw new WebGpuError(`webgpu: a tensor of ${bytes} bytes exceeds the device's maxBufferSize (${this.maxBufferBytes} bytes)`);
     }
     const bucket = this.free.get(size);
     let buffer = bucket?.pop();

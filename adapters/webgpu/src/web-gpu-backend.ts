@@ -137,14 +137,12 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   // ---- PrefBackend ------------------------------------------------------------------------
 
   fromHost(data: ArrayLike<number>, shape: Shape): WebGpuTensor {
-    if (data.length !== sizeOf(shape)) throw new Error(`fromHost: ${data.length} values for shape ${formatShape(shape)}`);
     const out = this.allocate(shape, 'float');
     this.executor.write(out.storage.buffer, data instanceof Float32Array ? data : Float32Array.from(data));
     return out;
   }
 
   fromHostInt(data: Int32Array, shape: Shape): WebGpuTensor {
-    if (data.length !== sizeOf(shape)) throw new Error(`fromHostInt: ${data.length} values for shape ${formatShape(shape)}`);
     const out = this.allocate(shape, 'int32');
     this.executor.write(out.storage.buffer, data);
     return out;
@@ -194,7 +192,6 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   }
 
   reshape(x: WebGpuTensor, shape: Shape): WebGpuTensor {
-    if (sizeOf(shape) !== x.size) throw new Error(`reshape: ${formatShape(x.shape)} to ${formatShape(shape)}`);
     if (x.isDisposed) throw new WebGpuError('webgpu: reshape: a disposed tensor was used');
     return new WebGpuTensor([...shape], x.dtype, x.storage.retain());
   }
@@ -206,34 +203,19 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   }
 
   broadcastTo(x: WebGpuTensor, shape: Shape): WebGpuTensor {
-    const target = broadcastShapes(x.shape, shape);
-    if (target.length !== shape.length || target.some((d, i) => d !== shape[i])) {
-      throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
-    }
     return this.stridedCopy('broadcastTo', x, shape, broadcastStrides(x.shape, shape), 0);
   }
 
   slice(x: WebGpuTensor, begin: readonly number[], size: readonly number[]): WebGpuTensor {
-    x.shape.forEach((d, i) => {
-      if (!(begin[i] >= 0 && size[i] >= 0 && begin[i] + size[i] <= d)) {
-        throw new Error(`slice: begin [${begin.join(', ')}] size [${size.join(', ')}] outside ${formatShape(x.shape)}`);
-      }
-    });
     const strides = stridesOf(x.shape);
     const base = begin.reduce((s, b, i) => s + b * strides[i], 0);
     return this.stridedCopy('slice', x, size, strides, base);
   }
 
   concat(xs: readonly WebGpuTensor[], axis: number): WebGpuTensor {
-    if (xs.length === 0) throw new Error('concat: no tensors');
     const ax = normalizeAxis(axis, xs[0].shape.length);
     const shape = [...xs[0].shape];
     shape[ax] = xs.reduce((n, t) => n + t.shape[ax], 0);
-    xs.forEach((t, k) => {
-      if (t.shape.length !== shape.length || t.shape.some((d, i) => i !== ax && d !== shape[i])) {
-        throw new Error(`concat: tensor ${k} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} except on axis ${ax}`);
-      }
-    });
     const out = this.allocate(shape, xs[0].dtype);
     const inner = sizeOf(shape.slice(ax + 1));
     let start = 0;
@@ -257,9 +239,6 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   gather(x: WebGpuTensor, indices: WebGpuTensor, axis: number): WebGpuTensor {
     const ax = normalizeAxis(axis, x.shape.length);
-    if (indices.shape.length !== x.shape.length) {
-      throw new Error(`gather: indices have rank ${indices.shape.length}, x has rank ${x.shape.length}`);
-    }
     const out = this.allocate(indices.shape, x.dtype);
     const params = [out.size, x.shape.length, ax, x.shape[ax], ...indices.shape, ...stridesOf(x.shape)];
     this.executor.dispatch(
@@ -272,9 +251,6 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   scatterAdd(shape: Shape, indices: WebGpuTensor, updates: WebGpuTensor, axis: number): WebGpuTensor {
     const ax = normalizeAxis(axis, shape.length);
-    if (indices.shape.length !== shape.length || updates.shape.length !== shape.length) {
-      throw new Error(`scatterAdd: indices and updates must have rank ${shape.length}`);
-    }
     const out = this.allocate(shape, 'float');
     const threads = Math.max(out.size, indices.size);
     const params = [threads, shape.length, ax, indices.shape[ax], indices.size, out.size, ...shape, ...indices.shape, ...stridesOf(indices.shape)];
@@ -287,7 +263,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   }
 
   private asInt(t: WebGpuTensor, op: string): WebGpuTensor {
-    if (t.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${t.dtype}`);
+    if (t.dtype !== 'int32') throw new WebGpuError(`webgpu: ${op}: indices must be an int32 tensor, got ${t.dtype}`);
     return t;
   }
 
@@ -313,15 +289,11 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     return chunks;
   }
 
-  private checkTokenShapes(op: string, logits: WebGpuTensor, labels: WebGpuTensor): number {
-    const vocab = logits.shape[logits.shape.length - 1];
-    const expected = logits.shape.slice(0, -1);
-    if (labels.shape.length !== expected.length || labels.shape.some((d, i) => d !== expected[i])) {
-      throw new Error(`${op}: labels have shape ${formatShape(labels.shape)}, expected ${formatShape(expected)} for logits ${formatShape(logits.shape)}`);
-    }
+  /** The vocabulary size; shapes were checked by core's `TensorOps`. */
+  private checkTokenInputs(op: string, logits: WebGpuTensor, labels: WebGpuTensor): number {
     this.asInt(labels, op);
     if (logits.isDisposed) throw new WebGpuError(`webgpu: ${op}: a disposed tensor was used`);
-    return vocab;
+    return logits.shape[logits.shape.length - 1];
   }
 
   private tokenKernelOptions(vocab: number): TokenKernelOptions {
@@ -329,7 +301,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   }
 
   tokenLogProbs(logits: WebGpuTensor, labels: WebGpuTensor, ignoreIndex: number): TokenLogProbsResult<WebGpuTensor> {
-    const vocab = this.checkTokenShapes('tokenLogProbs', logits, labels);
+    const vocab = this.checkTokenInputs('tokenLogProbs', logits, labels);
     const logps = this.allocate(labels.shape, 'float');
     const logSumExp = this.allocate(labels.shape, 'float');
     if (vocab > 0) {
@@ -350,7 +322,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   }
 
   tokenLogProbsGrad(logits: WebGpuTensor, labels: WebGpuTensor, logSumExp: WebGpuTensor, upstream: WebGpuTensor, ignoreIndex: number): WebGpuTensor {
-    const vocab = this.checkTokenShapes('tokenLogProbsGrad', logits, labels);
+    const vocab = this.checkTokenInputs('tokenLogProbsGrad', logits, labels);
     const grad = this.allocate(logits.shape, 'float');
     if (vocab > 0) {
       const code = tokenLogProbsGradKernel(this.tokenKernelOptions(vocab));
@@ -412,16 +384,16 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     if (typeof value !== 'object' || value === null || !isGpuBuffer(candidate.buffer)) return undefined;
     const shape = candidate.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new Error(`adopt: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw new WebGpuError(`webgpu: adopt: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
     }
     const dtype = candidate.dtype ?? 'float';
-    if (dtype !== 'float' && dtype !== 'int32') throw new Error(`adopt: dtype must be "float" or "int32", got ${String(dtype)}`);
+    if (dtype !== 'float' && dtype !== 'int32') throw new WebGpuError(`webgpu: adopt: dtype must be "float" or "int32", got ${String(dtype)}`);
     const byteLength = sizeOf(shape) * 4;
     if (candidate.buffer.size < byteLength) {
-      throw new Error(`adopt: a buffer of ${candidate.buffer.size} bytes is too small for shape ${formatShape(shape)} (${byteLength} bytes of float32)`);
+      throw new WebGpuError(`webgpu: adopt: a buffer of ${candidate.buffer.size} bytes is too small for shape ${formatShape(shape)} (${byteLength} bytes of float32)`);
     }
     if (!(candidate.buffer.usage & BufferUsage.STORAGE)) {
-      throw new Error('adopt: the GPUBuffer needs GPUBufferUsage.STORAGE (and COPY_SRC to be read back)');
+      throw new WebGpuError('webgpu: adopt: the GPUBuffer needs GPUBufferUsage.STORAGE (and COPY_SRC to be read back)');
     }
     return new WebGpuTensor([...shape], dtype, new GpuStorage(candidate.buffer, byteLength, false, this.release));
   }
