@@ -1,10 +1,10 @@
 import { PrefParamError, PrefShapeError, type BackendCapabilities, type HostArray, type PrefBackend, type Shape } from '@pref/core';
-import { BACKEND_SPECIFICATION_VERSION, broadcastShapes, formatShape, normalizeAxis, reducedShape, sameShape, sizeOf, type BinaryOp, type CompareOp, type LinearHeadOptions, type TokenLogProbsResult, type ReduceOp, type UnaryOp } from '@pref/core/backend';
+import { BACKEND_SPECIFICATION_VERSION, broadcastShapes, formatShape, normalizeAxis, reducedShape, sizeOf, type BinaryOp, type CompareOp, type LinearHeadOptions, type TokenLogProbsResult, type ReduceOp, type UnaryOp } from '@pref/core/backend';
 import { GraphTensor, type GraphOp, type LinearHeadOp } from './graph-tensor';
 
 /**
- * The recording half of the onnxruntime backend: every primitive checks its shapes, computes
- * the result's shape and records a graph node; nothing runs. Subclasses decide what `read`
+ * The recording half of the onnxruntime backend: every primitive computes the result's shape
+ * (core's `TensorOps` has checked the operands) and records a graph node; nothing runs. Subclasses decide what `read`
  * does with the graph (run it in onnxruntime, or export it).
  */
 export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
@@ -60,33 +60,20 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
   }
 
   reshape(x: GraphTensor, shape: Shape): GraphTensor {
-    if (sizeOf(shape) !== sizeOf(x.shape)) throw new PrefShapeError('reshape', [x.shape, shape], `reshape: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
     return this.record(shape, x.dtype, { kind: 'reshape' }, [x]);
   }
 
   broadcastTo(x: GraphTensor, shape: Shape): GraphTensor {
-    if (!sameShape(broadcastShapes(x.shape, shape), shape)) {
-      throw new PrefShapeError('broadcastTo', [x.shape, shape], `broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
-    }
     return this.record(shape, x.dtype, { kind: 'broadcastTo' }, [x]);
   }
 
   slice(x: GraphTensor, begin: readonly number[], size: readonly number[]): GraphTensor {
-    const valid = begin.length === x.shape.length && size.length === x.shape.length &&
-      x.shape.every((d, i) => begin[i] >= 0 && size[i] >= 0 && begin[i] + size[i] <= d);
-    if (!valid) throw new PrefShapeError('slice', [x.shape, begin, size], `slice: begin [${begin.join(', ')}] size [${size.join(', ')}] outside ${formatShape(x.shape)}`);
     return this.record(size, x.dtype, { kind: 'slice', begin: [...begin] }, [x]);
   }
 
   concat(xs: readonly GraphTensor[], axis: number): GraphTensor {
-    if (xs.length === 0) throw new PrefShapeError('concat', [], 'concat: needs at least one tensor');
     const ax = normalizeAxis(axis, xs[0].shape.length);
     const shape = [...xs[0].shape];
-    for (const t of xs.slice(1)) {
-      if (t.shape.length !== shape.length || t.shape.some((d, i) => i !== ax && d !== shape[i])) {
-        throw new PrefShapeError('concat', [xs[0].shape, t.shape], `concat: ${formatShape(t.shape)} does not match ${formatShape(xs[0].shape)} outside axis ${ax}`);
-      }
-    }
     shape[ax] = xs.reduce((n, t) => n + t.shape[ax], 0);
     return this.record(shape, xs[0].dtype, { kind: 'concat', axis: ax }, xs);
   }
@@ -96,26 +83,19 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
   }
 
   gather(x: GraphTensor, indices: GraphTensor, axis: number): GraphTensor {
-    this.expectIndices('gather', indices, x.shape.length);
     return this.record(indices.shape, x.dtype, { kind: 'gather', axis: normalizeAxis(axis, x.shape.length) }, [x, indices]);
   }
 
   scatterAdd(shape: Shape, indices: GraphTensor, updates: GraphTensor, axis: number): GraphTensor {
-    this.expectIndices('scatterAdd', indices, shape.length);
-    if (!sameShape(indices.shape, updates.shape)) {
-      throw new PrefShapeError('scatterAdd', [shape, indices.shape, updates.shape], `scatterAdd: updates ${formatShape(updates.shape)} must have the shape of indices ${formatShape(indices.shape)}`);
-    }
     return this.record(shape, 'float', { kind: 'scatterAdd', axis: normalizeAxis(axis, shape.length) }, [indices, updates]);
   }
 
   tokenLogProbs(logits: GraphTensor, labels: GraphTensor, ignoreIndex: number): TokenLogProbsResult<GraphTensor> {
-    this.expectLabels(logits, labels);
     const logps = this.record(labels.shape, 'float', { kind: 'tokenLogProbs', ignoreIndex }, [logits, labels]);
     return { logps, logSumExp: this.secondary(logps, 1, labels.shape) };
   }
 
   tokenLogProbsGrad(logits: GraphTensor, labels: GraphTensor, logSumExp: GraphTensor, upstream: GraphTensor, ignoreIndex: number): GraphTensor {
-    this.expectLabels(logits, labels);
     return this.record(logits.shape, 'float', { kind: 'tokenLogProbsGrad', ignoreIndex }, [logits, labels, logSumExp, upstream]);
   }
 
@@ -145,17 +125,6 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
 
   /** Graph nodes are garbage-collected with their last reference; nothing to release. */
   dispose(): void {}
-
-  private expectIndices(op: string, indices: GraphTensor, rank: number): void {
-    if (indices.dtype !== 'int32') throw new PrefShapeError(op, [indices.shape], `${op}: indices must be int32, got ${indices.dtype}`);
-    if (indices.shape.length !== rank) throw new PrefShapeError(op, [indices.shape], `${op}: indices of rank ${indices.shape.length}, expected rank ${rank}`);
-  }
-
-  private expectLabels(logits: GraphTensor, labels: GraphTensor): void {
-    if (labels.dtype !== 'int32') throw new PrefShapeError('tokenLogProbs', [logits.shape, labels.shape], `tokenLogProbs: labels must be int32, got ${labels.dtype}`);
-    const ok = logits.shape.length === labels.shape.length + 1 && labels.shape.every((d, i) => d === logits.shape[i]);
-    if (!ok) throw new PrefShapeError('tokenLogProbs', [logits.shape, labels.shape], `tokenLogProbs: labels ${formatShape(labels.shape)} do not match logits ${formatShape(logits.shape)} without the vocabulary axis`);
-  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { PrefParamError, type HostArray, type Shape } from '@pref/core';
+import { PrefConfigError, type HostArray, type Shape } from '@pref/core';
 import { sizeOf } from '@pref/core/backend';
 import { GraphRecorder } from './graph-recorder';
 import { GraphTensor } from './graph-tensor';
@@ -77,7 +77,7 @@ export class OnnxruntimeBackend extends GraphRecorder {
     this.maxCachedSessions = options.maxCachedSessions ?? 32;
     this.reuseOutputs = options.reuseOutputs ?? false;
     if (!(this.maxCachedSessions >= 1)) {
-      throw new PrefParamError('maxCachedSessions', `maxCachedSessions must be at least 1, got ${this.maxCachedSessions}`);
+      throw new PrefConfigError('maxCachedSessions', `maxCachedSessions must be at least 1, got ${this.maxCachedSessions}`);
     }
     this.name = `onnxruntime:${providerName(this.executionProviders[0] ?? 'cpu')}`;
   }
