@@ -45,8 +45,8 @@ export function toHostTensor(input: string, value: unknown): HostTensor {
   const walk = (node: unknown, depth: number, path: number[]): void => {
     if (depth === shape.length) {
       if (typeof node !== 'number') {
-        const got = isArrayLevel(node) ? 'a list' : node === null ? 'null' : typeof node;
-        throw new PrefInputError(input, `${at(input, path)} is not a number (got ${got}); ${input} must have ${shape.length} nested levels`, path[0]);
+        const got = isArrayLevel(node) ? `a list, one level deeper than ${at(input, path.slice(0, 1))}'s neighbours` : node === null ? 'null' : typeof node;
+        throw new PrefInputError(input, `${at(input, path)} is not a number (got ${got})`, path[0]);
       }
       data.push(node);
       return;
