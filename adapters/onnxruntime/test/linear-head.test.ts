@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { worstMismatch } from '@pref/testing';
 import { createOnnxruntimeBackend } from '../src';
 import { defaultChunkSize } from '../src/graph-recorder';
+import { planGraph } from '../src/graph-plan';
+import { lowerGraph } from '../src/lower-graph';
 
 const backend = await createOnnxruntimeBackend({ sessionOptions: { intraOpNumThreads: 1 } });
 
@@ -136,5 +138,26 @@ describe('linearTokenLogProbs (+Grad): chunked Gemm in an ONNX Loop equals the l
     expect(defaultChunkSize(8, 4096)).toBe(4096);
     expect(defaultChunkSize(1 << 20, 32000)).toBe(256);
     expect(defaultChunkSize(10, 7)).toBe(7);
+  });
+
+  it('no [N, V] value: every matrix product and exponential over V sits inside a Loop body over chunks', () => {
+    const h = head(3, 4, 3, 10, true, 1, 5);
+    const options = { ignoreIndex: -100, logitScale: 1, softcap: 5, chunkSize: 4 };
+    const hidden = backend.fromHost(h.hidden, [4, 3]);
+    const weight = backend.fromHost(h.weight, [10, 3]);
+    const bias = backend.fromHost(h.bias!, [10]);
+    const labels = backend.fromHostInt(h.labels, [4]);
+    const forward = backend.linearTokenLogProbs(hidden, weight, bias, labels, options);
+    const grads = backend.linearTokenLogProbsGrad(hidden, weight, bias, labels, forward.logSumExp, backend.fromHost(h.upstream, [4]), options);
+    const { model } = lowerGraph(planGraph([forward.logps, grads.hidden, grads.weight, grads.bias!]));
+    const main = model.graph!.node!;
+    const loops = main.filter((n) => n.opType === 'Loop');
+    expect(loops).toHaveLength(2);
+    const wide = ['MatMul', 'Gemm', 'Exp', 'Softmax', 'LogSoftmax', 'ReduceMax', 'ScatterElements', 'Tanh'];
+    expect(main.filter((n) => wide.includes(n.opType!)).map((n) => n.opType)).toEqual([]);
+    for (const loop of loops) {
+      const body = loop.attribute!.find((a) => a.name === 'body')!.g!.node!;
+      expect(body.some((n) => n.opType === 'Gemm')).toBe(true);
+    }
   });
 });
