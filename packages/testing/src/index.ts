@@ -13,3 +13,4 @@ export { describeShapeErrorBattery, SHAPE_ERROR_CASES, SHAPE_VALID_CASES, type S
 export { describeLeakBattery, countingBackend, type CountingBackend } from './leak-battery';
 export { describeBadInputBattery, BAD_INPUT_CASES, type BadInputCase, type ExpectedRejection } from './bad-input-battery';
 export { describeHiddenStateBattery, expectHiddenMatchesLogits, hiddenStatePair, HIDDEN_STATE_HEAD_CASES, type HiddenStateHeadCase, type HiddenStatePair } from './hidden-state-battery';
+export { renderParamTable, extractParamTable, replaceParamTable } from './param-table';
