@@ -26,24 +26,22 @@ const LOWEST = -3.4028234e38;
 var<workgroup> tileA: array<f32, ${TILE_K * TILE_M}>;
 var<workgroup> tileB: array<f32, ${TILE_K * TILE_N}>;`;
 
+/** `body(i)` for i = 0 … n − 1, joined: loops unrolled in the generated WGSL, so every index is constant. */
+function unroll(n: number, body: (i: number) => string): string {
+  return Array.from({ length: n }, (_, i) => body(i)).join('\n');
+}
+
 /**
- * `fn tileProduct(row0, col0, rows, cols, depth, lid) -> array<f32, 16>`: the thread's 4 × 4
- * block (rows `ty + 16i`, columns `tx + 16j`) of `A[row0.., :] · B[:, col0..]`, through
- * `TK`-deep tiles of both operands in workgroup memory; out-of-range elements read as 0.
+ * `fn tileProduct(row0, col0, rows, cols, depth, lid) -> array<vec4<f32>, 4>`: the thread's 4 × 4
+ * block of `A[row0.., :] · B[:, col0..]` (element `[i][j]` is row `ty + 16i`, column `tx + 16j`),
+ * through `TK`-deep tiles of both operands in workgroup memory; out-of-range elements read as 0.
+ * Every inner loop is unrolled with constant indices, so the block stays in registers.
  */
 function tileProductFn({ a, b, aAlongK, bAlongK }: TileOperands): string {
   const split = (alongK: boolean, wide: string) =>
     alongK ? `let k = idx % TK; let w = idx / TK;` : `let w = idx % ${wide}; let k = idx / ${wide};`;
-  return /* wgsl */ `
-fn loadA(i: u32, k: u32) -> f32 { return ${a}; }
-fn loadB(k: u32, j: u32) -> f32 { return ${b}; }
-fn tileProduct(row0: u32, col0: u32, rows: u32, cols: u32, depth: u32, lid: u32) -> array<f32, 16> {
-  let tx = lid % 16u;
-  let ty = lid / 16u;
-  var acc: array<f32, 16>;
-  for (var k0 = 0u; k0 < depth; k0 += TK) {
-    for (var q = 0u; q < 4u; q++) {
-      let idx = lid + 256u * q;
+  const loads = (q: number) => `    {
+      let idx = lid + ${256 * q}u;
       {
         ${split(aAlongK, 'TM')}
         let i = row0 + w;
@@ -56,20 +54,27 @@ fn tileProduct(row0: u32, col0: u32, rows: u32, cols: u32, depth: u32, lid: u32)
         let kk = k0 + k;
         tileB[k * TN + w] = select(0.0, loadB(min(kk, depth - 1u), min(j, cols - 1u)), j < cols && kk < depth);
       }
-    }
+    }`;
+  return /* wgsl */ `
+fn loadA(i: u32, k: u32) -> f32 { return ${a}; }
+fn loadB(k: u32, j: u32) -> f32 { return ${b}; }
+fn tileProduct(row0: u32, col0: u32, rows: u32, cols: u32, depth: u32, lid: u32) -> array<vec4<f32>, 4> {
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+${unroll(4, (i) => `  var acc${i} = vec4<f32>(0.0);`)}
+  for (var k0 = 0u; k0 < depth; k0 += TK) {
+${unroll(4, loads)}
     workgroupBarrier();
     for (var k = 0u; k < TK; k++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { av[i] = tileA[k * TM + ty + 16u * i]; }
-      for (var j = 0u; j < 4u; j++) { bv[j] = tileB[k * TN + tx + 16u * j]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]); }
-      }
+      let ar = k * TM + ty;
+      let br = k * TN + tx;
+      let av = vec4<f32>(tileA[ar], tileA[ar + 16u], tileA[ar + 32u], tileA[ar + 48u]);
+      let bv = vec4<f32>(tileB[br], tileB[br + 16u], tileB[br + 32u], tileB[br + 48u]);
+${unroll(4, (i) => `      acc${i} = fma(vec4<f32>(av[${i}]), bv, acc${i});`)}
     }
     workgroupBarrier();
   }
-  return acc;
+  return array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
 }`;
 }
 
@@ -127,8 +132,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let colGroup = group % colGroups;
   let tx = lid % 16u;
   let ty = lid / 16u;
-  var label: array<i32, 4>;
-  for (var i = 0u; i < 4u; i++) { label[i] = rowLabel(row0 + ty + 16u * i); }`;
+  let label = array<i32, 4>(${unroll(4, (i) => `rowLabel(row0 + ty + ${16 * i}u)`).split('\n').join(', ')});`;
 
 /**
  * Forward over one vocabulary chunk: each workgroup takes 64 rows and `tilesPerGroup` tiles of
@@ -151,24 +155,24 @@ ${HEAD_ENTRY}
   for (var t = 0u; t < params[9]; t++) {
     let col0 = (colGroup * params[9] + t) * TN;
     if (col0 >= cols) { break; }
-    var acc = tileProduct(row0, col0, rows, cols, params[1], lid);
-    for (var i = 0u; i < 4u; i++) {
-      let r = ty + 16u * i;
+    let acc = tileProduct(row0, col0, rows, cols, params[1], lid);
+${unroll(4, (i) => `    {
+      let r = ty + ${16 * i}u;
       var m = LOWEST;
       var s = 0.0;
-      for (var j = 0u; j < 4u; j++) {
-        let col = col0 + tx + 16u * j;
+${unroll(4, (j) => `      {
+        let col = col0 + tx + ${16 * j}u;
         if (col < cols) {
-          let z = headLogit(acc[i * 4u + j] + biasAt(chunkStart + col)).x;
+          let z = headLogit(acc[${i}][${j}] + biasAt(chunkStart + col)).x;
           if (z > m) { s = s * exp(m - z); m = z; }
           s += exp(z - m);
-          if (label[i] != ignore && label[i] == i32(chunkStart + col)) { labelLogit[row0 + r] = z; }
+          if (label[${i}] != ignore && label[${i}] == i32(chunkStart + col)) { labelLogit[row0 + r] = z; }
         }
-      }
+      }`)}
       // The operand tiles are free between products: they hold the per-thread (max, Σexp) pairs.
       tileA[r * 16u + tx] = m;
       tileB[r * 16u + tx] = s;
-    }
+    }`)}
     workgroupBarrier();
     if (lid < TM) {
       var m = runMax[lid];
@@ -204,22 +208,23 @@ ${HEAD_ENTRY}
   let chunkStart = params[3];
   let ignore = bitcast<i32>(params[5]);
   let col0 = colGroup * TN;
-  var acc = tileProduct(row0, col0, rows, cols, params[1], lid);
-  for (var i = 0u; i < 4u; i++) {
-    let row = row0 + ty + 16u * i;
-    if (row >= rows) { continue; }
-    let kept = label[i] != ignore;
-    let up = upstream[row];
-    let total = lse[row];
-    for (var j = 0u; j < 4u; j++) {
-      let col = col0 + tx + 16u * j;
-      if (col < cols) {
-        let z = headLogit(acc[i * 4u + j] + biasAt(chunkStart + col));
-        let onehot = select(0.0, 1.0, label[i] == i32(chunkStart + col));
-        dPre[row * cols + col] = select(0.0, up * (onehot - exp(z.x - total)) * z.y, kept);
-      }
+  let acc = tileProduct(row0, col0, rows, cols, params[1], lid);
+${unroll(4, (i) => `  {
+    let row = row0 + ty + ${16 * i}u;
+    if (row < rows) {
+      let kept = label[${i}] != ignore;
+      let up = upstream[row];
+      let total = lse[row];
+${unroll(4, (j) => `      {
+        let col = col0 + tx + ${16 * j}u;
+        if (col < cols) {
+          let z = headLogit(acc[${i}][${j}] + biasAt(chunkStart + col));
+          let onehot = select(0.0, 1.0, label[${i}] == i32(chunkStart + col));
+          dPre[row * cols + col] = select(0.0, up * (onehot - exp(z.x - total)) * z.y, kept);
+        }
+      }`)}
     }
-  }
+  }`)}
 }`;
 
 /**
@@ -282,21 +287,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (group >= ((rows + TM - 1u) / TM) * colTiles) { return; }
   let row0 = (group / colTiles) * TM;
   let col0 = (group % colTiles) * TN;
-  var acc = tileProduct(row0, col0, rows, cols, params[2], lid);
+  let acc = tileProduct(row0, col0, rows, cols, params[2], lid);
   let tx = lid % 16u;
   let ty = lid / 16u;
-  for (var i = 0u; i < 4u; i++) {
-    let row = row0 + ty + 16u * i;
-    for (var j = 0u; j < 4u; j++) {
-      let col = col0 + tx + 16u * j;
-      if (row < rows && col < cols) {
-        let at = params[9] + row * params[10] + col;
-        var v = acc[i * 4u + j];
-        if (params[11] != 0u) { v += c[at]; }
-        c[at] = v;
-      }
+${unroll(16, (n) => `  {
+    let row = row0 + ty + ${16 * (n >> 2)}u;
+    let col = col0 + tx + ${16 * (n & 3)}u;
+    if (row < rows && col < cols) {
+      let at = params[9] + row * params[10] + col;
+      var v = acc[${n >> 2}][${n & 3}];
+      if (params[11] != 0u) { v += c[at]; }
+      c[at] = v;
     }
-  }
+  }`)}
 }`;
 }
 
