@@ -26,7 +26,12 @@ export class TensorOps {
   /** Wraps a backend tensor; `inputName` marks a differentiable leaf. */
   wrap(value: BackendTensor, inputName: string | null = null): Tensor {
     this.created.push(value);
-    return new Tensor(value, inputName !== null, null, inputName);
+    return new Tensor(value, inputName !== null, null, inputName, this);
+  }
+
+  /** A caller's backend tensor (never released here) as a leaf; `inputName` marks a differentiable one. */
+  external(value: BackendTensor, inputName: string | null = null): Tensor {
+    return new Tensor(value, inputName !== null, null, inputName, this);
   }
 
   constant(data: ArrayLike<number>, shape: Shape): Tensor {
@@ -72,9 +77,9 @@ export class TensorOps {
   private result(value: BackendTensor, inputs: readonly Tensor[], backward: GradientNode['backward']): Tensor {
     this.created.push(value);
     if (inputs.some((t) => t.requiresGrad)) {
-      return new Tensor(value, true, { inputs, backward });
+      return new Tensor(value, true, { inputs, backward }, null, this);
     }
-    return new Tensor(value);
+    return new Tensor(value, false, null, null, this);
   }
 
   // ---- elementwise unary ----------------------------------------------------------------
@@ -189,7 +194,7 @@ export class TensorOps {
 
   /** The same values with no gradient flowing back. */
   stopGradient(x: Tensor): Tensor {
-    return x.requiresGrad ? new Tensor(x.value) : x;
+    return x.requiresGrad ? new Tensor(x.value, false, null, null, this) : x;
   }
 
   // ---- reductions -----------------------------------------------------------------------

@@ -61,7 +61,7 @@ interface BuiltForward {
 function materialize(ops: TensorOps, values: PreparedValues, shape: Shape, gradName: string | null, external: BackendTensor[]): Tensor {
   if (values.where === 'backend') {
     external.push(values.tensor);
-    return new Tensor(values.tensor, gradName !== null, null, gradName);
+    return ops.external(values.tensor, gradName);
   }
   const value = ops.backend.fromHost(values.host.data, shape);
   return ops.wrap(value, gradName);
