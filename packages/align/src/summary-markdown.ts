@@ -69,6 +69,19 @@ function aggregateSections(report: AlignReport, aggregate: SeedAggregate): strin
       `rejected ${interval(aggregate.sft.rejectedLogp, 3, false)}, margin ${interval(aggregate.sft.margin, 3, false)}, mean generated length ${interval(aggregate.sft.meanGeneratedLength, 2, false)}.`,
     '',
   ];
+  out.push(
+    '## Direction of the held-out log-prob changes',
+    '',
+    'Whether each objective raised or lowered the held-out log-prob of the correct (chosen) and the near-miss (rejected) answer ' +
+      'from the SFT checkpoint: "lowers" or "raises" when the whole 95% interval over seeds is below or above 0, "unclear" when it spans 0 ' +
+      '(the SLIME and LMPO papers\' claim: margin-only objectives lower the chosen likelihood, SLIME and LMPO do not).',
+    '',
+    '| Objective | Chosen answer | Rejected answer |',
+    '| --- | --- | --- |',
+    ...aggregate.objectives.map((row) =>
+      `| ${cell(row.objective)} | ${direction(row.figures.chosenLogpChange)} | ${direction(row.figures.rejectedLogpChange)} |`),
+    '',
+  );
   const pairedTable = (rows: SeedAggregate['paired']) => [
     '| Objective | Figure | Mean paired difference | 95% interval | Sign | Seeds agreeing |',
     '| --- | --- | ---: | ---: | :---: | ---: |',
@@ -120,4 +133,13 @@ function timeLine(runs: readonly SeedRun[]): string {
 
 function mean(values: readonly number[]): number {
   return values.reduce((s, v) => s + v, 0) / values.length;
+}
+
+/** `lowers`/`raises` when the 95% interval lies below/above 0, else `unclear`; with the interval. */
+export function direction(e: IntervalEstimate): string {
+  if (e.low === null || e.high === null) return `unclear (one seed: ${signed(e.mean)})`;
+  const range = `${signed(e.mean)} [${signed(e.low)}, ${signed(e.high)}]`;
+  if (e.high < 0) return `lowers ${range}`;
+  if (e.low > 0) return `raises ${range}`;
+  return `unclear ${range}`;
 }

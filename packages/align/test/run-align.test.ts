@@ -227,6 +227,12 @@ describe('pref align --seeds (tiny run, two seeds)', () => {
     expect(markdown).toMatch(/Student t/);
     expect(markdown).toMatch(/## Paired with simpo/);
     expect(markdown).toMatch(/\| seed 1 \| seed 2 \|/);
+    expect(markdown).toMatch(/## Direction of the held-out log-prob changes/);
+    for (const row of report.aggregate!.objectives) {
+      const e = row.figures.chosenLogpChange;
+      const verdict = e.high! < 0 ? 'lowers' : e.low! > 0 ? 'raises' : 'unclear';
+      expect(markdown).toContain(`| ${row.objective} | ${verdict} `);
+    }
     const json = JSON.parse(await readFile(join(folder, REPORT_FILES.json), 'utf8')) as AlignReport;
     expect(json.seeds).toHaveLength(2);
     expect(json.aggregate!.paired).toHaveLength(report.aggregate!.paired.length);

@@ -80,3 +80,13 @@ describe('--seeds', () => {
     for (const text of ['0', 'five', '1,,2', '1.5', '1,1', '']) expect(() => parseSeedList(text)).toThrow(/seed/);
   });
 });
+
+describe('direction (summary.md)', () => {
+  it('says lowers or raises only when the whole interval is on one side of 0', async () => {
+    const { direction } = await import('../src/summary-markdown');
+    expect(direction(meanInterval([-0.2, -0.3, -0.25]))).toMatch(/^lowers -0\.250 \[/);
+    expect(direction(meanInterval([0.2, 0.3, 0.25]))).toMatch(/^raises \+0\.250 \[/);
+    expect(direction(meanInterval([-0.2, 0.3, 0.1]))).toMatch(/^unclear /);
+    expect(direction(meanInterval([-0.2]))).toBe('unclear (one seed: -0.200)');
+  });
+});
