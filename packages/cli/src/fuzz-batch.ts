@@ -73,7 +73,9 @@ export function fuzzBatch(objective: AnyObjective, params: Readonly<Record<strin
       const sequence = objective.inputs[spec.sequence] as Extract<InputSpec, { kind: 'sequence' }>;
       const policy = batch[sequenceInputName(sequence.prefix, 'Logps')] as number[][];
       const far = random() < 0.2;
-      batch[spec.name] = policy.map((r) => r.map((l) => (spec.logProbs ? Math.min(0, l + (far ? -30 : 2) * (random() - 0.5)) : 4 * (random() - 0.5))));
+      batch[spec.name] = spec.values === 'binary'
+        ? policy.map((r) => r.map(() => (random() < 0.5 ? 1 : 0)))
+        : policy.map((r) => r.map((l) => (spec.logProbs ? Math.min(0, l + (far ? -30 : 2) * (random() - 0.5)) : 4 * (random() - 0.5))));
     } else if (spec.values === 'binary') {
       batch[spec.name] = Array.from({ length: rows }, (_, i) => (i < 2 ? i : random() < 0.5 ? 1 : 0));
     } else if (spec.logProbs) {
