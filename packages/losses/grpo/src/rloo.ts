@@ -4,7 +4,6 @@ import { boundedExp } from './bounded-exp';
 import { clippedSurrogate } from './clipped-surrogate';
 import { GROUP_POLICY_INPUTS } from './group-policy-inputs';
 import { leaveOneOutAdvantages } from './leave-one-out-advantages';
-import type { NormalizeAdvantages } from './normalize-advantages-globally';
 import { resolveAdvantages } from './resolve-advantages';
 
 /** rloo's hyperparameters, resolved: derived from {@link RLOO_PARAMS} (see {@link rloo}). */
