@@ -92,7 +92,7 @@ class LogitsModel:
 
     def __call__(self, *args, **kwargs):
         logits = logits_from_logps(self.logps)
-        last = torch.zeros(logits.shape[0], 1, VOCAB)
+        last = torch.zeros(logits.shape[0], 1, VOCAB, dtype=logits.dtype)
         return SimpleNamespace(logits=torch.cat([logits, last], dim=1), aux_loss=None)
 
 
@@ -382,8 +382,8 @@ def pair_inputs(pairs, orpo=False):
     return inputs
 
 
-def pair_leaf(pairs):
-    return torch.tensor(np.concatenate([pairs["chosen"]["logps"], pairs["rejected"]["logps"]]), requires_grad=True)
+def pair_leaf(pairs, dtype=torch.float64):
+    return torch.tensor(np.concatenate([pairs["chosen"]["logps"], pairs["rejected"]["logps"]]), dtype=dtype, requires_grad=True)
 
 
 def pair_grads(leaf, rows):
@@ -408,7 +408,7 @@ for divergence in ("forward_kl", "js_divergence"):
         DPO_CONFIGS.append((f"{divergence}-{loss_type}", {"lossType": loss_type, "fDivergence": divergence, **extra}))
 
 
-def run_dpo(config, pairs, refs):
+def run_dpo(config, pairs, refs, dtype=torch.float64):
     p = {"beta": 0.1, "labelSmoothing": 0.0, "fDivergence": "reverse_kl", "fAlphaCoef": 0.5, "discopopTau": 0.05, **config}
     rows = pairs["chosen"]["logps"].shape[0]
     t = DPOTrainer.__new__(DPOTrainer)
@@ -418,7 +418,7 @@ def run_dpo(config, pairs, refs):
     t.args = SimpleNamespace(discopop_tau=p["discopopTau"])
     t.ld_alpha, t.use_weighting, t.precompute_ref_logps, t.aux_loss_enabled = None, False, True, False
     t.accelerator = OneProcess()
-    leaf = pair_leaf(pairs)
+    leaf = pair_leaf(pairs, dtype)
     t.model = LogitsModel(leaf)
     t._metrics = {"train": defaultdict(list), "eval": defaultdict(list)}
     t._total_train_tokens, t._tp_size = 0, 1
@@ -427,7 +427,7 @@ def run_dpo(config, pairs, refs):
     inputs = {
         "input_ids": torch.zeros(attention.shape, dtype=torch.long), "attention_mask": torch.tensor(attention, dtype=torch.long),
         "completion_mask": torch.tensor(completion, dtype=torch.long),
-        "ref_chosen_logps": torch.tensor(refs["chosen"]), "ref_rejected_logps": torch.tensor(refs["rejected"]),
+        "ref_chosen_logps": torch.tensor(refs["chosen"], dtype=dtype), "ref_rejected_logps": torch.tensor(refs["rejected"], dtype=dtype),
     }
     loss = t._compute_loss(t.model, inputs, False)
     loss.backward()
@@ -443,6 +443,22 @@ def trl_pair_batch(pairs):
         batch[f"{side}_attention_mask"] = torch.tensor(v["attention"], dtype=torch.long)
         batch[f"{side}_labels"] = torch.tensor(labels, dtype=torch.long)
     return batch
+
+
+# TRL 1.13 computes the alpha-divergence exponent in float32 and has no float64 cap (KeyError for float64
+# tensors): these cases run TRL in float32 on float32-representable inputs, into dpo-float32.json, which the
+# tests compare at the float32 tolerance.
+DPO_FLOAT32_CONFIGS = [
+    (f"alpha_divergence-{alpha}-{loss_type}", {"lossType": loss_type, "fDivergence": "alpha_divergence", "fAlphaCoef": alpha})
+    for alpha in (0.5, -0.5)
+    for loss_type in ("sigmoid", "ipo", "sigmoid_norm", "hinge")
+]
+
+
+def float32_values(pairs, refs):
+    for side in pairs.values():
+        side["logps"] = side["logps"].astype(np.float32).astype(np.float64)
+    return {k: v.astype(np.float32).astype(np.float64) for k, v in refs.items()}
 
 
 CPO_CONFIGS = [
@@ -535,6 +551,15 @@ def generate():
                 else:
                     result = run_orpo(config, pairs)
                 files[objective].append(case(f"trl/{objective}/{name}/{batch_index}", objective, dict(config), inputs, result))
+    for name, config in DPO_FLOAT32_CONFIGS:
+        for batch_index in BATCHES:
+            rng = np.random.default_rng([sum(map(ord, "dpo32" + name)), batch_index])
+            pairs = pair_batch(rng)
+            refs = float32_values(pairs, {side: rng.uniform(-12, -2, size=pairs[side]["logps"].shape[0]) for side in pairs})
+            inputs = pair_inputs(pairs)
+            inputs["refChosenLogps"], inputs["refRejectedLogps"] = refs["chosen"], refs["rejected"]
+            result = run_dpo(config, pairs, refs, dtype=torch.float32)
+            files["dpo-float32"].append(case(f"trl/dpo-float32/{name}/{batch_index}", "dpo", dict(config), inputs, result))
     return files
 
 
@@ -547,8 +572,9 @@ def main():
     source = {"trl": trl.__version__, "torch": torch.__version__, "numpy": np.__version__, "python": sys.version.split()[0]}
     for objective, cases in files.items():
         path = os.path.join(args.out, f"{objective}.json")
+        precision = 32 if objective.endswith("float32") else 64
         with open(path, "w") as f:
-            json.dump({"format": "pref-conformance/1", "source": source, "cases": cases}, f, indent=1)
+            json.dump({"format": "pref-conformance/1", "source": {**source, "precision": precision}, "cases": cases}, f, indent=1)
             f.write("\n")
         print(f"{path}: {len(cases)} cases")
     print(f"produced by TRL {trl.__version__} (torch {torch.__version__}, numpy {np.__version__}, python {source['python']})")
