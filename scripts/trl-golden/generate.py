@@ -29,6 +29,7 @@ import trl
 from trl.trainer.grpo_trainer import GRPOTrainer
 from trl.trainer.rloo_trainer import RLOOTrainer
 from trl.trainer.dpo_trainer import DPOTrainer
+from trl.trainer.kto_trainer import KTOTrainer
 from trl.experimental.cpo.cpo_trainer import CPOTrainer
 from trl.experimental.orpo.orpo_trainer import ORPOTrainer
 
@@ -503,6 +504,55 @@ def run_orpo(config, pairs):
     return loss.item(), pair_grads(leaf, rows), {name: metrics[f"eval_{name}"] for name in names}
 
 
+# ----------------------------------------------------------------------------------------------- KTO
+
+KTO_CONFIGS = [
+    ("kto", {}),
+    ("kto-beta-weights", {"beta": 0.5, "desirableWeight": 1.33, "undesirableWeight": 0.8}),
+    ("kto-z0-clamped", {"negativeKl": True}),
+    ("apo_zero_unpaired", {"lossType": "apo_zero_unpaired"}),
+]
+
+
+def kto_batch(rng, config, prompt=2, steps=5, rows=6):
+    length = 1 + prompt + steps
+    lengths = random_lengths(rng, rows, steps)
+    attention = np.array([[1.0 if j < 1 + prompt + n else 0.0 for j in range(length)] for n in lengths])
+    completion = np.array([[1.0 if 1 + prompt <= j < 1 + prompt + n else 0.0 for j in range(length)] for n in lengths])
+    logps = logps_like(rng, (rows, length - 1), -2.5, -0.02)
+    desirable = np.array([1.0, 0.0] + list((rng.uniform(size=rows - 2) < 0.5).astype(float)))
+    ref = rng.uniform(-12, -2, size=rows)
+    kl_logps = rng.uniform(-14, -3, size=rows)
+    shift = -6.0 if config.get("negativeKl") else 1.0
+    kl_ref = kl_logps - rng.uniform(-1, 1, size=rows) * 0.5 - shift * 0.2
+    return {"logps": logps, "attention": attention, "completion": completion, "desirable": desirable, "ref": ref, "kl": kl_logps, "klRef": kl_ref}
+
+
+def run_kto(config, b):
+    p = {"beta": 0.1, "desirableWeight": 1.0, "undesirableWeight": 1.0, "lossType": "kto", **config}
+    t = KTOTrainer.__new__(KTOTrainer)
+    t.beta, t.desirable_weight, t.undesirable_weight, t.loss_type = p["beta"], p["desirableWeight"], p["undesirableWeight"], p["lossType"]
+    t.calculate_KL = p["lossType"] != "apo_zero_unpaired"
+    t.precompute_ref_logps, t.aux_loss_enabled = True, False
+    t.accelerator = OneProcess()
+    leaf = torch.tensor(b["logps"], requires_grad=True)
+    t.model = LogitsModel(leaf)
+    t._metrics = {"train": defaultdict(list), "eval": defaultdict(list)}
+    t._total_train_tokens, t._tp_size = 0, 1
+    # The KL batch's forward (the mismatched pairs): its summed log-probs, as the model would give them.
+    t._compute_kl_logps = lambda model, batch: torch.tensor(b["kl"]) if t.calculate_KL else None
+    inputs = {
+        "input_ids": torch.zeros(b["attention"].shape, dtype=torch.long), "attention_mask": torch.tensor(b["attention"], dtype=torch.long),
+        "completion_mask": torch.tensor(b["completion"], dtype=torch.long), "label": torch.tensor(b["desirable"]).bool(),
+        "ref_logps": torch.tensor(b["ref"]), "ref_KL_logps": torch.tensor(b["klRef"]),
+    }
+    loss = t._compute_loss(t.model, inputs, False)
+    loss.backward()
+    logged = t._metrics["eval"]
+    names = ["kl", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen", "logps/rejected"]
+    return loss.item(), {"logps": as_list(leaf.grad)}, {name: logged[name][-1] for name in names}
+
+
 # ------------------------------------------------------------------------------------------- output
 
 def case(case_id, objective, params, inputs, result):
@@ -551,6 +601,15 @@ def generate():
                 else:
                     result = run_orpo(config, pairs)
                 files[objective].append(case(f"trl/{objective}/{name}/{batch_index}", objective, dict(config), inputs, result))
+    for name, config in KTO_CONFIGS:
+        for batch_index in BATCHES:
+            rng = np.random.default_rng([sum(map(ord, "kto" + name)), batch_index])
+            b = kto_batch(rng, config)
+            inputs = {"logps": b["logps"], "mask": b["completion"][:, 1:], "refLogps": b["ref"], "desirable": b["desirable"]}
+            if config.get("lossType") != "apo_zero_unpaired":
+                inputs["klLogps"], inputs["klRefLogps"] = b["kl"], b["klRef"]
+            params = {k: v for k, v in config.items() if k != "negativeKl"}
+            files["kto"].append(case(f"trl/kto/{name}/{batch_index}", "kto", params, inputs, run_kto(config, b)))
     for name, config in DPO_FLOAT32_CONFIGS:
         for batch_index in BATCHES:
             rng = np.random.default_rng([sum(map(ord, "dpo32" + name)), batch_index])

@@ -3,6 +3,6 @@ import { describeTrlParity, installedObjectives } from '@pref/testing';
 import { tfjsUnderTest } from './tfjs-test-backends';
 
 const { objectives } = await installedObjectives();
-for (const file of ['grpo.json', 'rloo.json', 'dpo.json', 'dpo-float32.json', 'cpo.json', 'orpo.json']) {
+for (const file of ['grpo.json', 'rloo.json', 'dpo.json', 'dpo-float32.json', 'cpo.json', 'orpo.json', 'kto.json']) {
   describeTrlParity({ file, objectives, backends: [tfjsUnderTest('cpu')] });
 }
