@@ -229,7 +229,7 @@ export const grpo = defineObjective({
     const epsilonHigh = params.epsilonHigh ?? params.epsilon;
     const policy = policyTokenLoss(
       ops,
-      { ratio, logps, tokenLogRatio: logRatio, mask, advantages: advantageColumn, samplerLogWeights: sampler ? ops.log(sampler.weights) : null },
+      { ratio, logps, tokenLogRatio: logRatio, mask, advantages: advantageColumn, samplerLogWeights: sampler && params.lossType === 'vespo' ? ops.log(sampler.weights) : null },
       {
         lossType: params.lossType, epsilonLow: params.epsilon, epsilonHigh, delta: params.delta,
         sapoTemperaturePos: params.sapoTemperaturePos, sapoTemperatureNeg: params.sapoTemperatureNeg,
