@@ -21,3 +21,4 @@ export { tokenEntropies } from './token-entropies';
 export { boundedExp, maxFiniteExponent } from './bounded-exp';
 /** Every objective this package defines (the CLI discovers objectives through this export). */
 export const objectives = [grpo, rloo] as const;
+export { nextAdaptiveEntropy, appliedEntropyCoef, type AdaptiveEntropyState, type AdaptiveEntropyOptions } from './adaptive-entropy';
