@@ -74,7 +74,7 @@ describe('grpo TRL 1.13 options: properties', () => {
         const numeric = await finiteDifferenceGrad(grpo, batch, params, 'logps');
         expect(worstMismatch(result.grads.logps.data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
       }),
-      { numRuns: 30, seed: 1413 },
+      { numRuns: 30 },
     );
   });
 
@@ -87,7 +87,7 @@ describe('grpo TRL 1.13 options: properties', () => {
         const numeric = await finiteDifferenceGrad(grpo, onPolicy, params, 'logps');
         expect(worstMismatch(result.grads.logps.data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
       }),
-      { numRuns: 12, seed: 1414 },
+      { numRuns: 12 },
     );
   });
 
@@ -107,12 +107,12 @@ describe('grpo TRL 1.13 options: properties', () => {
         expect(again.metrics).toEqual(base.metrics);
         expect(Array.from(again.grads.logps.data)).toEqual(Array.from(base.grads.logps.data));
       }),
-      { numRuns: 25, seed: 1415 },
+      { numRuns: 25 },
     );
   });
 
   it('a truncated row counts for nothing (as if its mask were empty, with its row still in the grpo mean)', async () => {
-    const [trlBatch] = fc.sample(trlBatchArbitrary(4), { numRuns: 1, seed: 9 });
+    const [trlBatch] = fc.sample(trlBatchArbitrary(4), { numRuns: 1 });
     const batch = { ...batchFor(trlBatch, {}), truncated: [0, 1, 0, 0] };
     const result = await valueAndGrad(grpo, batch, { groupSize: 2, maskTruncatedCompletions: true, lossType: 'grpo' }, { backend });
     const steps = trlBatch.logps[0].length;
@@ -124,7 +124,8 @@ describe('grpo TRL 1.13 options: properties', () => {
 describe('grpo and rloo TRL 1.13 options over 3 simulated workers', () => {
   it('every option except topEntropyQuantile equals one worker', async () => {
     const options = fc.oneof(
-      differentiableOptions.filter((o) => !('topEntropyQuantile' in o)),
+      // bnpo is per worker by design (TRL's local normalization; its own data-parallel test covers it).
+      differentiableOptions.filter((o) => !('topEntropyQuantile' in o) && o.lossType !== 'bnpo'),
       fc.record({ lossType: fc.constantFrom('cispo', 'vespo') }),
       fc.record({ entropyCoef: fc.constant(0.1), lossType: fc.constant('dapo') }),
       fc.record({ offPolicyMaskThreshold: fc.constant(0.01), vllmImportanceSamplingMode: fc.constant('token_truncate') }),
@@ -146,12 +147,12 @@ describe('grpo and rloo TRL 1.13 options over 3 simulated workers', () => {
         }
         expect(worstMismatch(grads.logps, single.grads.logps.data, 1e-10, 1e-13)).toBeLessThanOrEqual(1);
       }),
-      { numRuns: 20, seed: 1416 },
+      { numRuns: 20 },
     );
   });
 
   it('topEntropyQuantile < 1 is refused with more than one worker, naming it', async () => {
-    const [trlBatch] = fc.sample(trlBatchArbitrary(ROWS), { numRuns: 1, seed: 3 });
+    const [trlBatch] = fc.sample(trlBatchArbitrary(ROWS), { numRuns: 1 });
     const params = { groupSize: 2, topEntropyQuantile: 0.2 };
     const attempt = runDataParallel(grpo, batchFor(trlBatch, params), params, { backend, rows: ROWS, boundaries: BOUNDARIES });
     await expect(attempt).rejects.toThrow(PrefParamError);
@@ -171,7 +172,7 @@ describe('grpo and rloo TRL 1.13 options over 3 simulated workers', () => {
         }
         expect(worstMismatch(grads.logps, single.grads.logps.data, 1e-10, 1e-13)).toBeLessThanOrEqual(1);
       }),
-      { numRuns: 10, seed: 1417 },
+      { numRuns: 10 },
     );
   });
 });
