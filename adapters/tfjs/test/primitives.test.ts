@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ReferenceBackend, type ReferenceTensor } from '@pref/adapter-reference';
 import { type Shape } from '@pref/core';
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS } from '@pref/core/backend';
@@ -33,6 +33,8 @@ async function describePrimitives(name: TfjsBackendName) {
   }
   const backend = started;
   describe(`primitives on tfjs:${name} equal the reference backend`, () => {
+    // One tfjs engine per file: the backend started last is active unless each block selects its own.
+    beforeAll(() => backend.tf.setBackend(name));
     it('unary, binary (broadcasting), compare, where', async () => {
       const { float, same } = pair(backend);
       const [x, rx] = float([-30, -2.5, -0.5, 0, 0.5, 3, 30, 1e-3], [2, 4]);
@@ -55,7 +57,7 @@ async function describePrimitives(name: TfjsBackendName) {
       await same('where', backend.where(cond, x, zero), reference.where(rcond, rx, rzero));
     });
 
-    it('reductions, shapes, sorting, gather and scatter along every axis', async () => {
+    it('reductions, shapes, gather and scatter along every axis', async () => {
       const { float, int, same } = pair(backend);
       const [x, rx] = float([3, 1, 2, 1, 5, 0, -1, 4, 4, 2, 2, 2], [2, 2, 3]);
       for (const op of ['sum', 'mean', 'max'] as const) {
@@ -67,7 +69,6 @@ async function describePrimitives(name: TfjsBackendName) {
       await same('broadcastTo', backend.broadcastTo(backend.fromHost([1, 2, 3], [3]), [2, 3]), reference.broadcastTo(reference.fromHost([1, 2, 3], [3]), [2, 3]));
       await same('slice', backend.slice(x, [1, 0, 1], [1, 2, 2]), reference.slice(rx, [1, 0, 1], [1, 2, 2]));
       await same('concat', backend.concat([x, x], 1), reference.concat([rx, rx], 1));
-      for (const axis of [0, 1, 2]) await same(`argsort ${axis} (ties stable)`, backend.argsort(x, axis), reference.argsort(rx, axis));
       // GatherElements with index extents smaller and larger than x's, along each axis.
       const [i0, ri0] = int([1, 0, 1, 0, 0, 1, 1, 1, 0], [3, 1, 3]);
       await same('gather axis 0', backend.gather(x, i0, 0), reference.gather(rx, ri0, 0));
@@ -80,6 +81,24 @@ async function describePrimitives(name: TfjsBackendName) {
       const [u2, ru2] = float([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
       await same('scatterAdd axis 2', backend.scatterAdd([2, 2, 3], i2, u2, 2), reference.scatterAdd([2, 2, 3], ri2, ru2, 2));
     });
+
+    it('argsort along every axis (ties stable)', async () => {
+      const { float, same } = pair(backend);
+      const [x, rx] = float([3, 1, 2, 1, 5, 0, -1, 4, 4, 2, 2, 2], [2, 2, 3]);
+      for (const axis of [0, 1, 2]) await same(`argsort ${axis}`, backend.argsort(x, axis), reference.argsort(rx, axis));
+    });
+
+    if (name === 'webgpu') {
+      // Found when these tests first ran on webgpu itself (before, every block ran on the backend started last):
+      // on tfjs-webgpu 4.22 (Dawn, lavapipe here) the argsort of a tensor just summed over its last axis reads back
+      // wrong values; `it.fails` keeps the reproducer and reports when it starts to pass.
+      it.fails('known tfjs-webgpu issue: argsort of a tensor just reduced over its last axis', async () => {
+        const { float, same } = pair(backend);
+        const [x, rx] = float([3, 1, 2, 1, 5, 0, -1, 4, 4, 2, 2, 2], [2, 2, 3]);
+        await same('sum -1', backend.reduce('sum', x, [-1], false), reference.reduce('sum', rx, [-1], false));
+        await same('argsort 0 after sum', backend.argsort(x, 0), reference.argsort(rx, 0));
+      });
+    }
 
     it('token log-probs, their residual and their gradient, with ignored positions', async () => {
       const { float, int, same } = pair(backend);
@@ -112,6 +131,7 @@ function largeKernels(profile: { kernels: { name: string; outputShapes: number[]
 
 const cpu = await startTfjs('cpu');
 describe.skipIf('unavailable' in cpu)('tokenLogProbs materialises few [N, V] tensors (tfjs ops, tfjs cpu)', () => {
+  beforeAll(() => (cpu as TfjsBackend).tf.setBackend('cpu'));
   it('forward: shifted logits and their exponentials; gradient from the residual: softmax, one-hot and their difference', async () => {
     // tfjs's own ops (on cpu and wasm the WebAssembly kernel runs by default; see below).
     const backend = new TfjsBackend({ tf: (cpu as TfjsBackend).tf, tokenKernel: 'tfjs' });
@@ -134,37 +154,45 @@ describe.skipIf('unavailable' in cpu)('tokenLogProbs materialises few [N, V] ten
   });
 });
 
-describe.skipIf('unavailable' in cpu)('tokenLogProbs through the WebAssembly kernel (tfjs cpu)', () => {
-  it('is the default on cpu, makes no [N, V] tfjs temporaries, and agrees with tfjs ops', async () => {
-    const tf = (cpu as TfjsBackend).tf;
-    const kernel = new TfjsBackend({ tf });
-    const ops = new TfjsBackend({ tf, tokenKernel: 'tfjs' });
-    const [rows, vocab] = [15, 257];
-    const data = Float32Array.from({ length: rows * vocab }, (_, i) => 4 * Math.sin(i * 0.7));
-    const labelData = Int32Array.from({ length: rows }, (_, i) => (i % 4 === 0 ? -100 : (i * 31) % vocab));
-    const run = async (backend: TfjsBackend) => {
-      const logits = backend.fromHost(data, [rows, vocab]);
-      const labels = backend.fromHostInt(labelData, [rows]);
-      const upstream = backend.fromHost(Float32Array.from({ length: rows }, (_, i) => Math.cos(i)), [rows]);
-      const before = tf.memory().numTensors;
-      const out = backend.tokenLogProbs(logits, labels, -100);
-      const gradient = await tf.profile(() => backend.tokenLogProbsGrad(logits, labels, out.logSumExp, upstream, -100).tensor);
-      const values = [await out.logps.tensor.data(), await (gradient.result as never as { data(): Promise<Float32Array> }).data()];
-      tf.dispose([out.logps.tensor, out.logSumExp.tensor, gradient.result as never]);
-      expect(tf.memory().numTensors).toBe(before);
-      [logits, labels, upstream].forEach((t) => backend.dispose(t));
-      return { large: largeKernels(gradient, rows * vocab), values };
-    };
-    const viaKernel = await run(kernel);
-    const viaOps = await run(ops);
-    expect(viaKernel.large).toEqual([]);
-    expect(viaOps.large).toEqual(['Sub', 'Exp', 'OneHot', 'Cast', 'Sub', 'Multiply']);
-    viaKernel.values.forEach((v, i) => {
-      const w = viaOps.values[i];
-      for (let k = 0; k < w.length; k++) expect(Math.abs(v[k] - w[k])).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(w[k]));
+const wasm = await startTfjs('wasm');
+for (const [name, started] of [['cpu', cpu], ['wasm', wasm]] as const) {
+  describe.skipIf('unavailable' in started)(`tokenLogProbs through the WebAssembly kernel (tfjs ${name})`, () => {
+    beforeAll(() => (started as TfjsBackend).tf.setBackend(name));
+    // On wasm the gradient is written into the heap of a tensor made by Fill; on cpu into a new array tfjs keeps as it is.
+    it(`is the default on ${name}, makes no other [N, V] tfjs tensor, and agrees with tfjs ops`, async () => {
+      const tf = (started as TfjsBackend).tf;
+      const kernel = new TfjsBackend({ tf });
+      const ops = new TfjsBackend({ tf, tokenKernel: 'tfjs' });
+      const [rows, vocab] = [15, 257];
+      const data = Float32Array.from({ length: rows * vocab }, (_, i) => 4 * Math.sin(i * 0.7));
+      const labelData = Int32Array.from({ length: rows }, (_, i) => (i % 4 === 0 ? -100 : (i * 31) % vocab));
+      const run = async (backend: TfjsBackend) => {
+        const logits = backend.fromHost(data, [rows, vocab]);
+        const labels = backend.fromHostInt(labelData, [rows]);
+        const upstream = backend.fromHost(Float32Array.from({ length: rows }, (_, i) => Math.cos(i)), [rows]);
+        const before = tf.memory().numTensors;
+        const out = backend.tokenLogProbs(logits, labels, -100);
+        const gradient = await tf.profile(() => backend.tokenLogProbsGrad(logits, labels, out.logSumExp, upstream, -100).tensor);
+        const values = [await out.logps.tensor.data(), await (gradient.result as never as { data(): Promise<Float32Array> }).data()];
+        tf.dispose([out.logps.tensor, out.logSumExp.tensor, gradient.result as never]);
+        expect(tf.memory().numTensors).toBe(before);
+        [logits, labels, upstream].forEach((t) => backend.dispose(t));
+        return { large: largeKernels(gradient, rows * vocab), values };
+      };
+      const viaKernel = await run(kernel);
+      const viaOps = await run(ops);
+      expect(viaKernel.large).toEqual(name === 'wasm' ? ['Fill'] : []);
+      expect(viaOps.large).toEqual(['Sub', 'Exp', 'OneHot', 'Cast', 'Sub', 'Multiply']);
+      viaKernel.values.forEach((v, i) => {
+        const w = viaOps.values[i];
+        for (let k = 0; k < w.length; k++) expect(Math.abs(v[k] - w[k])).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(w[k]));
+      });
     });
   });
+}
 
+describe.skipIf('unavailable' in cpu)('the WebAssembly kernel on tfjs cpu', () => {
+  beforeAll(() => (cpu as TfjsBackend).tf.setBackend('cpu'));
   it('reads the logits where tfjs keeps them: a logits tensor rewritten in place gives the new numbers', async () => {
     const tf = (cpu as TfjsBackend).tf;
     const backend = new TfjsBackend({ tf, tokenKernel: 'wasm' });

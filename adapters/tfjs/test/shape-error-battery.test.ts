@@ -2,4 +2,4 @@ import { describeShapeErrorBattery } from '@pref/testing';
 import { tfjsUnderTest } from './tfjs-test-backends';
 
 describeShapeErrorBattery(tfjsUnderTest('cpu'));
-describeShapeErrorBattery(tfjsUnderTest('wasm'));
+// tfjs:wasm in shape-error-battery-wasm.test.ts: one tfjs engine per file, so one active backend per file.
