@@ -1,25 +1,6 @@
-import {
-  BACKEND_SPECIFICATION_VERSION,
-  broadcastShapes,
-  broadcastStrides,
-  stridesOf,
-  normalizeAxis,
-  reducedShape,
-  sizeOf,
-  type BackendCapabilities,
-  type BackendTensor,
-  type BinaryOp,
-  type CompareOp,
-  type HostArray,
-  type LinearHeadOptions,
-  type LinearTokenLogProbsGrads,
-  type PrefBackend,
-  type ReduceOp,
-  type Shape,
-  type TokenLogProbsResult,
-  type UnaryOp,
-} from '@pref/core';
-import { createTokenLogProbsKernel, wasmSimdSupported, type FloatArray, type TokenLogProbsKernel } from '@pref/cpu-kernels';
+import { type BackendCapabilities, type BackendTensor, type HostArray, type PrefBackend, type Shape } from '@pref/core';
+import { BACKEND_SPECIFICATION_VERSION, broadcastShapes, broadcastStrides, stridesOf, normalizeAxis, reducedShape, sizeOf, type BinaryOp, type CompareOp, type LinearHeadOptions, type LinearTokenLogProbsGrads, type ReduceOp, type TokenLogProbsResult, type UnaryOp } from '@pref/core/backend';
+import { createCpuKernels, createTokenLogProbsKernel, wasmSimdSupported, type CpuKernels, type FloatArray, type TokenLogProbsKernel } from '@pref/cpu-kernels';
 
 type Data = Float64Array | Float32Array | Int32Array;
 
@@ -43,6 +24,12 @@ export interface ReferenceBackendOptions {
   readonly kernels?: 'auto' | 'wasm' | 'js';
   /** Threads for the wasm kernel (default: the available cores in Node). */
   readonly threads?: number;
+  /**
+   * Scratch budget of the hidden-state kernels' vocabulary chunks, over all threads (default
+   * 16 MiB): the loss layer's extra memory beyond its inputs and gradients. A `chunkSize` in
+   * `LinearHeadOptions` overrides the chunk it implies.
+   */
+  readonly linearScratchBytes?: number;
 }
 
 /** Calls `visit(outIndex, offsets...)` over `target`, with each input's flat offset. */
@@ -119,6 +106,10 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
   private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
   /** The WebAssembly kernel, or null for the plain TypeScript one. */
   private readonly kernel: TokenLogProbsKernel | null;
+  /** The hidden-state kernels (fused GEMM + online log-sum-exp), created on first use. */
+  private linearKernels: CpuKernels | null = null;
+  private readonly threads: number | undefined;
+  private readonly linearScratchBytes: number;
 
   constructor(options: ReferenceBackendOptions = {}) {
     const precision = options.precision ?? 64;
@@ -130,6 +121,11 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     if (kernels !== 'auto' && kernels !== 'wasm' && kernels !== 'js') throw new Error(`reference backend: kernels must be auto, wasm or js, got ${String(kernels)}`);
     if (kernels === 'wasm' && !wasmSimdSupported()) throw new Error('reference backend: kernels "wasm" needs WebAssembly SIMD, which this platform lacks');
     this.kernel = kernels === 'js' || !wasmSimdSupported() ? null : createTokenLogProbsKernel({ precision, threads: options.threads });
+    this.threads = options.threads;
+    this.linearScratchBytes = options.linearScratchBytes ?? 16 << 20;
+    if (!(Number.isFinite(this.linearScratchBytes) && this.linearScratchBytes > 0)) {
+      throw new Error(`reference backend: linearScratchBytes must be a positive number, got ${String(options.linearScratchBytes)}`);
+    }
   }
 
   /** `wasm` or `js`: which token log-prob kernel runs. */
@@ -379,6 +375,16 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     const head = linearHeadOf(hidden, weight, bias, labels, options);
     const logps = this.float(labels.shape);
     const lse = this.float(labels.shape);
+    const kernels = this.linear();
+    if (kernels) {
+      checkLabels(labels, head.vocab, options.ignoreIndex);
+      kernels.linearForward({
+        ...this.linearArgs(hidden, weight, bias, labels, head.size, options),
+        logps: logps.data as FloatArray,
+        lse: lse.data as FloatArray,
+      });
+      return { logps, logSumExp: lse };
+    }
     const z = new Float64Array(head.vocab);
     for (let row = 0; row < head.rows; row++) {
       const label = labels.data[row];
@@ -405,6 +411,19 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     const gradHidden = this.float(hidden.shape);
     const gradWeight = this.float(weight.shape);
     const gradBias = bias ? this.float(bias.shape) : null;
+    const kernels = this.linear();
+    if (kernels) {
+      checkLabels(labels, vocab, options.ignoreIndex);
+      kernels.linearBackward({
+        ...this.linearArgs(hidden, weight, bias, labels, size, options),
+        lse: logSumExp.data as FloatArray,
+        gradLogps: upstream.data as FloatArray,
+        gradHidden: gradHidden.data as FloatArray,
+        gradWeight: gradWeight.data as FloatArray,
+        ...(gradBias ? { gradBias: gradBias.data as FloatArray } : {}),
+      });
+      return { hidden: gradHidden, weight: gradWeight, bias: gradBias };
+    }
     const z = new Float64Array(vocab);
     const tanh = options.softcap === null ? null : new Float64Array(vocab);
     const h = hidden.data;
@@ -434,6 +453,34 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
       gradHidden.data.set(dH, row * size);
     }
     return { hidden: gradHidden, weight: gradWeight, bias: gradBias };
+  }
+
+  /** The WebAssembly hidden-state kernels (both threads), or null on the plain TypeScript path. */
+  private linear(): CpuKernels | null {
+    if (!this.kernel) return null;
+    this.linearKernels ??= createCpuKernels({ precision: this.capabilities.precision, threads: this.threads });
+    return this.linearKernels;
+  }
+
+  private linearArgs(hidden: ReferenceTensor, weight: ReferenceTensor, bias: ReferenceTensor | null, labels: ReferenceTensor, size: number, options: LinearHeadOptions) {
+    return {
+      hidden: hidden.data as FloatArray,
+      weight: weight.data as FloatArray,
+      ...(bias ? { bias: bias.data as FloatArray } : {}),
+      labels: labels.data as Int32Array,
+      hiddenSize: size,
+      vocab: weight.shape[0],
+      ignoreIndex: options.ignoreIndex,
+      logitScale: options.logitScale,
+      ...(options.softcap !== null ? { softcap: options.softcap } : {}),
+      ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+      scratchBytes: this.linearScratchBytes,
+    };
+  }
+
+  /** Arena statistics of the hidden-state kernels (null before their first use or on the js path). */
+  linearArenaStats() {
+    return this.linearKernels?.arena.stats() ?? null;
   }
 
   /**
