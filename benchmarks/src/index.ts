@@ -21,7 +21,7 @@ export {
   type GradientOutput, type LogitsCall, type LogitsGradientBuffers, type LogitsShape, type LogitsWorkload,
 } from './logits-workload';
 export {
-  LINEAR_NOT_MEASURED, LINEAR_SHAPES, LINEAR_UNAVAILABLE, createLinearBatch, measureLinearCell, probeHiddenStatePath,
+  LINEAR_SHAPES, LINEAR_UNAVAILABLE, createLinearBatch, measureLinearCell, probeHiddenStatePath,
   type HiddenStateSupport, type LinearCellContext, type LinearShape,
 } from './linear-workload';
 export {

@@ -2,7 +2,7 @@ import { PrefInputError, type Batch, type PrefBackend } from '@pref/core';
 import type { ValueAndGradFn } from './bench-backends';
 import { simpo } from '@pref/simpo';
 import type { BenchCell } from './bench-report';
-import type { CellPlan } from './measure-cell';
+import { measureCell, type CellPlan } from './measure-cell';
 import { seededFloats, seededUniform } from './seeded-values';
 
 /** `[B, T, H, V]`: rows, time steps, hidden size, vocabulary (the LM head's weight is `[V, H]`). */
@@ -20,10 +20,6 @@ export const LINEAR_SHAPES: Readonly<Record<'linear-small' | 'linear-medium' | '
 
 /** The reason every linear cell gives while core has no hidden-state inputs. */
 export const LINEAR_UNAVAILABLE = 'not available: this core has no hidden-state path';
-
-/** The reason once core accepts hidden-state inputs but the measurement below is not written yet. */
-export const LINEAR_NOT_MEASURED =
-  'core accepts hidden-state inputs, but this benchmark does not measure them yet (extension point: measureLinearCell in benchmarks/src/linear-workload.ts)';
 
 /**
  * A hidden-state batch of `shape` in the form core is to accept: the `B` rows split into `B/2`
@@ -75,27 +71,45 @@ export async function probeHiddenStatePath(backend: PrefBackend, valueAndGrad: V
 }
 
 /**
- * The extension point for the linear workload. Today it measures nothing: every cell is
- * skipped with `LINEAR_UNAVAILABLE` (core rejected the inputs) or `LINEAR_NOT_MEASURED`.
- *
- * To implement it once core has `chosenHidden` / `lmHead`: build `createLinearBatch(shape)`,
- * compute the float64 oracle's result on it, then `measureCell` with
- * `run: () => valueAndGrad(simpo, batch, {}, { backend })` like the logits cell in
- * `run-benchmarks.ts` (the check covers `grads.chosenHidden`, `grads.rejectedHidden` and the
- * head's weight gradient), and add bandwidth and FLOP columns: traffic ≈ read the weight
- * `V·H` twice and the hidden states `B·T·H` twice, write both gradients once; work ≈
- * `3 · 2·B·T·H·V` multiply-adds (forward logits, then the hidden and weight gradients).
+ * One linear cell: SimPO loss and gradients (both hidden states and the head's weight) from
+ * `createLinearBatch(shape)` through `valueAndGrad` on the hidden-state path, checked against
+ * the float64 oracle before it is timed. The oracle computes the same batch on its own
+ * hidden-state path (the float64 TypeScript rows, which the hidden-state battery proves equal to
+ * the logits path on `hidden·weightᵀ`), so no `[B, T, V]` tensor is built even for
+ * `linear-vocab` (its float64 logits alone would be 2 GiB). Peak memory is measured like the
+ * other workloads; a note gives the size the logits path's logits would have.
  */
 export async function measureLinearCell(context: LinearCellContext): Promise<BenchCell> {
   const { support } = context;
-  return {
-    workload: 'linear',
-    case: context.name,
-    backend: context.backendId,
-    status: 'skipped',
-    reason: support.available ? LINEAR_NOT_MEASURED : support.reason,
-    shape: [...context.shape],
+  const base = { workload: 'linear' as const, case: context.name, backend: context.backendId, shape: [...context.shape], precision: context.precision };
+  if (!support.available) return { ...base, status: 'skipped', reason: support.reason };
+  const batch = createLinearBatch(context.shape);
+  let oracle: Awaited<ReturnType<ValueAndGradFn>>;
+  try {
+    oracle = await context.valueAndGrad(simpo, batch, {}, { backend: context.oracle });
+  } catch (error) {
+    return { ...base, status: 'failed', reason: `the float64 oracle failed: ${String((error as Error).message ?? error).split('\n')[0]}` };
+  }
+  const measured = await measureCell({
+    run: () => context.valueAndGrad(simpo, batch, {}, { backend: context.backend }),
+    oracle,
     precision: context.precision,
+    plan: context.plan,
+  });
+  const [rows, steps, , vocab] = context.shape;
+  const logitsBytes = rows * steps * vocab * (context.precision === 32 ? 4 : 8);
+  const notes = [
+    ...measured.notes,
+    `the logits path on this shape would hold [${rows}, ${steps}, ${vocab}] logits (${(logitsBytes / 2 ** 20).toFixed(0)} MiB) and a gradient of the same size`,
+  ];
+  return {
+    ...base,
+    status: measured.status,
+    ...(measured.reason !== undefined && { reason: measured.reason }),
+    ...(measured.check && { check: measured.check }),
+    ...(measured.timing && { timing: measured.timing }),
+    ...(measured.memory && { memory: measured.memory }),
+    notes,
   };
 }
 

@@ -51,6 +51,8 @@ function inputFor(spec: InputSpec, rows: number, steps: number, seed: number, ro
     };
   }
   if (spec.kind === 'tokens') {
+    // A binary per-token input (ORPO's chosenNllMask) gets every position counted.
+    if (spec.values === 'binary') return { [spec.name]: hostTensor(new Float32Array(tokens).fill(1), [rows, steps]) };
     const values = spec.logProbs ? seededFloats(tokens, seed, -1, -0.01) : seededFloats(tokens, seed, -1, 1);
     return { [spec.name]: hostTensor(values, [rows, steps]) };
   }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { valueAndGrad } from '@pref/core';
+import { PrefInputError, valueAndGrad } from '@pref/core';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import {
-  LINEAR_NOT_MEASURED, LINEAR_UNAVAILABLE, benchReportProblems, createLinearBatch, probeHiddenStatePath, runBenchmarks,
+  LINEAR_UNAVAILABLE, benchReportProblems, createLinearBatch, probeHiddenStatePath, runBenchmarks,
   type BenchBackendSpec, type ValueAndGradFn,
 } from '@pref/benchmarks';
 
@@ -13,14 +13,14 @@ async function linearReport(vag?: ValueAndGradFn) {
   return runBenchmarks({
     backends: [spec('ref'), { id: 'absent', config: { backend: 'absent' }, create: async () => { throw new Error('not here'); } }],
     workloads: ['linear'],
-    linearShapes: [{ name: 'linear-small', shape: [8, 128, 64, 4096] }, { name: 'linear-vocab', shape: [4, 512, 64, 128256] }],
+    linearShapes: [{ name: 'linear-tiny', shape: [4, 8, 16, 300] }],
     bandwidth: null,
     importModule,
     ...(vag && { valueAndGrad: vag }),
   });
 }
 
-describe('linear (hidden-state) workload skeleton', () => {
+describe('linear (hidden-state) workload', () => {
   it('builds the batch core is to accept: hidden halves [B/2,T,H], labels [B/2,T], lmHead.weight [V,H]', () => {
     const batch = createLinearBatch([4, 3, 5, 7]) as Record<string, { shape: number[]; data: ArrayLike<number> } & { weight?: { shape: number[] } }>;
     expect(Object.keys(batch)).toEqual(['chosenHidden', 'chosenLabels', 'rejectedHidden', 'rejectedLabels', 'lmHead']);
@@ -31,28 +31,44 @@ describe('linear (hidden-state) workload skeleton', () => {
     expect(() => createLinearBatch([3, 1, 1, 2])).toThrow(/B even/);
   });
 
-  it('this core rejects the hidden-state inputs: every cell is skipped as not available', async () => {
-    const support = await probeHiddenStatePath(createReferenceBackend(), valueAndGrad);
-    expect(support.available).toBe(false);
+  it('a core that rejects the hidden-state inputs: every cell is skipped as not available', async () => {
+    const rejecting: ValueAndGradFn = async (objective, batch, params, options) => {
+      if ('chosenHidden' in batch) throw new PrefInputError('chosenHidden', 'unknown input chosenHidden; this objective takes chosenLogps');
+      return valueAndGrad(objective, batch, params, options);
+    };
+    const support = await probeHiddenStatePath(createReferenceBackend(), rejecting);
     expect(support.available === false && support.reason).toBe(`${LINEAR_UNAVAILABLE} (core: unknown input chosenHidden)`);
-
-    const report = await linearReport();
+    const report = await linearReport(rejecting);
     expect(benchReportProblems(JSON.parse(JSON.stringify(report)))).toEqual([]);
-    expect(report.settings.workloads).toEqual(['linear']);
     expect(report.results.map((c) => [c.case, c.backend, c.status, c.reason])).toEqual([
-      ['linear-small', 'absent', 'skipped', 'backend did not start: not here'],
-      ['linear-small', 'ref', 'skipped', `${LINEAR_UNAVAILABLE} (core: unknown input chosenHidden)`],
-      ['linear-vocab', 'absent', 'skipped', 'backend did not start: not here'],
-      ['linear-vocab', 'ref', 'skipped', `${LINEAR_UNAVAILABLE} (core: unknown input chosenHidden)`],
+      ['linear-tiny', 'absent', 'skipped', 'backend did not start: not here'],
+      ['linear-tiny', 'ref', 'skipped', `${LINEAR_UNAVAILABLE} (core: unknown input chosenHidden)`],
     ]);
-    expect(report.results[1]).toMatchObject({ workload: 'linear', shape: [8, 128, 64, 4096], precision: 32 });
   });
 
-  it('once core accepts them, the cells say the measurement is the extension point still to write', async () => {
-    const accepting: ValueAndGradFn = async (objective, batch, params, options) =>
-      'chosenHidden' in batch ? { loss: 0, grads: {}, metrics: {}, state: null, perExample: null } : valueAndGrad(objective, batch, params, options);
-    const report = await linearReport(accepting);
-    expect(report.results.filter((c) => c.backend === 'ref').map((c) => c.reason)).toEqual([LINEAR_NOT_MEASURED, LINEAR_NOT_MEASURED]);
+  it('this core takes them: the cell is checked against the float64 oracle, then timed', async () => {
+    expect(await probeHiddenStatePath(createReferenceBackend(), valueAndGrad)).toEqual({ available: true });
+    const report = await linearReport();
+    expect(benchReportProblems(JSON.parse(JSON.stringify(report)))).toEqual([]);
+    const cell = report.results.find((c) => c.backend === 'ref')!;
+    expect(cell).toMatchObject({ workload: 'linear', case: 'linear-tiny', status: 'ok', shape: [4, 8, 16, 300], precision: 32 });
+    expect(cell.check?.passed).toBe(true);
+    expect(cell.timing?.median).toBeGreaterThan(0);
+    expect(cell.notes?.some((n) => n.includes('[4, 8, 300] logits'))).toBe(true);
+  });
+
+  it('a wrong weight gradient fails the check and is not timed', async () => {
+    const wrong: ValueAndGradFn = async (objective, batch, params, options) => {
+      const result = await valueAndGrad(objective, batch, params, options);
+      const g = result.grads['lmHead.weight' as keyof typeof result.grads] as { data: Float32Array } | undefined;
+      if (g && options.backend.capabilities.precision === 32) g.data[0] += 1;
+      return result;
+    };
+    const report = await linearReport(wrong);
+    const cell = report.results.find((c) => c.backend === 'ref')!;
+    expect(cell.status).toBe('failed');
+    expect(cell.reason).toMatch(/lmHead\.weight/);
+    expect(cell.timing).toBeUndefined();
   });
 
   it('reports another error from the probe as it is', async () => {
