@@ -1,3 +1,4 @@
+import { withSpecificationChanges } from './conformance-changes';
 import type { AnyObjective, ObjectiveState } from './objective';
 import type { PrefBackend } from './pref-backend';
 import { valueAndGrad } from './value-and-grad';
@@ -96,6 +97,7 @@ export async function runConformanceCase(
   testCase: ConformanceCase,
   options: { readonly backend: PrefBackend; readonly objectives: Readonly<Record<string, AnyObjective>>; readonly tolerance?: Tolerance },
 ): Promise<ConformanceOutcome> {
+  testCase = withSpecificationChanges(testCase);
   const objective = options.objectives[testCase.objective];
   if (!objective) return { id: testCase.id, status: 'skipped', reason: `objective ${testCase.objective} is not implemented or not installed` };
   const tolerance = options.tolerance ?? toleranceFor(options.backend.capabilities.precision);

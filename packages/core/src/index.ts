@@ -20,3 +20,4 @@ export * from './create-backend';
 export * from './conformance';
 export * from './pairwise-inputs';
 export * from './objective-packages';
+export * from './conformance-changes';

@@ -35,31 +35,17 @@ export function describeConformance(options: {
           it.skip(`${testCase.id} (skipped: objective ${testCase.objective} not implemented here)`, () => {});
           continue;
         }
-        const runnable = withDecember2026Changes(testCase);
         const notes = [
           EARLIER_DEFAULTS[testCase.id] && `with the earlier default ${JSON.stringify(EARLIER_DEFAULTS[testCase.id])}`,
           SUPERSEDED_METRICS[testCase.id] && `without the superseded metrics ${SUPERSEDED_METRICS[testCase.id].join(', ')}`,
         ].filter(Boolean);
         const name = notes.length ? `${testCase.id} (${notes.join('; ')})` : testCase.id;
         it(name, async () => {
-          const outcome = await runConformanceCase(runnable, { backend, objectives: options.objectives });
+          const outcome = await runConformanceCase(testCase, { backend, objectives: options.objectives });
           expect(outcome.reason ?? '', `${testCase.id} on ${backend.name}`).toBe('');
           expect(outcome.status).toBe('passed');
         });
       }
     });
   }
-}
-
-/** A shared case with its earlier defaults stated and its superseded metrics left out (see `earlier-defaults.ts`). */
-function withDecember2026Changes(testCase: ConformanceCase): ConformanceCase {
-  const earlier = EARLIER_DEFAULTS[testCase.id];
-  const superseded = SUPERSEDED_METRICS[testCase.id];
-  let changed = earlier ? { ...testCase, params: { ...earlier, ...testCase.params } } : testCase;
-  if (superseded && !('error' in changed.expected)) {
-    const expected = changed.expected;
-    const metrics = Object.fromEntries(Object.entries(expected.metrics).filter(([name]) => !superseded.includes(name)));
-    changed = { ...changed, expected: { ...expected, metrics } };
-  }
-  return changed;
 }
