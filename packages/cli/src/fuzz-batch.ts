@@ -45,12 +45,12 @@ export function fuzzBatch(objective: AnyObjective, params: Readonly<Record<strin
   let first: { logps: number[][]; mask: number[][] } | null = null;
   for (const spec of specs) {
     if (spec.kind !== 'sequence') continue;
-    const identical = first !== null && random() < 0.2;
-    const mask = identical ? first!.mask.map((r) => [...r]) : Array.from({ length: rows }, () => {
+    const identical: boolean = first !== null && random() < 0.2;
+    const mask: number[][] = identical ? first!.mask.map((r) => [...r]) : Array.from({ length: rows }, () => {
       const length = random() < 0.2 ? 1 : 1 + Math.floor(random() * steps);
       return Array.from({ length: steps }, (_, t) => (t < length ? 1 : 0));
     });
-    const logps = identical ? first!.logps.map((r) => [...r]) : mask.map((r) => r.map(() => logProb()));
+    const logps: number[][] = identical ? first!.logps.map((r) => [...r]) : mask.map((r) => r.map(() => logProb()));
     batch[sequenceInputName(spec.prefix, 'Logps')] = logps;
     batch[sequenceInputName(spec.prefix, 'Mask')] = mask;
     first ??= { logps, mask };
