@@ -59,7 +59,7 @@ export async function exportOnnxModel(
     const first = plan.outputOf.indexOf(position);
     return readNames[first] ?? `output/${first}`;
   });
-  const named = nameExportedInputs(plan.feeds, batch as Record<string, unknown>);
+  const named = nameExportedInputs(plan.feeds, batch as Record<string, unknown>, -100, feedNeighbours(plan));
   const dimsByInput = new Map([...named.values()].map((input) => [input.name, input.dims]));
   const outputDims = plan.outputs.map((nodeIndex, position) => {
     const name = outputNames[position];
@@ -81,4 +81,22 @@ export async function exportOnnxModel(
     if (input && !inputs.some((i) => i.name === input.name)) inputs.push({ ...feed, name: input.name, symbolicDims: input.dims });
   }
   return { model: await encodeOnnxModel(lowered.model), inputs, outputs: lowered.outputNames };
+}
+
+/** For each feed, the other feeds whose values meet it within two nodes downstream. */
+function feedNeighbours(plan: GraphPlan): (feed: string) => readonly string[] {
+  const consumers = plan.nodes.map(() => [] as number[]);
+  plan.nodes.forEach((node, i) => node.inputs.forEach((input) => consumers[input].push(i)));
+  const reach = (start: number) => {
+    const near = new Set(consumers[start]);
+    for (const c of [...near]) for (const d of consumers[c]) near.add(d);
+    return near;
+  };
+  const nodeOf = new Map<string, number>();
+  plan.nodes.forEach((node, i) => node.feeds.forEach((name) => nodeOf.set(name, i)));
+  const reached = new Map([...nodeOf].map(([name, i]) => [name, reach(i)]));
+  return (feed) => {
+    const mine = reached.get(feed) ?? new Set<number>();
+    return [...reached].filter(([other, set]) => other !== feed && [...set].some((n) => mine.has(n))).map(([other]) => other);
+  };
 }

@@ -74,24 +74,45 @@ export function nameExportedInputs(
   feeds: readonly Feed[],
   batch: Readonly<Record<string, unknown>>,
   ignoreIndex = -100,
+  /** Feeds that meet `feed` in the graph within a few nodes, nearest first (to disambiguate equal inputs). */
+  neighbours?: (feed: string) => readonly string[],
 ): Map<string, { readonly name: string; readonly dims: readonly Dim[] }> {
   const inputs = flattenBatch(batch);
   const names = new Map<string, string>();
   const taken = new Set<string>();
   const byData = new Map<unknown, string>();
+  const candidatesOf = (feed: Feed) => inputs.filter((input) => !taken.has(input.name) && input.shape.length === feed.dims.length &&
+    input.shape.every((d, i) => d === feed.dims[i]) && sameValues(feed, input));
+  const assign = (feed: Feed, name: string) => {
+    names.set(feed.name, name);
+    taken.add(name);
+    byData.set(feed.data, name);
+  };
+  const pending: Feed[] = [];
+  // Unambiguous matches first; a feed equal to several batch inputs (two all-ones masks) waits.
   for (const feed of feeds) {
     if (feed.type === 'int64') continue;
     const same = byData.get(feed.data);
-    if (same) {
-      names.set(feed.name, same);
+    if (same) names.set(feed.name, same);
+    else {
+      const candidates = candidatesOf(feed);
+      if (candidates.length === 1) assign(feed, candidates[0].name);
+      else if (candidates.length > 1) pending.push(feed);
+    }
+  }
+  // Then each ambiguous feed takes the candidate whose prefix its graph neighbours carry
+  // (`chosenMask` meets `chosenLogps` in the same nodes), else the first.
+  for (const feed of pending) {
+    if (byData.has(feed.data)) {
+      names.set(feed.name, byData.get(feed.data)!);
       continue;
     }
-    const match = inputs.find((input) => !taken.has(input.name) && input.shape.length === feed.dims.length &&
-      input.shape.every((d, i) => d === feed.dims[i]) && sameValues(feed, input));
-    if (!match) continue;
-    names.set(feed.name, match.name);
-    taken.add(match.name);
-    byData.set(feed.data, match.name);
+    const candidates = candidatesOf(feed);
+    if (candidates.length === 0) continue;
+    const near = neighbours?.(feed.name) ?? [];
+    const score = (candidate: FlatInput) => near.filter((other) => prefixOf(names.get(other) ?? '\0') === prefixOf(candidate.name)).length;
+    const best = candidates.reduce((a, b) => (score(b) > score(a) ? b : a));
+    assign(feed, best.name);
   }
   for (const feed of feeds) {
     if (feed.type !== 'float32' || names.has(feed.name)) continue;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { valueAndGrad, type AnyObjective, type Batch } from '@pref/core';
-import { worstMismatch } from '@pref/testing';
+import { installedObjectives, loadConformanceCases, worstMismatch } from '@pref/testing';
 import { simpo } from '@pref/simpo';
 import { createOnnxruntimeBackend, exportOnnxModel, type ExportedOnnxModel } from '../src';
 import { findPythonWithOnnx, RUN_EXPORTED_MODEL } from './python/find-python';
@@ -78,6 +78,31 @@ describe('exportOnnxModel', () => {
   });
 });
 
+describe('inputs that are equal at export still get the right names', async () => {
+  const { objectives } = await installedObjectives();
+  // All-ones masks of equal length: chosenMask equals rejectedMask. SLiC's graph meets the
+  // rejected side first, so naming by order alone would swap them.
+  const exportBatch = {
+    chosenLogps: [[-1, -2, -0.5], [-0.3, -0.7, -1.1]], chosenMask: [[1, 1, 1], [1, 1, 1]],
+    rejectedLogps: [[-2, -1.5, -0.1], [-0.2, -3, -0.4]], rejectedMask: [[1, 1, 1], [1, 1, 1]],
+  };
+  const otherBatch = {
+    chosenLogps: [[-0.4, -1.2, -2.5], [-1.3, -0.2, -0.6]], chosenMask: [[1, 1, 0], [1, 0, 0]],
+    rejectedLogps: [[-1, -0.5, -0.9], [-2.2, -0.3, -1.4]], rejectedMask: [[1, 1, 1], [1, 1, 0]],
+  };
+  for (const id of ['slic', 'simpo', 'cpo']) {
+    it.skipIf(!objectives[id])(`${id}: the model fed another batch of the same sizes gives that batch's loss`, async () => {
+      const exported = await exportOnnxModel(objectives[id], exportBatch, {});
+      const session = await ort.InferenceSession.create(exported.model, { logSeverityLevel: 4 });
+      const feeds = Object.fromEntries(Object.entries(otherBatch).map(([name, rows]) => [name, new ort.Tensor('float32', Float32Array.from(rows.flat()), [2, 3])]));
+      const outputs = await session.run(feeds);
+      const expected = await valueAndGrad(objectives[id], otherBatch, {} as never, { backend: await createOnnxruntimeBackend() });
+      expect(Number(outputs.loss.data[0])).toBeCloseTo(expected.loss, 5);
+      await session.release();
+    });
+  }
+});
+
 const python = findPythonWithOnnx();
 
 describe('an exported model in Python (onnx.checker full check, onnxruntime)', () => {
@@ -100,4 +125,36 @@ describe('an exported model in Python (onnx.checker full check, onnxruntime)', (
       }
     });
   }
+});
+
+describe('every installed objective exports a model that Python checks and runs to the backend loss', async () => {
+  const { objectives } = await installedObjectives();
+  const firstCases = new Map<string, ReturnType<typeof loadConformanceCases>[number]>();
+  for (const testCase of loadConformanceCases()) {
+    if ('error' in testCase.expected || !objectives[testCase.objective] || firstCases.has(testCase.objective)) continue;
+    firstCases.set(testCase.objective, testCase);
+  }
+  it.skipIf(!python.ok)(`${[...firstCases.keys()].join(', ')}${python.ok ? '' : ` (skipped: ${python.reason})`}`, async () => {
+    if (!python.ok) return;
+    const dir = mkdtempSync(join(tmpdir(), 'pref-export-all-'));
+    const args: string[] = [];
+    const expected: number[] = [];
+    for (const [id, testCase] of firstCases) {
+      const objective = objectives[id];
+      const options = { state: testCase.state ?? null };
+      const exported = await exportOnnxModel(objective, testCase.inputs as Batch, testCase.params, options);
+      const inputs = exported.inputs.map((i) => ({ name: i.name, type: i.type, dims: i.dims, values: Array.from(i.data as ArrayLike<number>, Number) }));
+      writeFileSync(join(dir, `${id}.onnx`), exported.model);
+      writeFileSync(join(dir, `${id}.json`), JSON.stringify({ inputs }));
+      args.push(join(dir, `${id}.onnx`), join(dir, `${id}.json`));
+      const backend = await createOnnxruntimeBackend();
+      expected.push((await valueAndGrad(objective, testCase.inputs as Batch, testCase.params as never, { backend, ...options })).loss);
+    }
+    const run = spawnSync(python.command, [RUN_EXPORTED_MODEL, ...args], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const parsed = JSON.parse(run.stdout) as Record<string, number[]> | Record<string, number[]>[];
+    const results = Array.isArray(parsed) ? parsed : [parsed];
+    [...firstCases.keys()].forEach((id, k) => expect(results[k].loss[0], id).toBeCloseTo(expected[k], 5));
+  });
 });
