@@ -53,6 +53,12 @@ function valueProblem(x: number, precision: 32 | 64): string | null {
   return null;
 }
 
+/** Index of the first value in `data[start, end)` that is NaN, infinite or beyond ±`limit`, else -1 (the hot scan). */
+function firstOutOfRange(data: ArrayLike<number>, start: number, end: number, limit: number): number {
+  for (let i = start; i < end; i++) if (!(Math.abs(data[i]) <= limit)) return i;
+  return -1;
+}
+
 /** A batch as users pass it: input name → nested arrays, `{ data, shape }`, or a backend-native tensor. */
 export type Batch = Readonly<Record<string, unknown>>;
 
@@ -189,11 +195,10 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, precision: 32 | 
     // Every position's logits are checked, ignored ones too: backends differ in what a NaN
     // at an ignored position does to its gradient row.
     if (logitsHost) {
-      for (let v = 0; v < vocab; v++) {
-        const problem = valueProblem(logitsHost.data[i * vocab + v], precision);
-        if (problem) {
-          throw new PrefInputError(logitsName, `${logitsName} row ${row} position ${i % steps} entry ${v} is ${problem}; logits must be finite`, row);
-        }
+      const bad = firstOutOfRange(logitsHost.data, i * vocab, (i + 1) * vocab, MAX_INPUT_MAGNITUDE[precision]);
+      if (bad >= 0) {
+        const problem = valueProblem(logitsHost.data[bad], precision);
+        throw new PrefInputError(logitsName, `${logitsName} row ${row} position ${i % steps} entry ${bad - i * vocab} is ${problem}; logits must be finite`, row);
       }
     }
     if (label === IGNORE_INDEX) continue;
