@@ -51,14 +51,14 @@ export const simpo = defineObjective({
     const { ops } = ctx;
     const chosen = sequenceMean(ops, inputs.chosen);
     const rejected = sequenceMean(ops, inputs.rejected);
-    const z = ops.sub(ops.mul(ops.sub(chosen, rejected), params.beta), params.gamma);
+    const z = chosen.sub(rejected).mul(params.beta).sub(params.gamma);
     const eps = params.labelSmoothing;
     const perPair =
       params.lossType === 'hinge'
-        ? ops.relu(ops.sub(1, z))
+        ? z.neg().add(1).relu()
         : eps === 0
-          ? ops.neg(ops.logSigmoid(z))
-          : ops.sub(ops.mul(ops.logSigmoid(z), -(1 - eps)), ops.mul(ops.logSigmoid(ops.neg(z)), eps));
+          ? z.logSigmoid().neg()
+          : z.logSigmoid().mul(-(1 - eps)).sub(z.neg().logSigmoid().mul(eps));
     let loss = ctx.batchMean(perPair);
     const metrics = pairMetrics(
       ctx,

@@ -35,12 +35,12 @@ export const slic = defineObjective({
     const { ops } = ctx;
     const chosen = sequenceSum(ops, inputs.chosen);
     const rejected = sequenceSum(ops, inputs.rejected);
-    const perPair = ops.relu(ops.add(ops.sub(rejected, chosen), params.delta));
+    const perPair = rejected.sub(chosen).add(params.delta).relu();
     const nll = tokenMeanNll(ctx, inputs.chosen);
     let loss = ctx.batchMean(perPair);
-    if (params.lambda > 0) loss = ops.add(loss, ops.mul(nll, params.lambda));
+    if (params.lambda > 0) loss = loss.add(nll.mul(params.lambda));
     const metrics = pairMetrics(ctx, { chosen, rejected }, { chosen, rejected });
-    metrics['nll_loss'] = ops.stopGradient(nll);
+    metrics['nll_loss'] = nll.stopGradient();
     return { loss, metrics, perExample: perPair };
   },
 });
