@@ -27,7 +27,8 @@ try {
     if (manifest.type !== 'module') fail('"type" must be "module" (ESM only)');
     if (!Array.isArray(manifest.files) || !manifest.files.includes('dist')) fail('"files" must include dist');
     if (manifest.sideEffects !== false) fail('"sideEffects" must be false');
-    if (manifest.engines?.node !== '>=20.19') fail(`"engines.node" must be ">=20.19" (require of ESM), got ${JSON.stringify(manifest.engines?.node)}`);
+    if (manifest.engines?.node !== '>=20.19')
+      fail(`"engines.node" must be ">=20.19" (require of ESM), got ${JSON.stringify(manifest.engines?.node)}`);
     for (const [subpath, entry] of Object.entries(manifest.exports ?? {})) {
       if (subpath === './package.json') continue;
       if (typeof entry !== 'object' || !entry.types || !entry.default) fail(`exports["${subpath}"] needs "types" and "default"`);
@@ -40,7 +41,8 @@ try {
     for (const target of targetsOf(manifest.exports ?? {})) {
       if (!files.has(target.replace(/^\.\//, ''))) fail(`exports target ${target} is not in the package (run the build?)`);
     }
-    for (const entry of Object.values(manifest.bin ?? {})) if (!files.has(entry.replace(/^\.\//, ''))) fail(`bin ${entry} is not in the package`);
+    for (const entry of Object.values(manifest.bin ?? {}))
+      if (!files.has(entry.replace(/^\.\//, ''))) fail(`bin ${entry} is not in the package`);
     try {
       const out = run(bin('publint'), ['run', tarball, '--level', 'warning']);
       if (/error|warning/i.test(out.replace(/no issues found/i, ''))) fail(`publint:\n${out.trim()}`);

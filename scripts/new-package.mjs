@@ -60,9 +60,16 @@ function createPackage(folder, name, description, deps) {
   write(`${folder}/package.json`, JSON.stringify(manifestOf(name, description, deps), null, 2) + '\n');
   write(
     `${folder}/tsconfig.json`,
-    JSON.stringify({ extends: `${up}/tsconfig.base.json`, compilerOptions: { baseUrl: up, noEmit: true }, include: ['src', 'test'] }, null, 2) + '\n',
+    JSON.stringify(
+      { extends: `${up}/tsconfig.base.json`, compilerOptions: { baseUrl: up, noEmit: true }, include: ['src', 'test'] },
+      null,
+      2,
+    ) + '\n',
   );
-  write(`${folder}/vitest.config.ts`, `import { packageProject } from '${up}/vitest.shared.ts';\n\nexport default packageProject('${name}');\n`);
+  write(
+    `${folder}/vitest.config.ts`,
+    `import { packageProject } from '${up}/vitest.shared.ts';\n\nexport default packageProject('${name}');\n`,
+  );
 }
 
 function registerObjectivePackage(name) {

@@ -20,5 +20,7 @@ if (reasons.size) {
   console.log('skipped tests, by reason:');
   for (const [reason, count] of [...reasons].sort((a, b) => b[1] - a[1])) console.log(`  ${count} × ${reason}`);
 }
-console.log(`tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests + results.numTodoTests} skipped`);
+console.log(
+  `tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests + results.numTodoTests} skipped`,
+);
 process.exitCode = results.numFailedTests > 0 || !results.success ? 1 : 0;

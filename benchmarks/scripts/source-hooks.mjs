@@ -30,6 +30,12 @@ export async function resolve(specifier, context, nextResolve) {
 export async function load(url, context, nextLoad) {
   if (!url.endsWith('.ts')) return nextLoad(url, context);
   const text = await readFile(fileURLToPath(url), 'utf8');
-  const { code } = await transform(text, { loader: 'ts', format: 'esm', target: 'node20', sourcefile: fileURLToPath(url), sourcemap: 'inline' });
+  const { code } = await transform(text, {
+    loader: 'ts',
+    format: 'esm',
+    target: 'node20',
+    sourcefile: fileURLToPath(url),
+    sourcemap: 'inline',
+  });
   return { format: 'module', source: code, shortCircuit: true };
 }

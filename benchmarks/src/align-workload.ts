@@ -58,8 +58,15 @@ export async function runAlignWorkload(options: AlignWorkloadOptions): Promise<B
     options.log?.(`align ${objective} step on ${backend}`);
     try {
       const report = await runAlign({
-        objectives: objective, steps: warmup + steps, sftSteps: 1, evaluations: 1, heldOutSize: 8,
-        backend: tfjsBackend, model: 'small', out: null, progress: null,
+        objectives: objective,
+        steps: warmup + steps,
+        sftSteps: 1,
+        evaluations: 1,
+        heldOutSize: 8,
+        backend: tfjsBackend,
+        model: 'small',
+        out: null,
+        progress: null,
       });
       const logs = report.objectives[0]?.steps ?? [];
       if (logs.length !== warmup + steps) throw new Error(`runAlign reported ${logs.length} steps, expected ${warmup + steps}`);
@@ -67,7 +74,10 @@ export async function runAlignWorkload(options: AlignWorkloadOptions): Promise<B
       if (bad) throw new Error(`a step's loss is ${bad.loss}`);
       const samples = logs.slice(warmup).map((log) => log.milliseconds);
       cells.push({
-        ...base, backend, status: 'ok', shape: [2 * report.settings.batchSize],
+        ...base,
+        backend,
+        status: 'ok',
+        shape: [2 * report.settings.batchSize],
         timing: { unit: 'ms', samples, warmup, ...summarizeSamples(samples) },
         notes: ['not compared with the float64 reference (logits stay inside @pref/align); the loss is checked for finiteness'],
       });

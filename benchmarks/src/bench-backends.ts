@@ -1,5 +1,11 @@
 import {
-  createBackend, type AnyObjective, type BackendConfig, type Batch, type PrefBackend, type ValueAndGradOptions, type ValueAndGradResult,
+  createBackend,
+  type AnyObjective,
+  type BackendConfig,
+  type Batch,
+  type PrefBackend,
+  type ValueAndGradOptions,
+  type ValueAndGradResult,
 } from '@pref/core';
 
 /** Loads a package by name (default: dynamic `import`); injectable for tests and source runs. */

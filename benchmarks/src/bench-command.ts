@@ -3,7 +3,14 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_BACKEND_CONFIGS, DEFAULT_BENCH_BACKENDS, type ImportModule } from './bench-backends';
 import { WORKLOAD_KINDS, type BenchReport, type WorkloadKind } from './bench-report';
-import { compareReports, DEFAULT_THRESHOLD, parseThreshold, renderComparisonMarkdown, renderSummaryMarkdown, type ReportComparison } from './compare-reports';
+import {
+  compareReports,
+  DEFAULT_THRESHOLD,
+  parseThreshold,
+  renderComparisonMarkdown,
+  renderSummaryMarkdown,
+  type ReportComparison,
+} from './compare-reports';
 import { LINEAR_SHAPES, type LinearShape } from './linear-workload';
 import { LOGITS_SHAPES, type LogitsShape } from './logits-workload';
 import { renderMarkdownReport } from './markdown-report';
@@ -15,7 +22,9 @@ import { writeBenchReport } from './write-bench-report';
 export const SHAPE_NAMES: readonly string[] = [...Object.keys(LOGITS_SHAPES), ...Object.keys(LINEAR_SHAPES)];
 
 const shapeList = (table: Readonly<Record<string, readonly number[]>>, format: (s: readonly number[]) => string) =>
-  Object.entries(table).map(([name, shape]) => `${name} ${format(shape)}`).join(', ');
+  Object.entries(table)
+    .map(([name, shape]) => `${name} ${format(shape)}`)
+    .join(', ');
 
 export const BENCH_HELP = `pref bench [options]
 
@@ -51,13 +60,19 @@ Exit code: 0 when every cell that ran matched the reference and nothing regresse
 cell failed or regressed, 2 on a usage error or a malformed --compare/--current file.`;
 
 function list(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter(Boolean);
+  return text === undefined
+    ? undefined
+    : text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function positive(name: string, text: string | undefined, integer: boolean): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!(value > 0) || (integer && !Number.isInteger(value))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+  if (!(value > 0) || (integer && !Number.isInteger(value)))
+    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
   return value;
 }
 
@@ -76,13 +91,19 @@ export function parseShapes(text: string): {
   const names = list(text) ?? [];
   const unknown = names.filter((n) => !SHAPE_NAMES.includes(n));
   if (unknown.length || names.length === 0) {
-    const what = unknown.length ? `unknown shape${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}` : 'no shape named';
+    const what = unknown.length
+      ? `unknown shape${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`
+      : 'no shape named';
     throw new RangeError(`--shapes: ${what}; known shapes: ${SHAPE_NAMES.join(', ')}`);
   }
   const unique = [...new Set(names)];
   return {
-    logitsShapes: unique.filter((n): n is keyof typeof LOGITS_SHAPES => n in LOGITS_SHAPES).map((name) => ({ name, shape: LOGITS_SHAPES[name] })),
-    linearShapes: unique.filter((n): n is keyof typeof LINEAR_SHAPES => n in LINEAR_SHAPES).map((name) => ({ name, shape: LINEAR_SHAPES[name] })),
+    logitsShapes: unique
+      .filter((n): n is keyof typeof LOGITS_SHAPES => n in LOGITS_SHAPES)
+      .map((name) => ({ name, shape: LOGITS_SHAPES[name] })),
+    linearShapes: unique
+      .filter((n): n is keyof typeof LINEAR_SHAPES => n in LINEAR_SHAPES)
+      .map((name) => ({ name, shape: LINEAR_SHAPES[name] })),
   };
 }
 
@@ -145,9 +166,18 @@ export async function benchCommand(argv: string[], io: BenchCommandIo = processI
     ({ values } = parseArgs({
       args: argv,
       options: {
-        mode: { type: 'string' }, shapes: { type: 'string' }, backends: { type: 'string' }, workloads: { type: 'string' },
-        objectives: { type: 'string' }, repeats: { type: 'string' }, budget: { type: 'string' }, out: { type: 'string' },
-        compare: { type: 'string' }, threshold: { type: 'string' }, current: { type: 'string' }, summary: { type: 'string' },
+        mode: { type: 'string' },
+        shapes: { type: 'string' },
+        backends: { type: 'string' },
+        workloads: { type: 'string' },
+        objectives: { type: 'string' },
+        repeats: { type: 'string' },
+        budget: { type: 'string' },
+        out: { type: 'string' },
+        compare: { type: 'string' },
+        threshold: { type: 'string' },
+        current: { type: 'string' },
+        summary: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -176,7 +206,8 @@ export async function benchCommand(argv: string[], io: BenchCommandIo = processI
     }
     const backends = list(values.backends);
     const unknown = backends?.filter((b) => !(b in BENCH_BACKEND_CONFIGS));
-    if (unknown?.length) throw new UsageError(`unknown backend ${unknown.join(', ')}; expected some of ${Object.keys(BENCH_BACKEND_CONFIGS).join(', ')}`);
+    if (unknown?.length)
+      throw new UsageError(`unknown backend ${unknown.join(', ')}; expected some of ${Object.keys(BENCH_BACKEND_CONFIGS).join(', ')}`);
     const workloads = list(values.workloads);
     const badWorkload = workloads?.find((w) => !WORKLOAD_KINDS.includes(w as WorkloadKind));
     if (badWorkload) throw new UsageError(`unknown workload "${badWorkload}"; expected some of ${WORKLOAD_KINDS.join(', ')}`);
@@ -237,11 +268,17 @@ export async function benchCommand(argv: string[], io: BenchCommandIo = processI
   }
   if (values.summary !== undefined) {
     await mkdir(dirname(values.summary), { recursive: true });
-    await appendFile(values.summary, renderSummaryMarkdown(report, markdown, comparison && { result: comparison, label: `\`${values.compare}\`` }));
+    await appendFile(
+      values.summary,
+      renderSummaryMarkdown(report, markdown, comparison && { result: comparison, label: `\`${values.compare}\`` }),
+    );
     io.err(`pref bench: appended the summary to ${values.summary}`);
   }
   const failed = report.results.filter((c) => c.status === 'failed').length;
   const regressed = comparison?.counts.regression ?? 0;
-  if (regressed) io.err(`pref bench: ${regressed} cell${regressed === 1 ? '' : 's'} regressed beyond ${+(threshold * 100).toFixed(2)}% against ${values.compare}`);
+  if (regressed)
+    io.err(
+      `pref bench: ${regressed} cell${regressed === 1 ? '' : 's'} regressed beyond ${+(threshold * 100).toFixed(2)}% against ${values.compare}`,
+    );
   return failed || regressed ? 1 : 0;
 }

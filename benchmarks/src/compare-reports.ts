@@ -62,7 +62,9 @@ export interface ReportComparison {
 
 const keyOf = (c: CellKey) => `${c.workload}\u0000${c.case}\u0000${c.backend}`;
 const spreadOf = (cell: BenchCell): TimingSpread | null =>
-  cell.status === 'ok' && cell.timing ? { median: cell.timing.median, q1: cell.timing.q1, q3: cell.timing.q3, count: cell.timing.count } : null;
+  cell.status === 'ok' && cell.timing
+    ? { median: cell.timing.median, q1: cell.timing.q1, q3: cell.timing.q3, count: cell.timing.count }
+    : null;
 
 /**
  * The verdict for one timed cell: `ratio = current.median / baseline.median`; a change beyond
@@ -89,7 +91,8 @@ function whyNotCompared(baseline: BenchCell, current: BenchCell): string | null 
     cell.status !== 'ok' ? `${name} ${cell.status}${cell.reason ? `: ${cell.reason}` : ''}` : !cell.timing ? `${name} has no timing` : null;
   const reason = side('baseline', baseline) ?? side('current', current);
   if (reason) return reason;
-  if (baseline.shape.join(',') !== current.shape.join(',')) return `shape changed from [${baseline.shape.join(',')}] to [${current.shape.join(',')}]`;
+  if (baseline.shape.join(',') !== current.shape.join(','))
+    return `shape changed from [${baseline.shape.join(',')}] to [${current.shape.join(',')}]`;
   return null;
 }
 
@@ -201,7 +204,11 @@ export function renderComparisonMarkdown(c: ReportComparison, baselineLabel: str
   out.push(`### Comparison with ${baselineLabel}`, '');
   out.push(`Baseline: \`${c.baseline.command}\` — ${c.baseline.createdAt}.`, '');
   if (c.machineDifference) out.push(`**Different machine:** ${c.machineDifference}; differences may be the machine's, not the code's.`, '');
-  if (c.machineStateDifference) out.push(`**Machine state changed:** ${c.machineStateDifference}; a change of every cell may be the machine's (other work running), not the code's.`, '');
+  if (c.machineStateDifference)
+    out.push(
+      `**Machine state changed:** ${c.machineStateDifference}; a change of every cell may be the machine's (other work running), not the code's.`,
+      '',
+    );
   out.push(`**${comparisonHeadline(c)}**`, '');
   out.push(
     `Change = current median / baseline median − 1. A cell regresses when it is more than ${thresholdText(c.threshold)} slower ` +
@@ -212,24 +219,37 @@ export function renderComparisonMarkdown(c: ReportComparison, baselineLabel: str
   const neither = c.cells.filter((cell) => cell.baselineStatus !== 'ok' && cell.currentStatus !== 'ok');
   const shown = c.cells.filter((cell) => !neither.includes(cell));
   if (shown.length) {
-    out.push(markdownTable(
-      ['workload', 'case', 'backend', 'baseline ms (q1–q3)', 'current ms (q1–q3)', 'change', 'verdict'],
-      shown.map((cell) => [
-        cell.workload, cell.case, cell.backend, spreadText(cell.baseline), spreadText(cell.current),
-        cell.ratio === null ? '' : percent(cell.ratio),
-        cell.verdict === 'not compared' ? `not compared: ${cell.reason ?? ''}` : cell.verdict === 'regression' ? '**regression**' : cell.verdict,
-      ]),
-    ));
+    out.push(
+      markdownTable(
+        ['workload', 'case', 'backend', 'baseline ms (q1–q3)', 'current ms (q1–q3)', 'change', 'verdict'],
+        shown.map((cell) => [
+          cell.workload,
+          cell.case,
+          cell.backend,
+          spreadText(cell.baseline),
+          spreadText(cell.current),
+          cell.ratio === null ? '' : percent(cell.ratio),
+          cell.verdict === 'not compared'
+            ? `not compared: ${cell.reason ?? ''}`
+            : cell.verdict === 'regression'
+              ? '**regression**'
+              : cell.verdict,
+        ]),
+      ),
+    );
   }
-  if (neither.length) out.push('', `${neither.length} cell${neither.length === 1 ? '' : 's'} skipped or failed in both runs (not compared, not tabled).`);
+  if (neither.length)
+    out.push('', `${neither.length} cell${neither.length === 1 ? '' : 's'} skipped or failed in both runs (not compared, not tabled).`);
   if (c.onlyInBaseline.length) out.push('', `Only in the baseline (not failures): ${c.onlyInBaseline.map(keyText).join('; ')}.`);
   if (c.onlyInCurrent.length) out.push('', `Only in this run (not failures): ${c.onlyInCurrent.map(keyText).join('; ')}.`);
   return `${out.join('\n')}\n`;
 }
 
 function machineFacts(m: BenchMachine): string {
-  return `${m.cpuModel}, ${m.cpus} CPUs, ${formatBytes(m.totalMemoryBytes)} RAM, ${m.platform}/${m.arch}, Node ${m.node}` +
-    (m.loadAverage ? `, load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' / ')} at the start` : '');
+  return (
+    `${m.cpuModel}, ${m.cpus} CPUs, ${formatBytes(m.totalMemoryBytes)} RAM, ${m.platform}/${m.arch}, Node ${m.node}` +
+    (m.loadAverage ? `, load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' / ')} at the start` : '')
+  );
 }
 
 /**
@@ -237,20 +257,27 @@ function machineFacts(m: BenchMachine): string {
  * regressions), the comparison when there is one, the machine facts of both runs, then the
  * run's own report (tables, bandwidth probe, skips).
  */
-export function renderSummaryMarkdown(report: BenchReport, reportMarkdown: string, comparison: { readonly result: ReportComparison; readonly label: string } | null): string {
+export function renderSummaryMarkdown(
+  report: BenchReport,
+  reportMarkdown: string,
+  comparison: { readonly result: ReportComparison; readonly label: string } | null,
+): string {
   const failed = report.results.filter((c) => c.status === 'failed');
   const regressions = comparison?.result.counts.regression ?? 0;
   const verdict = failed.length || regressions ? 'FAIL' : 'PASS';
   const out: string[] = [];
   out.push(`## pref bench: ${verdict}`, '');
   const lines: string[] = [];
-  lines.push(failed.length ? `${failed.length} cell${failed.length === 1 ? '' : 's'} failed the check against the float64 reference: ${failed.map(keyText).join('; ')}.` : 'Every cell that ran matched the float64 reference.');
+  lines.push(
+    failed.length
+      ? `${failed.length} cell${failed.length === 1 ? '' : 's'} failed the check against the float64 reference: ${failed.map(keyText).join('; ')}.`
+      : 'Every cell that ran matched the float64 reference.',
+  );
   if (comparison) {
     lines.push(`Against ${comparison.label}: ${comparisonHeadline(comparison.result)}`);
     if (comparison.result.machineDifference) lines.push(`Different machine: ${comparison.result.machineDifference}.`);
     if (comparison.result.machineStateDifference) lines.push(`Machine state changed: ${comparison.result.machineStateDifference}.`);
-  }
-  else lines.push('No baseline to compare with.');
+  } else lines.push('No baseline to compare with.');
   out.push(...lines.map((l) => `- ${l}`), '');
   if (comparison) out.push(renderComparisonMarkdown(comparison.result, comparison.label));
   out.push('### Machine', '');

@@ -3,30 +3,73 @@ export { runBenchmarks, bandwidthOf, type RunBenchmarksOptions } from './run-ben
 export * from './bench-report';
 export { benchReportProblems, parseBenchReport } from './validate-bench-report';
 export {
-  BENCH_BACKEND_CONFIGS, DEFAULT_BENCH_BACKENDS, ORACLE_CONFIG, benchBackendSpec, resolveBenchBackends,
-  type BenchBackendSpec, type ImportModule, type ValueAndGradFn,
+  BENCH_BACKEND_CONFIGS,
+  DEFAULT_BENCH_BACKENDS,
+  ORACLE_CONFIG,
+  benchBackendSpec,
+  resolveBenchBackends,
+  type BenchBackendSpec,
+  type ImportModule,
+  type ValueAndGradFn,
 } from './bench-backends';
 export { median, quantileSorted, summarizeSamples, type SampleSummary } from './summarize-samples';
 export { compareWithOracle, describeMismatch, type CheckedResult } from './compare-with-oracle';
 export {
-  allocationsFrom, backendStatsReader, measureCell, type BackendBufferStats, type CellPlan, type MeasuredCell, type MeasureCellOptions,
+  allocationsFrom,
+  backendStatsReader,
+  measureCell,
+  type BackendBufferStats,
+  type CellPlan,
+  type MeasuredCell,
+  type MeasureCellOptions,
 } from './measure-cell';
 export {
-  defaultProbeArrayBytes, largestCpuCacheBytes, measureMemoryBandwidth, sliceBounds,
-  type KernelRates, type MemoryBandwidth, type MemoryBandwidthOptions, type MemoryBandwidthProbe,
+  defaultProbeArrayBytes,
+  largestCpuCacheBytes,
+  measureMemoryBandwidth,
+  sliceBounds,
+  type KernelRates,
+  type MemoryBandwidth,
+  type MemoryBandwidthOptions,
+  type MemoryBandwidthProbe,
 } from './memory-bandwidth';
 export { measurePeakMemory, type PeakMemory, type PeakMemoryMethod } from './peak-memory';
 export {
-  LOGITS_SHAPES, createLogitsWorkload, logitsCall, logitsGradientBuffers, logitsTrafficBytes, placeLogitsBatch,
-  type GradientOutput, type LogitsCall, type LogitsGradientBuffers, type LogitsShape, type LogitsWorkload,
+  LOGITS_SHAPES,
+  createLogitsWorkload,
+  logitsCall,
+  logitsGradientBuffers,
+  logitsTrafficBytes,
+  placeLogitsBatch,
+  type GradientOutput,
+  type LogitsCall,
+  type LogitsGradientBuffers,
+  type LogitsShape,
+  type LogitsWorkload,
 } from './logits-workload';
 export {
-  LINEAR_SHAPES, LINEAR_UNAVAILABLE, createLinearBatch, measureLinearCell, probeHiddenStatePath,
-  type HiddenStateSupport, type LinearCellContext, type LinearShape,
+  LINEAR_SHAPES,
+  LINEAR_UNAVAILABLE,
+  createLinearBatch,
+  measureLinearCell,
+  probeHiddenStatePath,
+  type HiddenStateSupport,
+  type LinearCellContext,
+  type LinearShape,
 } from './linear-workload';
 export {
-  DEFAULT_THRESHOLD, compareReports, comparisonHeadline, parseThreshold, renderComparisonMarkdown, renderSummaryMarkdown, verdictOf,
-  type CellComparison, type CellKey, type CellVerdict, type ReportComparison, type TimingSpread,
+  DEFAULT_THRESHOLD,
+  compareReports,
+  comparisonHeadline,
+  parseThreshold,
+  renderComparisonMarkdown,
+  renderSummaryMarkdown,
+  verdictOf,
+  type CellComparison,
+  type CellKey,
+  type CellVerdict,
+  type ReportComparison,
+  type TimingSpread,
 } from './compare-reports';
 export { buildObjectiveWorkload, installedObjectives, type ObjectiveWorkload } from './objective-workload';
 export { runAlignWorkload, ALIGN_TFJS_BACKENDS, type AlignWorkloadOptions } from './align-workload';

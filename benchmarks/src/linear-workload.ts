@@ -81,7 +81,13 @@ export async function probeHiddenStatePath(backend: PrefBackend, valueAndGrad: V
  */
 export async function measureLinearCell(context: LinearCellContext): Promise<BenchCell> {
   const { support } = context;
-  const base = { workload: 'linear' as const, case: context.name, backend: context.backendId, shape: [...context.shape], precision: context.precision };
+  const base = {
+    workload: 'linear' as const,
+    case: context.name,
+    backend: context.backendId,
+    shape: [...context.shape],
+    precision: context.precision,
+  };
   if (!support.available) return { ...base, status: 'skipped', reason: support.reason };
   const batch = createLinearBatch(context.shape);
   let oracle: Awaited<ReturnType<ValueAndGradFn>>;

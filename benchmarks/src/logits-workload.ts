@@ -1,5 +1,11 @@
 import {
-  IGNORE_INDEX, type AnyObjective, type BackendTensor, type Batch, type PrefBackend, type ValueAndGradOptions, type ValueAndGradResult,
+  IGNORE_INDEX,
+  type AnyObjective,
+  type BackendTensor,
+  type Batch,
+  type PrefBackend,
+  type ValueAndGradOptions,
+  type ValueAndGradResult,
 } from '@pref/core';
 import type { ValueAndGradFn } from './bench-backends';
 import { seededFloats, seededUniform } from './seeded-values';
@@ -105,7 +111,12 @@ interface TfjsLike {
   readonly tf?: { tensor?: (data: Float32Array, shape: number[], dtype: 'float32') => { dispose(): void } };
 }
 
-function residentPair(backend: PrefBackend, a: Float32Array, b: Float32Array, shape: number[]): { values: unknown[]; release: () => void } | null {
+function residentPair(
+  backend: PrefBackend,
+  a: Float32Array,
+  b: Float32Array,
+  shape: number[],
+): { values: unknown[]; release: () => void } | null {
   if (!backend.adopt) return null;
   const own = [backend.fromHost(a, shape), backend.fromHost(b, shape)];
   if (own.every((t) => backend.adopt!(t) === t)) {

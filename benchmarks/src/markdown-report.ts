@@ -53,7 +53,7 @@ function logitsTableNote(report: BenchReport): string {
     `Median ms (min–max) over the timed runs; bytes = read logits twice + write the gradient once.${bound} ` +
     'grad out: "in place" when the gradients came back in caller-owned buffers (valueAndGrad\'s gradients option), else "returned". ' +
     'New large buffers / call: the backend\'s own count of buffers ≥ 1 MiB per steady-state call (its stats()), "n/a" without one; ' +
-    'new bytes / call: median growth of the process\'s array-buffer / external memory across a call (a lower bound).'
+    "new bytes / call: median growth of the process's array-buffer / external memory across a call (a lower bound)."
   );
 }
 
@@ -78,39 +78,64 @@ export function renderMarkdownReport(report: BenchReport): string {
   const out: string[] = [];
   out.push(`## pref bench (${report.mode})`, '');
   out.push(`\`${report.command}\` — ${report.createdAt}, ${report.totalSeconds.toFixed(0)} s`, '');
-  out.push(`Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${formatBytes(m.totalMemoryBytes)} RAM, ${m.platform}/${m.arch}, Node ${m.node}${m.loadAverage ? `; load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' / ')} at the start` : ''}.`);
+  out.push(
+    `Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${formatBytes(m.totalMemoryBytes)} RAM, ${m.platform}/${m.arch}, Node ${m.node}${m.loadAverage ? `; load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' / ')} at the start` : ''}.`,
+  );
   if (report.bandwidth) out.push(bandwidthLine(report.bandwidth));
   out.push('');
   out.push('### Backends', '');
-  out.push(markdownTable(['backend', 'status', 'name', 'precision', 'reason'], report.backends.map((b) => [
-    b.id, b.status, b.name ?? '', b.precision ? `float${b.precision}` : '', b.reason ?? '',
-  ])));
+  out.push(
+    markdownTable(
+      ['backend', 'status', 'name', 'precision', 'reason'],
+      report.backends.map((b) => [b.id, b.status, b.name ?? '', b.precision ? `float${b.precision}` : '', b.reason ?? '']),
+    ),
+  );
   const started = report.backends.filter((b) => b.status === 'started').map((b) => b.id);
 
   const logits = report.results.filter((c) => c.workload === 'logits' && started.includes(c.backend));
   if (logits.length) {
     out.push('', '### Loss + gradient on logits (SimPO, chosen/rejected halves)', '');
     out.push(logitsTableNote(report), '');
-    out.push(markdownTable(
-      [
-        'shape', 'backend', 'median ms (min–max)', 'IQR ms', 'GB/s', '% of all-core bound', 'C-style bound ms', '× bound',
-        'peak RSS Δ', 'gradient', 'grad out', 'new large buffers / call', 'new bytes / call', 'device peak', 'input', 'check',
-      ],
-      logits.map((c) => [
-        `${c.case} [${c.shape.join(',')}]`, c.backend, timingText(c),
-        c.timing ? formatMilliseconds(c.timing.iqr) : '',
-        c.bandwidth ? (c.bandwidth.bytesPerSecond / 1e9).toFixed(2) : '',
-        c.bandwidth ? `${(100 * c.bandwidth.fraction).toFixed(1)}%` : '',
-        c.bandwidth?.cStyleBoundMs !== undefined ? formatMilliseconds(c.bandwidth.cStyleBoundMs) : '',
-        c.bandwidth ? c.bandwidth.boundRatio.toFixed(1) : '',
-        c.memory ? formatBytes(c.memory.peakRssDeltaBytes) : '',
-        c.memory?.gradientBytes !== undefined ? formatBytes(c.memory.gradientBytes) : '',
-        c.gradientOutput === 'in-place' ? 'in place' : (c.gradientOutput ?? ''),
-        largeBuffersText(c), c.allocations ? formatBytes(c.allocations.bytesPerCall) : '',
-        c.memory?.devicePeakBytes != null ? formatBytes(c.memory.devicePeakBytes) : '',
-        c.inputPath ?? '', statusText(c),
-      ]),
-    ));
+    out.push(
+      markdownTable(
+        [
+          'shape',
+          'backend',
+          'median ms (min–max)',
+          'IQR ms',
+          'GB/s',
+          '% of all-core bound',
+          'C-style bound ms',
+          '× bound',
+          'peak RSS Δ',
+          'gradient',
+          'grad out',
+          'new large buffers / call',
+          'new bytes / call',
+          'device peak',
+          'input',
+          'check',
+        ],
+        logits.map((c) => [
+          `${c.case} [${c.shape.join(',')}]`,
+          c.backend,
+          timingText(c),
+          c.timing ? formatMilliseconds(c.timing.iqr) : '',
+          c.bandwidth ? (c.bandwidth.bytesPerSecond / 1e9).toFixed(2) : '',
+          c.bandwidth ? `${(100 * c.bandwidth.fraction).toFixed(1)}%` : '',
+          c.bandwidth?.cStyleBoundMs !== undefined ? formatMilliseconds(c.bandwidth.cStyleBoundMs) : '',
+          c.bandwidth ? c.bandwidth.boundRatio.toFixed(1) : '',
+          c.memory ? formatBytes(c.memory.peakRssDeltaBytes) : '',
+          c.memory?.gradientBytes !== undefined ? formatBytes(c.memory.gradientBytes) : '',
+          c.gradientOutput === 'in-place' ? 'in place' : (c.gradientOutput ?? ''),
+          largeBuffersText(c),
+          c.allocations ? formatBytes(c.allocations.bytesPerCall) : '',
+          c.memory?.devicePeakBytes != null ? formatBytes(c.memory.devicePeakBytes) : '',
+          c.inputPath ?? '',
+          statusText(c),
+        ]),
+      ),
+    );
   }
 
   const objectiveCells = report.results.filter((c) => c.workload === 'objective' && started.includes(c.backend));
@@ -119,18 +144,29 @@ export function renderMarkdownReport(report: BenchReport): string {
     const objectives = [...new Set(objectiveCells.map((c) => c.case))];
     out.push('', `### Loss + gradient on token log-probs [${rows},${steps}] per objective`, '');
     out.push('Median ms (min–max); each cell checked against the float64 reference first.', '');
-    out.push(markdownTable(['objective', ...started], objectives.map((id) => [
-      id, ...started.map((backend) => {
-        const cell = objectiveCells.find((c) => c.case === id && c.backend === backend);
-        return cell ? timingText(cell) : '';
-      }),
-    ])));
+    out.push(
+      markdownTable(
+        ['objective', ...started],
+        objectives.map((id) => [
+          id,
+          ...started.map((backend) => {
+            const cell = objectiveCells.find((c) => c.case === id && c.backend === backend);
+            return cell ? timingText(cell) : '';
+          }),
+        ]),
+      ),
+    );
   }
 
   const align = report.results.filter((c) => c.workload === 'align' && c.status === 'ok');
   if (align.length) {
     out.push('', '### One pref align training step', '');
-    out.push(markdownTable(['step', 'backend', 'median ms (min–max)', 'rows'], align.map((c) => [c.case, c.backend, timingText(c), String(c.shape[0] ?? '')])));
+    out.push(
+      markdownTable(
+        ['step', 'backend', 'median ms (min–max)', 'rows'],
+        align.map((c) => [c.case, c.backend, timingText(c), String(c.shape[0] ?? '')]),
+      ),
+    );
   }
 
   const problems = report.results.filter((c) => c.status !== 'ok' && started.includes(c.backend));
@@ -138,7 +174,12 @@ export function renderMarkdownReport(report: BenchReport): string {
   const listed = [...problems, ...alignSkips.filter((c) => !problems.includes(c))];
   if (listed.length) {
     out.push('', '### Skipped and failed', '');
-    out.push(markdownTable(['workload', 'case', 'backend', 'status', 'reason'], listed.map((c) => [c.workload, c.case, c.backend, c.status, c.reason ?? ''])));
+    out.push(
+      markdownTable(
+        ['workload', 'case', 'backend', 'status', 'reason'],
+        listed.map((c) => [c.workload, c.case, c.backend, c.status, c.reason ?? '']),
+      ),
+    );
   }
   return `${out.join('\n')}\n`;
 }

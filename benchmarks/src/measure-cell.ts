@@ -64,7 +64,10 @@ const counter = (value: unknown) => (typeof value === 'number' && Number.isFinit
  * counters differenced over all calls (null where a counter is missing).
  */
 export function allocationsFrom(
-  readings: readonly { readonly before: { arrayBuffers: number; external: number }; readonly after: { arrayBuffers: number; external: number } }[],
+  readings: readonly {
+    readonly before: { arrayBuffers: number; external: number };
+    readonly after: { arrayBuffers: number; external: number };
+  }[],
   stats: { readonly before: BackendBufferStats; readonly after: BackendBufferStats } | null,
 ): CellAllocations {
   const calls = readings.length;
@@ -123,7 +126,12 @@ export async function measureCell(options: MeasureCellOptions): Promise<Measured
   try {
     result = await run();
   } catch (error) {
-    return { status: 'failed', reason: `error: ${String((error as Error).message ?? error).split('\n')[0]}`, firstRunSeconds: seconds(checkStart), notes: [] };
+    return {
+      status: 'failed',
+      reason: `error: ${String((error as Error).message ?? error).split('\n')[0]}`,
+      firstRunSeconds: seconds(checkStart),
+      notes: [],
+    };
   }
   const firstRunSeconds = seconds(checkStart);
   const check = compareWithOracle(result, options.oracle, options.precision);
@@ -170,7 +178,12 @@ export async function measureCell(options: MeasureCellOptions): Promise<Measured
   }
   const timing: CellTiming = { unit: 'ms', samples, warmup, ...summarizeSamples(samples) };
   return {
-    status: 'ok', check, timing, memory: { peakRssDeltaBytes, method, devicePeakBytes }, firstRunSeconds, notes,
+    status: 'ok',
+    check,
+    timing,
+    memory: { peakRssDeltaBytes, method, devicePeakBytes },
+    firstRunSeconds,
+    notes,
     ...(allocations && { allocations }),
   };
 }

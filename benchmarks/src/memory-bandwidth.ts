@@ -191,7 +191,8 @@ export async function measureMemoryBandwidth(options: MemoryBandwidthOptions = {
       Atomics.add(ctl, 0, 1);
       Atomics.notify(ctl, 0);
       for (let done = Atomics.load(ctl, 1); done < active; done = Atomics.load(ctl, 1)) {
-        if (Atomics.wait(ctl, 1, done, 60_000) === 'timed-out') throw new Error('memory bandwidth probe: a worker thread did not finish a pass within 60 s');
+        if (Atomics.wait(ctl, 1, done, 60_000) === 'timed-out')
+          throw new Error('memory bandwidth probe: a worker thread did not finish a pass within 60 s');
       }
       return (performance.now() - start) / 1000;
     };

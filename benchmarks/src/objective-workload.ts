@@ -56,9 +56,20 @@ function inputFor(spec: InputSpec, rows: number, steps: number, seed: number, ro
     const values = spec.logProbs ? seededFloats(tokens, seed, -1, -0.01) : seededFloats(tokens, seed, -1, 1);
     return { [spec.name]: hostTensor(values, [rows, steps]) };
   }
-  if (spec.values === 'binary') return { [spec.name]: hostTensor(Float32Array.from({ length: rows }, (_, r) => r % 2), [rows]) };
+  if (spec.values === 'binary')
+    return {
+      [spec.name]: hostTensor(
+        Float32Array.from({ length: rows }, (_, r) => r % 2),
+        [rows],
+      ),
+    };
   const offsets = seededFloats(rows, seed, -2, 2);
-  return { [spec.name]: hostTensor(offsets.map((offset, r) => rowSums[r] + offset), [rows]) };
+  return {
+    [spec.name]: hostTensor(
+      offsets.map((offset, r) => rowSums[r] + offset),
+      [rows],
+    ),
+  };
 }
 
 /**
@@ -77,7 +88,9 @@ export async function buildObjectiveWorkload(
 ): Promise<{ workload: ObjectiveWorkload; result: ValueAndGradResult }> {
   const specs = Object.values(objective.inputs) as InputSpec[];
   let batch: Batch = {};
-  const ordered = specs.map((spec, i) => ({ spec, i })).sort((a, b) => Number(b.spec.kind === 'sequence') - Number(a.spec.kind === 'sequence'));
+  const ordered = specs
+    .map((spec, i) => ({ spec, i }))
+    .sort((a, b) => Number(b.spec.kind === 'sequence') - Number(a.spec.kind === 'sequence'));
   let rowSums: Float32Array = new Float32Array(rows);
   for (const { spec, i } of ordered) {
     const optionalRows = spec.kind === 'rows' && spec.optional;

@@ -44,7 +44,10 @@ setInterval(sample, 1);
  * overhead); elsewhere a worker thread samples the RSS every millisecond (it keeps sampling
  * while the main thread is busy in synchronous code).
  */
-export async function measurePeakMemory<T>(run: () => Promise<T>, options: { readonly method?: 'auto' | PeakMemoryMethod } = {}): Promise<PeakMemory<T>> {
+export async function measurePeakMemory<T>(
+  run: () => Promise<T>,
+  options: { readonly method?: 'auto' | PeakMemoryMethod } = {},
+): Promise<PeakMemory<T>> {
   const method = options.method ?? 'auto';
   if (method !== 'sampled' && resetHighWaterMark()) {
     const before = statusKilobytes('VmRSS')!;

@@ -24,7 +24,13 @@ import { describeMachine } from './bench-machine';
 import { collectGarbage } from './collect-garbage';
 import { devicePeakBytesProbe } from './device-peak-bytes';
 import {
-  LOGITS_SHAPES, createLogitsWorkload, logitsCall, logitsElementCount, logitsTrafficBytes, placeLogitsBatch, type LogitsShape,
+  LOGITS_SHAPES,
+  createLogitsWorkload,
+  logitsCall,
+  logitsElementCount,
+  logitsTrafficBytes,
+  placeLogitsBatch,
+  type LogitsShape,
 } from './logits-workload';
 import { backendStatsReader, measureCell, type CellPlan, type MeasuredCell } from './measure-cell';
 import { measureMemoryBandwidth, type MemoryBandwidth } from './memory-bandwidth';
@@ -77,14 +83,20 @@ type ModeSettings = Omit<BenchSettings, 'workloads' | 'linearShapes'> & {
 
 const MODE_SETTINGS: Record<'small' | 'full', ModeSettings> = {
   small: {
-    repeats: 3, warmup: 1, objectiveRepeats: 10, cellBudgetSeconds: 20,
+    repeats: 3,
+    warmup: 1,
+    objectiveRepeats: 10,
+    cellBudgetSeconds: 20,
     logitsShapes: [{ name: 'small', shape: LOGITS_SHAPES.small }],
     linearShapes: [{ name: 'linear-small', shape: LINEAR_SHAPES['linear-small'] }],
     objectiveShape: [8, 128],
     probeRepeats: 3,
   },
   full: {
-    repeats: 5, warmup: 1, objectiveRepeats: 30, cellBudgetSeconds: 60,
+    repeats: 5,
+    warmup: 1,
+    objectiveRepeats: 30,
+    cellBudgetSeconds: 60,
     logitsShapes: (['small', 'medium', 'large'] as const).map((name) => ({ name, shape: LOGITS_SHAPES[name] })),
     linearShapes: (['linear-small', 'linear-medium', 'linear-vocab'] as const).map((name) => ({ name, shape: LINEAR_SHAPES[name] })),
     objectiveShape: [8, 128],
@@ -144,13 +156,20 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
     workloads: options.workloads ?? WORKLOAD_KINDS,
     linearShapes: options.linearShapes ?? base.linearShapes,
   };
-  for (const [name, value] of [['repeats', settings.repeats], ['objectiveRepeats', settings.objectiveRepeats]] as const) {
+  for (const [name, value] of [
+    ['repeats', settings.repeats],
+    ['objectiveRepeats', settings.objectiveRepeats],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer ≥ 1, got ${value}`);
   }
-  if (!Number.isInteger(settings.warmup) || settings.warmup < 0) throw new RangeError(`warmup must be an integer ≥ 0, got ${settings.warmup}`);
+  if (!Number.isInteger(settings.warmup) || settings.warmup < 0)
+    throw new RangeError(`warmup must be an integer ≥ 0, got ${settings.warmup}`);
   if (!(settings.cellBudgetSeconds > 0)) throw new RangeError(`cellBudgetSeconds must be > 0, got ${settings.cellBudgetSeconds}`);
   const customized =
-    options.logitsShapes !== undefined || options.linearShapes !== undefined || options.objectiveShape !== undefined || options.workloads !== undefined;
+    options.logitsShapes !== undefined ||
+    options.linearShapes !== undefined ||
+    options.objectiveShape !== undefined ||
+    options.workloads !== undefined;
   const reportMode: BenchMode = customized ? 'custom' : mode;
 
   let bandwidth: MemoryBandwidth | null;
@@ -161,14 +180,22 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
     collectGarbage();
   } else bandwidth = null;
 
-  const specs = (options.backends ?? DEFAULT_BENCH_BACKENDS).map((b) => (typeof b === 'string' ? resolveBenchBackends([b], importModule)[0] : b));
+  const specs = (options.backends ?? DEFAULT_BENCH_BACKENDS).map((b) =>
+    typeof b === 'string' ? resolveBenchBackends([b], importModule)[0] : b,
+  );
   const entries = new Map<string, BenchBackendEntry>();
   const pool = new BackendPool();
   const live: BenchBackendSpec[] = [];
   for (const spec of specs) {
     try {
       const backend = await pool.acquire(spec);
-      entries.set(spec.id, { id: spec.id, config: { ...spec.config }, status: 'started', name: backend.name, precision: backend.capabilities.precision });
+      entries.set(spec.id, {
+        id: spec.id,
+        config: { ...spec.config },
+        status: 'started',
+        name: backend.name,
+        precision: backend.capabilities.precision,
+      });
       live.push(spec);
       log(`backend ${spec.id}: started (${backend.name}, float${backend.capabilities.precision})`);
     } catch (error) {
@@ -190,12 +217,14 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
     }
   };
   const skipAll = (cell: Omit<BenchCell, 'backend' | 'status' | 'precision'>, reason: string) => {
-    for (const spec of specs) results.push({ ...cell, backend: spec.id, status: 'skipped', precision: entries.get(spec.id)?.precision ?? null, reason });
+    for (const spec of specs)
+      results.push({ ...cell, backend: spec.id, status: 'skipped', precision: entries.get(spec.id)?.precision ?? null, reason });
   };
   const skippedBackend = (cell: Omit<BenchCell, 'backend' | 'status' | 'precision'>) => {
     for (const spec of specs) {
       const entry = entries.get(spec.id)!;
-      if (entry.status === 'skipped') results.push({ ...cell, backend: spec.id, status: 'skipped', precision: null, reason: `backend did not start: ${entry.reason}` });
+      if (entry.status === 'skipped')
+        results.push({ ...cell, backend: spec.id, status: 'skipped', precision: null, reason: `backend did not start: ${entry.reason}` });
     }
   };
 
@@ -208,7 +237,10 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
       const cellBase = { workload: 'logits' as const, case: name, shape: [...shape] };
       const needed = elements * (4 + 8 * 4);
       if (needed > freemem()) {
-        skipAll(cellBase, `needs about ${gib(needed)} of memory (inputs, float64 reference gradient, one backend's gradient and its output buffers); ${gib(freemem())} free`);
+        skipAll(
+          cellBase,
+          `needs about ${gib(needed)} of memory (inputs, float64 reference gradient, one backend's gradient and its output buffers); ${gib(freemem())} free`,
+        );
         continue;
       }
       log(`logits ${name} [${shape.join(', ')}]: float64 reference`);
@@ -229,7 +261,8 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
         const predicted = previous ? previous.rate * elements : 0;
         if (predicted > settings.cellBudgetSeconds) {
           results.push({
-            ...cell, status: 'skipped',
+            ...cell,
+            status: 'skipped',
             reason: `predicted ${predicted.toFixed(0)} s per run (from ${previous!.from}), over the ${settings.cellBudgetSeconds} s cell budget`,
           });
           log(`  ${spec.id}: skipped (predicted ${predicted.toFixed(0)} s)`);
@@ -239,7 +272,8 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
         const predictedBytes = previousMemory ? previousMemory.rate * elements : 0;
         if (predictedBytes > 0.8 * freemem()) {
           results.push({
-            ...cell, status: 'skipped',
+            ...cell,
+            status: 'skipped',
             reason: `predicted peak memory ${gib(predictedBytes)} (from ${previousMemory!.from}), over 80% of the ${gib(freemem())} free`,
           });
           log(`  ${spec.id}: skipped (predicted ${gib(predictedBytes)} of memory)`);
@@ -273,12 +307,19 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
         }
         const gradientOutput = call.gradientOutput();
         const outputNote = call.note();
-        secondsPerElement.set(spec.id, { rate: measured.firstRunSeconds / elements, from: `the ${name} shape's ${measured.firstRunSeconds.toFixed(1)} s` });
-        const withMemory = cellFrom({
-          ...cell, inputPath: placed.inputPath,
-          ...(gradientOutput && measured.status === 'ok' && { gradientOutput }),
-          ...(outputNote && measured.status === 'ok' && { notes: [outputNote] }),
-        }, measured);
+        secondsPerElement.set(spec.id, {
+          rate: measured.firstRunSeconds / elements,
+          from: `the ${name} shape's ${measured.firstRunSeconds.toFixed(1)} s`,
+        });
+        const withMemory = cellFrom(
+          {
+            ...cell,
+            inputPath: placed.inputPath,
+            ...(gradientOutput && measured.status === 'ok' && { gradientOutput }),
+            ...(outputNote && measured.status === 'ok' && { notes: [outputNote] }),
+          },
+          measured,
+        );
         if (withMemory.memory) {
           const peak = withMemory.memory.peakRssDeltaBytes;
           bytesPerElement.set(spec.id, { rate: peak / elements, from: `the ${name} shape's ${gib(peak)}` });
@@ -352,7 +393,13 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
         if (!backend) continue;
         if (!support.has(spec.id)) support.set(spec.id, await probeHiddenStatePath(backend, vag));
         const result = await measureLinearCell({
-          name, shape, backendId: spec.id, backend, precision, oracle, valueAndGrad: vag,
+          name,
+          shape,
+          backendId: spec.id,
+          backend,
+          precision,
+          oracle,
+          valueAndGrad: vag,
           plan: { warmup: settings.warmup, repeats: settings.repeats, budgetSeconds: settings.cellBudgetSeconds },
           support: support.get(spec.id)!,
         });
@@ -381,7 +428,12 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
  * gradient once), the achieved rate, the fraction of the bound, the C-style bound (the time
  * that traffic takes at the bound) and the median over it.
  */
-export function bandwidthOf(shape: LogitsShape, precision: 32 | 64, medianMs: number, machine: Pick<MemoryBandwidth, 'boundBytesPerSecond'>) {
+export function bandwidthOf(
+  shape: LogitsShape,
+  precision: 32 | 64,
+  medianMs: number,
+  machine: Pick<MemoryBandwidth, 'boundBytesPerSecond'>,
+) {
   const bytes = logitsTrafficBytes(shape, precision);
   const bytesPerSecond = bytes / (medianMs / 1000);
   const fraction = bytesPerSecond / machine.boundBytesPerSecond;

@@ -24,7 +24,10 @@ export function quantileSorted(sorted: readonly number[], p: number): number {
 
 /** The median of `values` (mean of the two middle values for an even count). */
 export function median(values: readonly number[]): number {
-  return quantileSorted([...values].sort((a, b) => a - b), 0.5);
+  return quantileSorted(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** Summary statistics of a non-empty sample of finite numbers. */

@@ -30,7 +30,8 @@ const RIGHT = 90;
  */
 export function renderBarChartSvg(panels: readonly BarPanel[], title = 'pref bench'): string {
   const series: string[] = [];
-  for (const panel of panels) for (const group of panel.groups) for (const bar of group.bars) if (!series.includes(bar.series)) series.push(bar.series);
+  for (const panel of panels)
+    for (const group of panel.groups) for (const bar of group.bars) if (!series.includes(bar.series)) series.push(bar.series);
   const color = (name: string) => SERIES_COLORS[series.indexOf(name) % SERIES_COLORS.length];
   const parts: string[] = [];
   let y = 40;
@@ -65,14 +66,18 @@ export function renderBarChartSvg(panels: readonly BarPanel[], title = 'pref ben
           `<rect x="${LEFT}" y="${by + 1}" width="${width.toFixed(1)}" height="${BAR - 2}" fill="${color(bar.series)}">` +
             `<title>${escapeXml(`${group.label} · ${bar.series}: ${bar.value}`)}</title></rect>`,
         );
-        parts.push(`<text x="${(LEFT + width + 4).toFixed(1)}" y="${by + BAR - 2}" font-size="9">${escapeXml(formatValue(bar.value))}</text>`);
+        parts.push(
+          `<text x="${(LEFT + width + 4).toFixed(1)}" y="${by + BAR - 2}" font-size="9">${escapeXml(formatValue(bar.value))}</text>`,
+        );
       });
       y += height + GROUP_GAP;
     }
     for (let decade = low; decade <= high; decade++) {
       const x = LEFT + ((decade - low) / (high - low)) * PLOT_WIDTH;
       parts.push(`<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${y}" stroke="#bbb" stroke-width="0.5"/>`);
-      parts.push(`<text x="${x.toFixed(1)}" y="${y + 12}" font-size="9" text-anchor="middle">${escapeXml(formatValue(10 ** decade))}</text>`);
+      parts.push(
+        `<text x="${x.toFixed(1)}" y="${y + 12}" font-size="9" text-anchor="middle">${escapeXml(formatValue(10 ** decade))}</text>`,
+      );
     }
     parts.push(`<text x="${LEFT + PLOT_WIDTH / 2}" y="${y + 26}" font-size="10" text-anchor="middle">${escapeXml(panel.unit)}</text>`);
     y += 44;

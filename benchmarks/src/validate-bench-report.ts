@@ -11,27 +11,36 @@ const number: Check = (v, path, problems) => {
 const string: Check = (v, path, problems) => {
   if (typeof v !== 'string') problems.push(`${path}: expected a string, got ${typeOf(v)}`);
 };
-const oneOf = (...values: unknown[]): Check => (v, path, problems) => {
-  if (!values.includes(v)) problems.push(`${path}: expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v)}`);
-};
-const nullable = (check: Check): Check => (v, path, problems) => {
-  if (v !== null) check(v, path, problems);
-};
-const array = (item: Check): Check => (v, path, problems) => {
-  if (!Array.isArray(v)) problems.push(`${path}: expected an array, got ${typeOf(v)}`);
-  else v.forEach((x, i) => item(x, `${path}[${i}]`, problems));
-};
-const object = (required: Record<string, Check>, optional: Record<string, Check> = {}): Check => (v, path, problems) => {
-  if (!isObject(v)) {
-    problems.push(`${path}: expected an object, got ${typeOf(v)}`);
-    return;
-  }
-  for (const [key, check] of Object.entries(required)) {
-    if (!(key in v)) problems.push(`${path}.${key}: missing`);
-    else check(v[key], `${path}.${key}`, problems);
-  }
-  for (const [key, check] of Object.entries(optional)) if (v[key] !== undefined) check(v[key], `${path}.${key}`, problems);
-};
+const oneOf =
+  (...values: unknown[]): Check =>
+  (v, path, problems) => {
+    if (!values.includes(v))
+      problems.push(`${path}: expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v)}`);
+  };
+const nullable =
+  (check: Check): Check =>
+  (v, path, problems) => {
+    if (v !== null) check(v, path, problems);
+  };
+const array =
+  (item: Check): Check =>
+  (v, path, problems) => {
+    if (!Array.isArray(v)) problems.push(`${path}: expected an array, got ${typeOf(v)}`);
+    else v.forEach((x, i) => item(x, `${path}[${i}]`, problems));
+  };
+const object =
+  (required: Record<string, Check>, optional: Record<string, Check> = {}): Check =>
+  (v, path, problems) => {
+    if (!isObject(v)) {
+      problems.push(`${path}: expected an object, got ${typeOf(v)}`);
+      return;
+    }
+    for (const [key, check] of Object.entries(required)) {
+      if (!(key in v)) problems.push(`${path}.${key}: missing`);
+      else check(v[key], `${path}.${key}`, problems);
+    }
+    for (const [key, check] of Object.entries(optional)) if (v[key] !== undefined) check(v[key], `${path}.${key}`, problems);
+  };
 
 const precision = oneOf(32, 64);
 const workload = oneOf('logits', 'objective', 'align', 'linear');
@@ -52,10 +61,16 @@ const cell = object(
     inputPath: oneOf('device', 'host'),
     check: object({ passed: oneOf(true, false), worstRatio: number, worstAt: string, relativeTolerance: number }),
     timing: object({ unit: oneOf('ms'), samples: array(number), warmup: number, ...summaryFields }),
-    memory: object({ peakRssDeltaBytes: number, method: oneOf('vmhwm', 'sampled'), devicePeakBytes: nullable(number) }, { gradientBytes: number }),
+    memory: object(
+      { peakRssDeltaBytes: number, method: oneOf('vmhwm', 'sampled'), devicePeakBytes: nullable(number) },
+      { gradientBytes: number },
+    ),
     bandwidth: object({ bytes: number, bytesPerSecond: number, fraction: number, boundRatio: number }, { cStyleBoundMs: number }),
     allocations: object({
-      calls: number, bytesPerCall: number, arrayBuffersBytesPerCall: number, externalBytesPerCall: number,
+      calls: number,
+      bytesPerCall: number,
+      arrayBuffersBytesPerCall: number,
+      externalBytesPerCall: number,
       backend: nullable(object({ largeBufferAllocationsPerCall: nullable(number), largeBufferBytesPerCall: nullable(number) })),
     }),
     gradientOutput: oneOf('in-place', 'returned'),
@@ -68,25 +83,49 @@ const report = object({
   createdAt: string,
   mode: oneOf('small', 'full', 'custom'),
   command: string,
-  machine: object({ platform: string, arch: string, cpuModel: string, cpus: number, totalMemoryBytes: number, node: string }, { loadAverage: array(number) }),
-  bandwidth: nullable(
-    object({
-      copyBytesPerSecond: number, readBytesPerSecond: number, writeBytesPerSecond: number, boundBytesPerSecond: number,
-      bufferBytes: number, repeats: number,
-    }, {
-      triadBytesPerSecond: number, threads: number, singleThread: kernelRates, allThreads: kernelRates,
-      singleThreadBoundBytesPerSecond: number, firstTouchBytesPerSecond: number, largestCacheBytes: nullable(number), method: oneOf('workers'),
-    }),
+  machine: object(
+    { platform: string, arch: string, cpuModel: string, cpus: number, totalMemoryBytes: number, node: string },
+    { loadAverage: array(number) },
   ),
-  settings: object({
-    repeats: number, warmup: number, objectiveRepeats: number, cellBudgetSeconds: number,
-    logitsShapes: array(object({ name: string, shape: array(number) })),
-    objectiveShape: array(number),
-    workloads: array(workload),
-  }, {
-    linearShapes: array(object({ name: string, shape: array(number) })),
-  }),
-  backends: array(object({ id: string, config: object({}), status: oneOf('started', 'skipped') }, { name: string, precision, reason: string })),
+  bandwidth: nullable(
+    object(
+      {
+        copyBytesPerSecond: number,
+        readBytesPerSecond: number,
+        writeBytesPerSecond: number,
+        boundBytesPerSecond: number,
+        bufferBytes: number,
+        repeats: number,
+      },
+      {
+        triadBytesPerSecond: number,
+        threads: number,
+        singleThread: kernelRates,
+        allThreads: kernelRates,
+        singleThreadBoundBytesPerSecond: number,
+        firstTouchBytesPerSecond: number,
+        largestCacheBytes: nullable(number),
+        method: oneOf('workers'),
+      },
+    ),
+  ),
+  settings: object(
+    {
+      repeats: number,
+      warmup: number,
+      objectiveRepeats: number,
+      cellBudgetSeconds: number,
+      logitsShapes: array(object({ name: string, shape: array(number) })),
+      objectiveShape: array(number),
+      workloads: array(workload),
+    },
+    {
+      linearShapes: array(object({ name: string, shape: array(number) })),
+    },
+  ),
+  backends: array(
+    object({ id: string, config: object({}), status: oneOf('started', 'skipped') }, { name: string, precision, reason: string }),
+  ),
   results: array(cell),
   totalSeconds: number,
 });
@@ -104,7 +143,8 @@ export function benchReportProblems(value: unknown): string[] {
       if (isObject(c) && c.status === 'ok' && c.workload !== 'align' && !isObject(c.check)) {
         problems.push(`report.results[${i}]: an ok ${String(c.workload)} result needs its check against the reference`);
       }
-      if (isObject(c) && c.status !== 'ok' && typeof c.reason !== 'string') problems.push(`report.results[${i}]: a ${String(c.status)} result needs a reason`);
+      if (isObject(c) && c.status !== 'ok' && typeof c.reason !== 'string')
+        problems.push(`report.results[${i}]: a ${String(c.status)} result needs a reason`);
     });
   }
   return problems;

@@ -34,7 +34,10 @@ export async function writeBenchReport(report: BenchReport, folder: string): Pro
   const files = [
     [join(folder, BENCH_FILES.json), `${JSON.stringify(report, null, 2)}\n`],
     [join(folder, BENCH_FILES.markdown), renderMarkdownReport(report)],
-    [join(folder, BENCH_FILES.svg), renderBarChartSvg(benchChartPanels(report), `pref bench (${report.mode}) — ${report.machine.cpuModel}`)],
+    [
+      join(folder, BENCH_FILES.svg),
+      renderBarChartSvg(benchChartPanels(report), `pref bench (${report.mode}) — ${report.machine.cpuModel}`),
+    ],
   ] as const;
   for (const [path, text] of files) await writeFile(path, text);
   return files.map(([path]) => path);

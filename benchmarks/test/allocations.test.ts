@@ -3,8 +3,16 @@ import { valueAndGrad, type ValueAndGradOptions } from '@pref/core';
 import { ReferenceBackend, createReferenceBackend } from '@pref/adapter-reference';
 import { simpo } from '@pref/simpo';
 import {
-  allocationsFrom, backendStatsReader, benchReportProblems, createLogitsWorkload, logitsCall, placeLogitsBatch, renderMarkdownReport, runBenchmarks,
-  type BenchBackendSpec, type ValueAndGradFn,
+  allocationsFrom,
+  backendStatsReader,
+  benchReportProblems,
+  createLogitsWorkload,
+  logitsCall,
+  placeLogitsBatch,
+  renderMarkdownReport,
+  runBenchmarks,
+  type BenchBackendSpec,
+  type ValueAndGradFn,
 } from '@pref/benchmarks';
 
 const MiB = 2 ** 20;
@@ -31,12 +39,14 @@ const inPlaceValueAndGrad: ValueAndGradFn = async (objective, batch, params, opt
   const result = await valueAndGrad(objective, batch, params, options);
   const buffers = (options as ValueAndGradOptions & { gradients?: Record<string, Float32Array | Float64Array> }).gradients;
   if (!buffers) return result;
-  const grads = Object.fromEntries(Object.entries(result.grads).map(([name, g]) => {
-    const target = buffers[name];
-    if (!target) return [name, g];
-    target.set(g.data);
-    return [name, { data: target, shape: g.shape }];
-  }));
+  const grads = Object.fromEntries(
+    Object.entries(result.grads).map(([name, g]) => {
+      const target = buffers[name];
+      if (!target) return [name, g];
+      target.set(g.data);
+      return [name, { data: target, shape: g.shape }];
+    }),
+  );
   return { ...result, grads };
 };
 
@@ -46,7 +56,14 @@ async function logitsReport(backend: () => Promise<ReturnType<typeof createRefer
     workloads: ['logits'],
     logitsShapes: [{ name: 'tiny', shape: [2, 8, 64] }],
     repeats: 4,
-    bandwidth: { copyBytesPerSecond: 1e10, readBytesPerSecond: 1e10, writeBytesPerSecond: 1e10, boundBytesPerSecond: 1e10, bufferBytes: MiB, repeats: 1 },
+    bandwidth: {
+      copyBytesPerSecond: 1e10,
+      readBytesPerSecond: 1e10,
+      writeBytesPerSecond: 1e10,
+      boundBytesPerSecond: 1e10,
+      bufferBytes: MiB,
+      repeats: 1,
+    },
     importModule,
     ...(vag && { valueAndGrad: vag }),
   });
@@ -54,19 +71,32 @@ async function logitsReport(backend: () => Promise<ReturnType<typeof createRefer
 
 describe('allocations per call (logits workload)', () => {
   it('takes the median growth of array buffers / external memory and differences the backend counters', () => {
-    const reading = (ab0: number, ab1: number, ex0: number, ex1: number) => ({ before: { arrayBuffers: ab0, external: ex0 }, after: { arrayBuffers: ab1, external: ex1 } });
-    const a = allocationsFrom(
-      [reading(0, 10, 0, 12), reading(5, 0, 5, 0), reading(0, 20, 0, 20), reading(0, 8, 0, 30)],
-      { before: { largeBufferAllocations: 4, largeBufferBytes: 4 * MiB }, after: { largeBufferAllocations: 12, largeBufferBytes: 12 * MiB } },
-    );
+    const reading = (ab0: number, ab1: number, ex0: number, ex1: number) => ({
+      before: { arrayBuffers: ab0, external: ex0 },
+      after: { arrayBuffers: ab1, external: ex1 },
+    });
+    const a = allocationsFrom([reading(0, 10, 0, 12), reading(5, 0, 5, 0), reading(0, 20, 0, 20), reading(0, 8, 0, 30)], {
+      before: { largeBufferAllocations: 4, largeBufferBytes: 4 * MiB },
+      after: { largeBufferAllocations: 12, largeBufferBytes: 12 * MiB },
+    });
     expect(a).toEqual({
-      calls: 4, bytesPerCall: 16, arrayBuffersBytesPerCall: 9, externalBytesPerCall: 16,
+      calls: 4,
+      bytesPerCall: 16,
+      arrayBuffersBytesPerCall: 9,
+      externalBytesPerCall: 16,
       backend: { largeBufferAllocationsPerCall: 2, largeBufferBytesPerCall: 2 * MiB },
     });
     expect(allocationsFrom([reading(0, 1, 0, 1)], { before: {}, after: { largeBufferAllocations: 3 } }).backend).toEqual({
-      largeBufferAllocationsPerCall: null, largeBufferBytesPerCall: null,
+      largeBufferAllocationsPerCall: null,
+      largeBufferBytesPerCall: null,
     });
-    expect(allocationsFrom([], null)).toEqual({ calls: 0, bytesPerCall: 0, arrayBuffersBytesPerCall: 0, externalBytesPerCall: 0, backend: null });
+    expect(allocationsFrom([], null)).toEqual({
+      calls: 0,
+      bytesPerCall: 0,
+      arrayBuffersBytesPerCall: 0,
+      externalBytesPerCall: 0,
+      backend: null,
+    });
   });
 
   it('reads stats() only where the backend has one', () => {
@@ -75,13 +105,15 @@ describe('allocations per call (logits workload)', () => {
     expect(backendStatsReader({ stats: () => 7 })!()).toEqual({});
   });
 
-  it('reports the backend\'s own count per steady-state call (warm-up and the check excluded)', async () => {
+  it("reports the backend's own count per steady-state call (warm-up and the check excluded)", async () => {
     const report = await logitsReport(async () => countingBackend());
     expect(benchReportProblems(JSON.parse(JSON.stringify(report)))).toEqual([]);
     const cell = report.results[0];
     expect(cell.status).toBe('ok');
     expect(cell.allocations).toMatchObject({ calls: 4, backend: { largeBufferAllocationsPerCall: 3, largeBufferBytesPerCall: 3 * MiB } });
-    const row = renderMarkdownReport(report).split('\n').find((l) => l.startsWith('| tiny [2,8,64] | b |'))!;
+    const row = renderMarkdownReport(report)
+      .split('\n')
+      .find((l) => l.startsWith('| tiny [2,8,64] | b |'))!;
     expect(row).toContain('| 3 (3.00 MiB) |');
     expect(renderMarkdownReport(report)).toContain('| new large buffers / call | new bytes / call |');
   });
@@ -91,7 +123,11 @@ describe('allocations per call (logits workload)', () => {
     const cell = report.results[0];
     expect(cell.allocations).toMatchObject({ calls: 4, backend: null });
     expect(cell.allocations!.bytesPerCall).toBeGreaterThanOrEqual(0);
-    expect(renderMarkdownReport(report).split('\n').find((l) => l.startsWith('| tiny [2,8,64] | b |'))).toContain('| returned | n/a |');
+    expect(
+      renderMarkdownReport(report)
+        .split('\n')
+        .find((l) => l.startsWith('| tiny [2,8,64] | b |')),
+    ).toContain('| returned | n/a |');
   });
 
   it('counts a 4 MiB buffer that each call leaves behind', async () => {
@@ -109,7 +145,9 @@ describe('caller-owned gradient buffers', () => {
   it('falls back to returned gradients with this core (the option is ignored), noting why', async () => {
     const report = await logitsReport(async () => createReferenceBackend({ precision: 32 }));
     expect(report.results[0]).toMatchObject({ status: 'ok', gradientOutput: 'returned' });
-    expect(report.results[0].notes).toContain('valueAndGrad returned its own gradient arrays (this core has no gradients option, or not for this backend)');
+    expect(report.results[0].notes).toContain(
+      'valueAndGrad returned its own gradient arrays (this core has no gradients option, or not for this backend)',
+    );
   });
 
   it('reports "in place" when the result\'s gradients are the buffers passed, and reuses them on every call', async () => {

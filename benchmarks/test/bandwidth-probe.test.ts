@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bandwidthLine, bandwidthOf, benchReportProblems, defaultProbeArrayBytes, measureMemoryBandwidth, sliceBounds } from '@pref/benchmarks';
+import {
+  bandwidthLine,
+  bandwidthOf,
+  benchReportProblems,
+  defaultProbeArrayBytes,
+  measureMemoryBandwidth,
+  sliceBounds,
+} from '@pref/benchmarks';
 
 const MiB = 2 ** 20;
 
 describe('memory bandwidth probe (worker threads on shared arrays)', () => {
-  it('reports every kernel on one thread and on all threads, and the best all-thread kernel (never below one thread\'s) as the bound', async () => {
+  it("reports every kernel on one thread and on all threads, and the best all-thread kernel (never below one thread's) as the bound", async () => {
     const b = await measureMemoryBandwidth({ bufferBytes: 4 * MiB, repeats: 2, threads: 2 });
     expect(b).toMatchObject({ method: 'workers', threads: 2, repeats: 2, bufferBytes: 4 * MiB });
     for (const rates of [b.singleThread, b.allThreads]) {
@@ -16,7 +23,12 @@ describe('memory bandwidth probe (worker threads on shared arrays)', () => {
     expect(b.singleThreadBoundBytesPerSecond).toBe(Math.max(...Object.values(b.singleThread)));
     expect(b.boundBytesPerSecond).toBe(Math.max(all.copy, all.read, all.write, all.triad, b.singleThreadBoundBytesPerSecond));
     // The pref-bench/1 field names carry the all-thread rates.
-    expect([b.copyBytesPerSecond, b.readBytesPerSecond, b.writeBytesPerSecond, b.triadBytesPerSecond]).toEqual([all.copy, all.read, all.write, all.triad]);
+    expect([b.copyBytesPerSecond, b.readBytesPerSecond, b.writeBytesPerSecond, b.triadBytesPerSecond]).toEqual([
+      all.copy,
+      all.read,
+      all.write,
+      all.triad,
+    ]);
     expect(b.firstTouchBytesPerSecond).toBeGreaterThan(0);
     // A report carrying it validates, and the markdown names both bounds.
     const line = bandwidthLine(b);
@@ -75,8 +87,17 @@ describe('bounds of a logits cell', () => {
   });
 
   it('an older report (single-thread probe, no C-style bound) still validates and renders', () => {
-    const old = { copyBytesPerSecond: 3.5e10, readBytesPerSecond: 2.8e10, writeBytesPerSecond: 3e10, boundBytesPerSecond: 3.5e10, bufferBytes: 2 ** 28, repeats: 5 };
-    expect(bandwidthLine(old)).toBe('Memory bandwidth probe (256 MiB buffers, one thread): copy 35.0 GB/s, read 28.0 GB/s, write 30.0 GB/s; bound used: 35.0 GB/s.');
+    const old = {
+      copyBytesPerSecond: 3.5e10,
+      readBytesPerSecond: 2.8e10,
+      writeBytesPerSecond: 3e10,
+      boundBytesPerSecond: 3.5e10,
+      bufferBytes: 2 ** 28,
+      repeats: 5,
+    };
+    expect(bandwidthLine(old)).toBe(
+      'Memory bandwidth probe (256 MiB buffers, one thread): copy 35.0 GB/s, read 28.0 GB/s, write 30.0 GB/s; bound used: 35.0 GB/s.',
+    );
     expect(benchReportProblems({ bandwidth: old }).some((p) => p.startsWith('report.bandwidth'))).toBe(false);
   });
 });

@@ -14,7 +14,13 @@ export function brokenBackend(breakage: Breakage, precision: 32 | 64 = 64): Pref
   const base = Object.getPrototypeOf(backend) as ReferenceBackend;
   return Object.assign(backend, {
     name: `broken(${breakage})`,
-    tokenLogProbsGrad(logits: ReferenceTensor, labels: ReferenceTensor, logSumExp: ReferenceTensor, upstream: ReferenceTensor, ignoreIndex: number) {
+    tokenLogProbsGrad(
+      logits: ReferenceTensor,
+      labels: ReferenceTensor,
+      logSumExp: ReferenceTensor,
+      upstream: ReferenceTensor,
+      ignoreIndex: number,
+    ) {
       const grad = base.tokenLogProbsGrad.call(backend, logits, labels, logSumExp, upstream, ignoreIndex);
       if (breakage === 'logits-gradient') grad.data.forEach((v, i) => (grad.data[i] = v * 1.01));
       return grad;

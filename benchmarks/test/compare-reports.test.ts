@@ -3,8 +3,15 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  benchCommand, compareReports, parseThreshold, renderComparisonMarkdown, renderMarkdownReport, renderSummaryMarkdown, verdictOf,
-  type BenchCell, type BenchReport,
+  benchCommand,
+  compareReports,
+  parseThreshold,
+  renderComparisonMarkdown,
+  renderMarkdownReport,
+  renderSummaryMarkdown,
+  verdictOf,
+  type BenchCell,
+  type BenchReport,
 } from '@pref/benchmarks';
 import { syntheticReport, timedCell } from './synthetic-reports';
 
@@ -35,7 +42,15 @@ function runs(): { baseline: BenchReport; current: BenchReport } {
       timedCell('objective', 'dpo', 'reference', [1.1, 1.5, 2.6, 4.0, 5.0]),
       timedCell('objective', 'simpo', 'reference', [6, 6.1, 6.2, 6.3, 6.4]),
       timedCell('objective', 'kto', 'reference', [5.15, 5.25, 5.35, 5.45, 5.55]),
-      { workload: 'objective', case: 'cpo', backend: 'reference', status: 'failed', shape: [8, 128], precision: 32, reason: 'result differs' },
+      {
+        workload: 'objective',
+        case: 'cpo',
+        backend: 'reference',
+        status: 'failed',
+        shape: [8, 128],
+        precision: 32,
+        reason: 'result differs',
+      },
       timedCell('objective', 'slic', 'reference', [1, 1, 1]),
     ],
     { createdAt: '2025-01-02T00:00:00.000Z' },
@@ -59,7 +74,9 @@ describe('verdictOf: threshold and interquartile ranges', () => {
 
   it('touching ranges overlap; a single sample has a zero-width range', () => {
     expect(verdictOf(spread(100, 98, 120), spread(130, 120, 132), 0.1).verdict).toBe('noisy');
-    expect(verdictOf({ median: 100, q1: 100, q3: 100, count: 1 }, { median: 120, q1: 120, q3: 120, count: 1 }, 0.1).verdict).toBe('regression');
+    expect(verdictOf({ median: 100, q1: 100, q3: 100, count: 1 }, { median: 120, q1: 120, q3: 120, count: 1 }, 0.1).verdict).toBe(
+      'regression',
+    );
   });
 });
 
@@ -69,7 +86,11 @@ describe('compareReports', () => {
     const c = compareReports(baseline, current, 0.1);
     const verdicts = Object.fromEntries(c.cells.map((cell) => [`${cell.workload}/${cell.case}`, cell.verdict]));
     expect(verdicts).toEqual({
-      'logits/small': 'regression', 'objective/dpo': 'noisy', 'objective/simpo': 'improvement', 'objective/kto': 'unchanged', 'objective/cpo': 'not compared',
+      'logits/small': 'regression',
+      'objective/dpo': 'noisy',
+      'objective/simpo': 'improvement',
+      'objective/kto': 'unchanged',
+      'objective/cpo': 'not compared',
     });
     expect(c.cells.find((cell) => cell.case === 'cpo')!.reason).toBe('current failed: result differs');
     expect(c.cells.find((cell) => cell.case === 'small')!.ratio).toBeCloseTo(132 / 102, 12);
@@ -91,19 +112,29 @@ describe('compareReports', () => {
   });
 
   it('warns, without changing a verdict, when the bandwidth probe moved beyond the threshold (a busier machine)', () => {
-    const probe = (bound: number) => ({ copyBytesPerSecond: bound, readBytesPerSecond: bound, writeBytesPerSecond: bound, boundBytesPerSecond: bound, bufferBytes: 2 ** 30, repeats: 3 });
+    const probe = (bound: number) => ({
+      copyBytesPerSecond: bound,
+      readBytesPerSecond: bound,
+      writeBytesPerSecond: bound,
+      boundBytesPerSecond: bound,
+      bufferBytes: 2 ** 30,
+      repeats: 3,
+    });
     const cells = [timedCell('logits', 'small', 'reference', [100, 101, 102], [8, 128, 4096])];
     const quiet = syntheticReport(cells, { bandwidth: probe(18e9) });
     const busy = syntheticReport([timedCell('logits', 'small', 'reference', [200, 201, 202], [8, 128, 4096])], {
-      bandwidth: probe(11e9), machine: { ...quiet.machine, loadAverage: [4.6, 2.6, 1.6] },
+      bandwidth: probe(11e9),
+      machine: { ...quiet.machine, loadAverage: [4.6, 2.6, 1.6] },
     });
     const c = compareReports(quiet, busy);
     expect(c.counts.regression).toBe(1);
     expect(c.machineStateDifference).toBe(
-      'the memory bandwidth probe\'s all-core bound was 11.0 GB/s in this run, load average 4.6 at the start against 18.0 GB/s in the baseline, load average 0.1 at the start (−38.9%)',
+      "the memory bandwidth probe's all-core bound was 11.0 GB/s in this run, load average 4.6 at the start against 18.0 GB/s in the baseline, load average 0.1 at the start (−38.9%)",
     );
     expect(renderComparisonMarkdown(c, 'main')).toContain('**Machine state changed:**');
-    expect(renderSummaryMarkdown(busy, renderMarkdownReport(busy), { result: c, label: 'main' })).toContain('- Machine state changed: the memory bandwidth probe');
+    expect(renderSummaryMarkdown(busy, renderMarkdownReport(busy), { result: c, label: 'main' })).toContain(
+      '- Machine state changed: the memory bandwidth probe',
+    );
     expect(compareReports(quiet, syntheticReport(cells, { bandwidth: probe(17e9) })).machineStateDifference).toBeNull();
     expect(compareReports(quiet, syntheticReport(cells)).machineStateDifference).toBeNull();
   });
@@ -112,7 +143,8 @@ describe('compareReports', () => {
     expect(parseThreshold('10%')).toBeCloseTo(0.1, 12);
     expect(parseThreshold('2.5%')).toBeCloseTo(0.025, 12);
     expect(parseThreshold('25')).toBeCloseTo(0.25, 12);
-    for (const bad of ['0%', '-5%', 'ten', '10%%', '']) expect(() => parseThreshold(bad), bad).toThrow(/--threshold must be a positive percentage/);
+    for (const bad of ['0%', '-5%', 'ten', '10%%', ''])
+      expect(() => parseThreshold(bad), bad).toThrow(/--threshold must be a positive percentage/);
     expect(() => compareReports(runs().baseline, runs().current, 0)).toThrow(/threshold/);
   });
 
@@ -120,7 +152,9 @@ describe('compareReports', () => {
     const { baseline, current } = runs();
     const md = renderComparisonMarkdown(compareReports(baseline, current), '`base.json`');
     expect(md).toContain('### Comparison with `base.json`');
-    expect(md).toContain('**1 regression beyond 10%, 1 improvement, 1 beyond the threshold but within the noise, 1 unchanged, 1 not compared, 1 only in the baseline, 1 only in this run.**');
+    expect(md).toContain(
+      '**1 regression beyond 10%, 1 improvement, 1 beyond the threshold but within the noise, 1 unchanged, 1 not compared, 1 only in the baseline, 1 only in this run.**',
+    );
     expect(md).toContain('| logits | small | reference | 102 (101–103) | 132 (131–133) | +29.4% | **regression** |');
     expect(md).toContain('| objective | simpo | reference | 10.4 (10.2–10.6) | 6.20 (6.10–6.30) | −40.4% | improvement |');
     expect(md).toContain('Only in the baseline (not failures): objective orpo reference.');
@@ -128,7 +162,7 @@ describe('compareReports', () => {
 });
 
 describe('summary markdown', () => {
-  it('has a result line, the comparison, both machines and the run\'s tables one heading level down', () => {
+  it("has a result line, the comparison, both machines and the run's tables one heading level down", () => {
     const { baseline, current } = runs();
     const comparison = compareReports(baseline, current);
     const md = renderSummaryMarkdown(current, renderMarkdownReport(current), { result: comparison, label: 'main' });
@@ -161,11 +195,13 @@ describe('pref bench --compare (exit codes)', () => {
 
   async function files(...reports: (BenchReport | string)[]): Promise<string[]> {
     const folder = await mkdtemp(join(tmpdir(), 'pref-bench-compare-'));
-    return Promise.all(reports.map(async (r, i) => {
-      const path = join(folder, `report-${i}.json`);
-      await writeFile(path, typeof r === 'string' ? r : JSON.stringify(r));
-      return path;
-    }));
+    return Promise.all(
+      reports.map(async (r, i) => {
+        const path = join(folder, `report-${i}.json`);
+        await writeFile(path, typeof r === 'string' ? r : JSON.stringify(r));
+        return path;
+      }),
+    );
   }
 
   const cleanCurrent = (cells: BenchCell[]) => syntheticReport(cells);
@@ -187,9 +223,25 @@ describe('pref bench --compare (exit codes)', () => {
   });
 
   it('exits 0 when cells are only in one run, and 1 when the current run has a failed cell', async () => {
-    const base = syntheticReport([timedCell('objective', 'dpo', 'reference', [1, 1, 1]), timedCell('objective', 'kto', 'reference', [1, 1, 1])]);
-    const moved = cleanCurrent([timedCell('objective', 'dpo', 'reference', [1, 1, 1]), timedCell('objective', 'slic', 'reference', [1, 1, 1])]);
-    const failed = cleanCurrent([{ workload: 'objective', case: 'dpo', backend: 'reference', status: 'failed', shape: [8, 128], precision: 32, reason: 'result differs' }]);
+    const base = syntheticReport([
+      timedCell('objective', 'dpo', 'reference', [1, 1, 1]),
+      timedCell('objective', 'kto', 'reference', [1, 1, 1]),
+    ]);
+    const moved = cleanCurrent([
+      timedCell('objective', 'dpo', 'reference', [1, 1, 1]),
+      timedCell('objective', 'slic', 'reference', [1, 1, 1]),
+    ]);
+    const failed = cleanCurrent([
+      {
+        workload: 'objective',
+        case: 'dpo',
+        backend: 'reference',
+        status: 'failed',
+        shape: [8, 128],
+        precision: 32,
+        reason: 'result differs',
+      },
+    ]);
     const [b, m, f] = await files(base, moved, failed);
     const io = captureIo();
     expect(await benchCommand(['--compare', b, '--current', m], io.io)).toBe(0);
@@ -207,7 +259,10 @@ describe('pref bench --compare (exit codes)', () => {
     const cases: [string, RegExp][] = [
       [join(tmpdir(), 'no-such-dir-pref', 'missing.json'), /missing\.json: cannot be read \(ENOENT/],
       [notJson, /report-1\.json: not valid JSON \(/],
-      [malformed, /report-2\.json: not a pref-bench\/1 report: report\.machine: missing; report\.results\[0\]\.timing\.median: expected a finite number, got string fast$/],
+      [
+        malformed,
+        /report-2\.json: not a pref-bench\/1 report: report\.machine: missing; report\.results\[0\]\.timing\.median: expected a finite number, got string fast$/,
+      ],
     ];
     for (const [path, message] of cases) {
       const io = captureIo();
@@ -226,11 +281,17 @@ describe('pref bench --compare (exit codes)', () => {
 
   it('rejects a bad threshold, a threshold without --compare, and run options with --current (exit 2)', async () => {
     const [g] = await files(syntheticReport([]));
-    for (const argv of [['--compare', g, '--current', g, '--threshold', 'lots'], ['--threshold', '10%'], ['--current', g, '--mode', 'full']]) {
+    for (const argv of [
+      ['--compare', g, '--current', g, '--threshold', 'lots'],
+      ['--threshold', '10%'],
+      ['--current', g, '--mode', 'full'],
+    ]) {
       const io = captureIo();
       expect(await benchCommand(argv, io.io), argv.join(' ')).toBe(2);
       expect(io.err).toHaveLength(1);
-      expect(io.err[0]).toMatch(/--threshold must be a positive percentage|--threshold needs --compare|--current uses a stored report: --mode cannot apply/);
+      expect(io.err[0]).toMatch(
+        /--threshold must be a positive percentage|--threshold needs --compare|--current uses a stored report: --mode cannot apply/,
+      );
     }
   });
 

@@ -2,16 +2,34 @@ import { describe, expect, it } from 'vitest';
 import { PrefInputError, valueAndGrad } from '@pref/core';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import {
-  LINEAR_UNAVAILABLE, benchReportProblems, createLinearBatch, probeHiddenStatePath, runBenchmarks,
-  type BenchBackendSpec, type ValueAndGradFn,
+  LINEAR_UNAVAILABLE,
+  benchReportProblems,
+  createLinearBatch,
+  probeHiddenStatePath,
+  runBenchmarks,
+  type BenchBackendSpec,
+  type ValueAndGradFn,
 } from '@pref/benchmarks';
 
 const importModule = (name: string) => import(/* @vite-ignore */ name);
-const spec = (id: string): BenchBackendSpec => ({ id, config: { backend: id }, create: async () => createReferenceBackend({ precision: 32 }) });
+const spec = (id: string): BenchBackendSpec => ({
+  id,
+  config: { backend: id },
+  create: async () => createReferenceBackend({ precision: 32 }),
+});
 
 async function linearReport(vag?: ValueAndGradFn) {
   return runBenchmarks({
-    backends: [spec('ref'), { id: 'absent', config: { backend: 'absent' }, create: async () => { throw new Error('not here'); } }],
+    backends: [
+      spec('ref'),
+      {
+        id: 'absent',
+        config: { backend: 'absent' },
+        create: async () => {
+          throw new Error('not here');
+        },
+      },
+    ],
     workloads: ['linear'],
     linearShapes: [{ name: 'linear-tiny', shape: [4, 8, 16, 300] }],
     bandwidth: null,
@@ -22,7 +40,10 @@ async function linearReport(vag?: ValueAndGradFn) {
 
 describe('linear (hidden-state) workload', () => {
   it('builds the batch core is to accept: hidden halves [B/2,T,H], labels [B/2,T], lmHead.weight [V,H]', () => {
-    const batch = createLinearBatch([4, 3, 5, 7]) as Record<string, { shape: number[]; data: ArrayLike<number> } & { weight?: { shape: number[] } }>;
+    const batch = createLinearBatch([4, 3, 5, 7]) as Record<
+      string,
+      { shape: number[]; data: ArrayLike<number> } & { weight?: { shape: number[] } }
+    >;
     expect(Object.keys(batch)).toEqual(['chosenHidden', 'chosenLabels', 'rejectedHidden', 'rejectedLabels', 'lmHead']);
     expect(batch.chosenHidden.shape).toEqual([2, 3, 5]);
     expect(batch.rejectedLabels.shape).toEqual([2, 3]);
@@ -75,6 +96,9 @@ describe('linear (hidden-state) workload', () => {
     const failing: ValueAndGradFn = async () => {
       throw new Error('device lost');
     };
-    expect(await probeHiddenStatePath(createReferenceBackend(), failing)).toEqual({ available: false, reason: 'the hidden-state probe failed on this backend: device lost' });
+    expect(await probeHiddenStatePath(createReferenceBackend(), failing)).toEqual({
+      available: false,
+      reason: 'the hidden-state probe failed on this backend: device lost',
+    });
   });
 });

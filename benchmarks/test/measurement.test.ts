@@ -25,11 +25,14 @@ describe('measurePeakMemory', () => {
   });
 
   it('sees it with the sampling worker too', async () => {
-    const measured = await measurePeakMemory(async () => {
-      const n = await touch(128);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return n;
-    }, { method: 'sampled' });
+    const measured = await measurePeakMemory(
+      async () => {
+        const n = await touch(128);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return n;
+      },
+      { method: 'sampled' },
+    );
     expect(measured.method).toBe('sampled');
     expect(measured.peakRssDeltaBytes).toBeGreaterThan(48 * 2 ** 20);
   });

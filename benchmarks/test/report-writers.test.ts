@@ -15,20 +15,76 @@ import {
 } from '@pref/benchmarks';
 import { parseXmlElements } from './xml-well-formed';
 
-const timing = (median: number) => ({ unit: 'ms' as const, samples: [median, median * 1.1], warmup: 1, count: 2, median, mean: median, min: median, max: median * 1.1, q1: median, q3: median, iqr: 0 });
+const timing = (median: number) => ({
+  unit: 'ms' as const,
+  samples: [median, median * 1.1],
+  warmup: 1,
+  count: 2,
+  median,
+  mean: median,
+  min: median,
+  max: median * 1.1,
+  q1: median,
+  q3: median,
+  iqr: 0,
+});
 const check = { passed: true, worstRatio: 0.01, worstAt: 'loss', relativeTolerance: 1e-4 };
 
 function sampleReport(): BenchReport {
   const results: BenchCell[] = [
     {
-      workload: 'logits', case: 'small', backend: 'reference', status: 'ok', shape: [8, 128, 4096], precision: 64, inputPath: 'device', check,
-      timing: timing(120), memory: { peakRssDeltaBytes: 33e6, method: 'vmhwm', devicePeakBytes: null, gradientBytes: 32 * 2 ** 20 },
+      workload: 'logits',
+      case: 'small',
+      backend: 'reference',
+      status: 'ok',
+      shape: [8, 128, 4096],
+      precision: 64,
+      inputPath: 'device',
+      check,
+      timing: timing(120),
+      memory: { peakRssDeltaBytes: 33e6, method: 'vmhwm', devicePeakBytes: null, gradientBytes: 32 * 2 ** 20 },
       bandwidth: { bytes: 1e8, bytesPerSecond: 8e8, fraction: 0.04, boundRatio: 25 },
     },
-    { workload: 'logits', case: 'small', backend: 'tfjs-cpu', status: 'failed', shape: [8, 128, 4096], precision: 32, reason: 'result differs | at grads.chosenLogits[3]' },
-    { workload: 'logits', case: 'small', backend: 'webgpu', status: 'skipped', shape: [8, 128, 4096], precision: null, reason: 'backend did not start: no GPU adapter <found> & "quoted"' },
-    { workload: 'objective', case: 'dpo', backend: 'reference', status: 'ok', shape: [8, 128], precision: 64, inputPath: 'host', check, timing: timing(1.5) },
-    { workload: 'objective', case: 'dpo', backend: 'tfjs-cpu', status: 'ok', shape: [8, 128], precision: 32, inputPath: 'host', check, timing: timing(9.5) },
+    {
+      workload: 'logits',
+      case: 'small',
+      backend: 'tfjs-cpu',
+      status: 'failed',
+      shape: [8, 128, 4096],
+      precision: 32,
+      reason: 'result differs | at grads.chosenLogits[3]',
+    },
+    {
+      workload: 'logits',
+      case: 'small',
+      backend: 'webgpu',
+      status: 'skipped',
+      shape: [8, 128, 4096],
+      precision: null,
+      reason: 'backend did not start: no GPU adapter <found> & "quoted"',
+    },
+    {
+      workload: 'objective',
+      case: 'dpo',
+      backend: 'reference',
+      status: 'ok',
+      shape: [8, 128],
+      precision: 64,
+      inputPath: 'host',
+      check,
+      timing: timing(1.5),
+    },
+    {
+      workload: 'objective',
+      case: 'dpo',
+      backend: 'tfjs-cpu',
+      status: 'ok',
+      shape: [8, 128],
+      precision: 32,
+      inputPath: 'host',
+      check,
+      timing: timing(9.5),
+    },
     { workload: 'align', case: 'simpo-step', backend: 'tfjs-cpu', status: 'ok', shape: [64], precision: 32, timing: timing(300) },
   ];
   return {
@@ -37,10 +93,22 @@ function sampleReport(): BenchReport {
     mode: 'small',
     command: 'pref bench --mode small',
     machine: { platform: 'linux', arch: 'x64', cpuModel: 'Test CPU', cpus: 2, totalMemoryBytes: 8 * 2 ** 30, node: 'v20.0.0' },
-    bandwidth: { copyBytesPerSecond: 2e10, readBytesPerSecond: 1e10, writeBytesPerSecond: 2.5e10, boundBytesPerSecond: 2.5e10, bufferBytes: 2 ** 28, repeats: 5 },
+    bandwidth: {
+      copyBytesPerSecond: 2e10,
+      readBytesPerSecond: 1e10,
+      writeBytesPerSecond: 2.5e10,
+      boundBytesPerSecond: 2.5e10,
+      bufferBytes: 2 ** 28,
+      repeats: 5,
+    },
     settings: {
-      repeats: 3, warmup: 1, objectiveRepeats: 10, cellBudgetSeconds: 20,
-      logitsShapes: [{ name: 'small', shape: [8, 128, 4096] }], objectiveShape: [8, 128], workloads: ['logits', 'objective', 'align'],
+      repeats: 3,
+      warmup: 1,
+      objectiveRepeats: 10,
+      cellBudgetSeconds: 20,
+      logitsShapes: [{ name: 'small', shape: [8, 128, 4096] }],
+      objectiveShape: [8, 128],
+      workloads: ['logits', 'objective', 'align'],
     },
     backends: [
       { id: 'reference', config: { backend: 'reference', precision: 64 }, status: 'started', name: 'reference', precision: 64 },
@@ -65,7 +133,10 @@ function markdownTables(text: string): string[][][] {
   let current: string[][] | null = null;
   for (const line of text.split('\n')) {
     if (line.startsWith('|')) {
-      const cells = line.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim());
+      const cells = line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim());
       if (!current) tables.push((current = []));
       current.push(cells);
     } else current = null;
@@ -101,7 +172,13 @@ describe('fields added in this round (threaded probe, allocations, gradient outp
         ? {
             ...c,
             bandwidth: { ...c.bandwidth!, cStyleBoundMs: 5 },
-            allocations: { calls: 3, bytesPerCall: 32 * 2 ** 20, arrayBuffersBytesPerCall: 32 * 2 ** 20, externalBytesPerCall: 32 * 2 ** 20, backend: { largeBufferAllocationsPerCall: 2, largeBufferBytesPerCall: null } },
+            allocations: {
+              calls: 3,
+              bytesPerCall: 32 * 2 ** 20,
+              arrayBuffersBytesPerCall: 32 * 2 ** 20,
+              externalBytesPerCall: 32 * 2 ** 20,
+              backend: { largeBufferAllocationsPerCall: 2, largeBufferBytesPerCall: null },
+            },
             gradientOutput: 'in-place' as const,
           }
         : c,
@@ -110,13 +187,32 @@ describe('fields added in this round (threaded probe, allocations, gradient outp
     return {
       ...report,
       bandwidth: {
-        ...report.bandwidth!, triadBytesPerSecond: 1.8e10, threads: 2, singleThread: rates, allThreads: rates,
-        singleThreadBoundBytesPerSecond: 2e10, firstTouchBytesPerSecond: 1e9, largestCacheBytes: null, method: 'workers',
+        ...report.bandwidth!,
+        triadBytesPerSecond: 1.8e10,
+        threads: 2,
+        singleThread: rates,
+        allThreads: rates,
+        singleThreadBoundBytesPerSecond: 2e10,
+        firstTouchBytesPerSecond: 1e9,
+        largestCacheBytes: null,
+        method: 'workers',
       },
-      settings: { ...report.settings, workloads: ['logits', 'linear'], linearShapes: [{ name: 'linear-small', shape: [8, 128, 64, 4096] }] },
+      settings: {
+        ...report.settings,
+        workloads: ['logits', 'linear'],
+        linearShapes: [{ name: 'linear-small', shape: [8, 128, 64, 4096] }],
+      },
       results: [
         ...cells,
-        { workload: 'linear', case: 'linear-small', backend: 'reference', status: 'skipped', shape: [8, 128, 64, 4096], precision: 64, reason: 'not available: this core has no hidden-state path' },
+        {
+          workload: 'linear',
+          case: 'linear-small',
+          backend: 'reference',
+          status: 'skipped',
+          shape: [8, 128, 64, 4096],
+          precision: 64,
+          reason: 'not available: this core has no hidden-state path',
+        },
       ],
     };
   }
@@ -181,8 +277,32 @@ describe('SVG chart', () => {
   it('is well-formed XML with one bar per ok result and escaped labels', () => {
     const svg = renderBarChartSvg(
       [
-        { title: 'logits <small> & "large"', unit: 'ms', groups: [{ label: 'small', bars: [{ series: 'reference', value: 120 }, { series: 'tfjs', value: 5300 }] }] },
-        { title: 'objectives', unit: 'ms', groups: [{ label: 'dpo', bars: [{ series: 'reference', value: 1.5 }, { series: 'tfjs', value: 0 }] }] },
+        {
+          title: 'logits <small> & "large"',
+          unit: 'ms',
+          groups: [
+            {
+              label: 'small',
+              bars: [
+                { series: 'reference', value: 120 },
+                { series: 'tfjs', value: 5300 },
+              ],
+            },
+          ],
+        },
+        {
+          title: 'objectives',
+          unit: 'ms',
+          groups: [
+            {
+              label: 'dpo',
+              bars: [
+                { series: 'reference', value: 1.5 },
+                { series: 'tfjs', value: 0 },
+              ],
+            },
+          ],
+        },
       ],
       'pref bench',
     );
@@ -211,6 +331,11 @@ describe('writeBenchReport', () => {
     expect(parseBenchReport(JSON.parse(await readFile(files[0], 'utf8'))).results).toHaveLength(6);
     expect(await readFile(files[1], 'utf8')).toContain('| objective | reference | tfjs-cpu |');
     const svg = parseXmlElements(await readFile(files[2], 'utf8'));
-    expect(barsOf(svg).map((b) => b.label)).toEqual(['small · reference: 120', 'dpo · reference: 1.5', 'dpo · tfjs-cpu: 9.5', 'simpo-step · tfjs-cpu: 300']);
+    expect(barsOf(svg).map((b) => b.label)).toEqual([
+      'small · reference: 120',
+      'dpo · reference: 1.5',
+      'dpo · tfjs-cpu: 9.5',
+      'simpo-step · tfjs-cpu: 300',
+    ]);
   });
 });

@@ -61,7 +61,12 @@ describe('correctness check before timing', () => {
     const oracle = createReferenceBackend({ precision: 64 });
     const { workload, result } = await buildObjectiveWorkload(simpo, oracle, 8, 16);
     const backend = brokenBackend('log-sigmoid');
-    const cell = await measureCell({ run: () => valueAndGrad(simpo, workload.batch, {}, { backend }), oracle: result, precision: 64, plan });
+    const cell = await measureCell({
+      run: () => valueAndGrad(simpo, workload.batch, {}, { backend }),
+      oracle: result,
+      precision: 64,
+      plan,
+    });
     expect(cell.status).toBe('failed');
     expect(cell.timing).toBeUndefined();
     expect(cell.reason).toMatch(/loss|grads/);

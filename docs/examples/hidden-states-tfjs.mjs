@@ -26,8 +26,14 @@ export async function trainThroughHiddenStates({ steps = 60, log = () => {} } = 
   const head = init([VOCAB, HIDDEN], 3); // LM head weight [V, H]
 
   // Two prompts + completions per side; labels are the next tokens, -100 where there is none.
-  const chosenTokens = [[3, 14, 15, 9, 2], [7, 1, 8, 2, 0]];
-  const rejectedTokens = [[3, 14, 41, 41, 41], [7, 1, 30, 30, 0]];
+  const chosenTokens = [
+    [3, 14, 15, 9, 2],
+    [7, 1, 8, 2, 0],
+  ];
+  const rejectedTokens = [
+    [3, 14, 41, 41, 41],
+    [7, 1, 30, 30, 0],
+  ];
   const labelsOf = (rows) => rows.map((row) => row.slice(1).concat(-100));
   const chosenLabels = labelsOf(chosenTokens);
   const rejectedLabels = labelsOf(rejectedTokens);

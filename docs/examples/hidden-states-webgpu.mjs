@@ -30,7 +30,8 @@ function gpuBuffer(data) {
 const hidden = { chosen: values(B * T * H, 1, 1), rejected: values(B * T * H, 2, 1) };
 const weight = values(V * H, 3, 0.2);
 // The first four tokens of each row are the prompt (ignored); the rest are the response.
-const labels = (seed) => Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (t < 4 ? -100 : (seed * 7919 + b * 131 + t * 17) % V)));
+const labels = (seed) =>
+  Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (t < 4 ? -100 : (seed * 7919 + b * 131 + t * 17) % V)));
 const chosenLabels = labels(1);
 const rejectedLabels = labels(2);
 
@@ -56,10 +57,19 @@ function logits(h) {
   }
   return { data: out, shape: [B, T, V] };
 }
-const fromLogits = await valueAndGrad(simpo, { chosenLogits: logits(hidden.chosen), rejectedLogits: logits(hidden.rejected), chosenLabels, rejectedLabels }, {}, { backend });
+const fromLogits = await valueAndGrad(
+  simpo,
+  { chosenLogits: logits(hidden.chosen), rejectedLogits: logits(hidden.rejected), chosenLabels, rejectedLabels },
+  {},
+  { backend },
+);
 
 const dWeight = fromHidden.grads['lmHead.weight'];
-console.log(`hidden path: loss ${fromHidden.loss.toFixed(6)}, grads chosenHidden [${fromHidden.grads.chosenHidden.shape}], lmHead.weight [${dWeight.shape}]`);
-console.log(`logits path: loss ${fromLogits.loss.toFixed(6)} (logits [${B}, ${T}, ${V}] = ${((2 * B * T * V * 4) / 2 ** 20).toFixed(1)} MiB for both sequences, plus their gradients)`);
+console.log(
+  `hidden path: loss ${fromHidden.loss.toFixed(6)}, grads chosenHidden [${fromHidden.grads.chosenHidden.shape}], lmHead.weight [${dWeight.shape}]`,
+);
+console.log(
+  `logits path: loss ${fromLogits.loss.toFixed(6)} (logits [${B}, ${T}, ${V}] = ${((2 * B * T * V * 4) / 2 ** 20).toFixed(1)} MiB for both sequences, plus their gradients)`,
+);
 console.log(`|difference| ${Math.abs(fromHidden.loss - fromLogits.loss).toExponential(2)}`);
 backend.destroy();

@@ -17,14 +17,16 @@ const pairs = rows / 2;
 const options = { iterations: 5, warmupIterations: 1, time: 0, warmupTime: 0 };
 
 let seed = 12345;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const values = (n: number, spread: number) => Float32Array.from({ length: n }, () => (random() - 0.5) * 2 * spread);
 const weight = values(vocab * size, 1 / Math.sqrt(size));
 const bias = values(vocab, 0.1);
 
 function side() {
   const hidden = values(pairs * steps * size, 1);
-  const labels = Array.from({ length: pairs }, () => Array.from({ length: steps }, (_, t) => (t >= steps - steps / 8 ? -100 : Math.floor(random() * vocab))));
+  const labels = Array.from({ length: pairs }, () =>
+    Array.from({ length: steps }, (_, t) => (t >= steps - steps / 8 ? -100 : Math.floor(random() * vocab))),
+  );
   // The same head's logits, computed once on the host (not timed), for the logits path.
   const logits = new Float32Array(pairs * steps * vocab);
   for (let n = 0; n < pairs * steps; n++) {
@@ -39,23 +41,35 @@ function side() {
 const chosen = side();
 const rejected = side();
 const hiddenBatch = {
-  chosenHidden: { data: chosen.hidden, shape: [pairs, steps, size] }, chosenLabels: chosen.labels,
-  rejectedHidden: { data: rejected.hidden, shape: [pairs, steps, size] }, rejectedLabels: rejected.labels,
+  chosenHidden: { data: chosen.hidden, shape: [pairs, steps, size] },
+  chosenLabels: chosen.labels,
+  rejectedHidden: { data: rejected.hidden, shape: [pairs, steps, size] },
+  rejectedLabels: rejected.labels,
   lmHead: { weight: { data: weight, shape: [vocab, size] }, bias: { data: bias, shape: [vocab] } },
 };
 const logitsBatch = {
-  chosenLogits: { data: chosen.logits, shape: [pairs, steps, vocab] }, chosenLabels: chosen.labels,
-  rejectedLogits: { data: rejected.logits, shape: [pairs, steps, vocab] }, rejectedLabels: rejected.labels,
+  chosenLogits: { data: chosen.logits, shape: [pairs, steps, vocab] },
+  chosenLabels: chosen.labels,
+  rejectedLogits: { data: rejected.logits, shape: [pairs, steps, vocab] },
+  rejectedLabels: rejected.labels,
 };
 
 const backend = await createOnnxruntimeBackend({ reuseOutputs: true });
 
 describe(`linear head [${rows}, ${steps}] H ${size} V ${vocab} on ${backend.name}`, () => {
-  bench(`simpo valueAndGrad from hidden states (chunk ${chunkSize ?? 'default'})`, async () => {
-    await valueAndGrad(simpo, hiddenBatch, {}, { backend, ...(chunkSize ? { lmHead: { chunkSize } } : {}) } as never);
-  }, options);
+  bench(
+    `simpo valueAndGrad from hidden states (chunk ${chunkSize ?? 'default'})`,
+    async () => {
+      await valueAndGrad(simpo, hiddenBatch, {}, { backend, ...(chunkSize ? { lmHead: { chunkSize } } : {}) } as never);
+    },
+    options,
+  );
 
-  bench('simpo valueAndGrad from the same logits (matmul not timed)', async () => {
-    await valueAndGrad(simpo, logitsBatch, {}, { backend });
-  }, options);
+  bench(
+    'simpo valueAndGrad from the same logits (matmul not timed)',
+    async () => {
+      await valueAndGrad(simpo, logitsBatch, {}, { backend });
+    },
+    options,
+  );
 });

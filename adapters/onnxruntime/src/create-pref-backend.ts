@@ -47,10 +47,17 @@ async function probeModel(): Promise<Uint8Array> {
 function checkConfig(config: OnnxruntimeBackendConfig): void {
   const providers = config.executionProviders;
   if (providers !== undefined) {
-    const valid = Array.isArray(providers) && providers.length > 0 &&
-      providers.every((p) => typeof p === 'string' || (typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string'));
+    const valid =
+      Array.isArray(providers) &&
+      providers.length > 0 &&
+      providers.every(
+        (p) => typeof p === 'string' || (typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string'),
+      );
     if (!valid) {
-      throw new PrefConfigError('executionProviders', `executionProviders must be a non-empty list of provider names like ["cuda", "cpu"], got ${JSON.stringify(providers)}`);
+      throw new PrefConfigError(
+        'executionProviders',
+        `executionProviders must be a non-empty list of provider names like ["cuda", "cpu"], got ${JSON.stringify(providers)}`,
+      );
     }
   }
   if (config.fallback !== undefined && typeof config.fallback !== 'boolean') {
@@ -58,7 +65,10 @@ function checkConfig(config: OnnxruntimeBackendConfig): void {
   }
   const sessionOptions = config.sessionOptions;
   if (sessionOptions !== undefined && (typeof sessionOptions !== 'object' || sessionOptions === null || Array.isArray(sessionOptions))) {
-    throw new PrefConfigError('sessionOptions', `sessionOptions must be an object like { "intraOpNumThreads": 2 }, got ${JSON.stringify(sessionOptions)}`);
+    throw new PrefConfigError(
+      'sessionOptions',
+      `sessionOptions must be an object like { "intraOpNumThreads": 2 }, got ${JSON.stringify(sessionOptions)}`,
+    );
   }
   if (config.reuseOutputs !== undefined && typeof config.reuseOutputs !== 'boolean') {
     throw new PrefConfigError('reuseOutputs', `reuseOutputs must be true or false, got ${JSON.stringify(config.reuseOutputs)}`);
@@ -82,16 +92,23 @@ export async function createOnnxruntimeBackend(config: OnnxruntimeBackendConfig 
     sessionOptions,
     libraryDir: config.runtime ? null : onnxruntimeNodeLibraryDir(),
   });
-  const warn = config.logger ? (message: string) => config.logger!.warn(message) : config.warn ?? (() => {});
+  const warn = config.logger ? (message: string) => config.logger!.warn(message) : (config.warn ?? (() => {}));
   for (const provider of skipped) {
     warn(`onnxruntime: skipped execution provider ${provider.name}, running on ${active.map(providerName).join(', ')}: ${provider.reason}`);
   }
   // Session options are checked now rather than at the first read.
   try {
-    const session = await runtime.InferenceSession.create(probe, { logSeverityLevel: 4, ...sessionOptions, executionProviders: [...active] });
+    const session = await runtime.InferenceSession.create(probe, {
+      logSeverityLevel: 4,
+      ...sessionOptions,
+      executionProviders: [...active],
+    });
     await session.release?.();
   } catch (error) {
-    throw new PrefConfigError('sessionOptions', `onnxruntime: invalid sessionOptions ${JSON.stringify(sessionOptions)}: ${(error as Error).message}`);
+    throw new PrefConfigError(
+      'sessionOptions',
+      `onnxruntime: invalid sessionOptions ${JSON.stringify(sessionOptions)}: ${(error as Error).message}`,
+    );
   }
   return new OnnxruntimeBackend({
     runtime,
@@ -111,7 +128,10 @@ export async function createOnnxruntimeBackend(config: OnnxruntimeBackendConfig 
  */
 export async function createPrefBackend(config: BackendConfig): Promise<OnnxruntimeBackend> {
   if (config.precision !== undefined && config.precision !== 32) {
-    throw new PrefConfigError('precision', `the onnxruntime backend computes in float32; precision must be 32, got ${String(config.precision)}`);
+    throw new PrefConfigError(
+      'precision',
+      `the onnxruntime backend computes in float32; precision must be 32, got ${String(config.precision)}`,
+    );
   }
   const name = typeof config.backend === 'string' ? config.backend : '';
   const suffix = name.startsWith('onnxruntime:') ? name.slice('onnxruntime:'.length) : '';

@@ -65,7 +65,9 @@ export async function resolveExecutionProviders(
     // A missing provider library is found here, before onnxruntime would log its own error.
     const missing = options.libraryDir ? missingProviderLibrary(options.libraryDir, name) : null;
     if (missing) {
-      fail(`the ${name.toUpperCase()} execution provider of onnxruntime-node is not installed (${missing} is not in ${options.libraryDir}). ${CUDA_INSTALL}`);
+      fail(
+        `the ${name.toUpperCase()} execution provider of onnxruntime-node is not installed (${missing} is not in ${options.libraryDir}). ${CUDA_INSTALL}`,
+      );
       continue;
     }
     try {

@@ -54,7 +54,11 @@ export async function exportOnnxModel(
   const recorder = new ExportingRecorder();
   const result = await valueAndGrad(objective, batch, params as never, { backend: recorder, state: options.state ?? null });
   const plan = recorder.plan!;
-  const readNames = ['loss', ...Object.keys(result.grads).map((n) => `grad/${n}`), ...Object.keys(result.metrics).map((n) => `metric/${n}`)];
+  const readNames = [
+    'loss',
+    ...Object.keys(result.grads).map((n) => `grad/${n}`),
+    ...Object.keys(result.metrics).map((n) => `metric/${n}`),
+  ];
   const outputNames = plan.outputs.map((_, position) => {
     const first = plan.outputOf.indexOf(position);
     return readNames[first] ?? `output/${first}`;

@@ -60,7 +60,9 @@ function dimRoles(name: string, rank: number): string[] {
   if (/weight$/i.test(name) && rank === 2) return ['V', 'H'];
   if (/bias$/i.test(name) && rank === 1) return ['V'];
   const last = /hidden/i.test(name) ? 'H' : /logits/i.test(name) ? 'V' : null;
-  return Array.from({ length: rank }, (_, axis) => (axis === 0 ? 'B' : axis === rank - 1 && last ? last : axis === 1 ? 'T' : `${name}_d${axis}`));
+  return Array.from({ length: rank }, (_, axis) =>
+    axis === 0 ? 'B' : axis === rank - 1 && last ? last : axis === 1 ? 'T' : `${name}_d${axis}`,
+  );
 }
 
 /**
@@ -81,8 +83,14 @@ export function nameExportedInputs(
   const names = new Map<string, string>();
   const taken = new Set<string>();
   const byData = new Map<unknown, string>();
-  const candidatesOf = (feed: Feed) => inputs.filter((input) => !taken.has(input.name) && input.shape.length === feed.dims.length &&
-    input.shape.every((d, i) => d === feed.dims[i]) && sameValues(feed, input));
+  const candidatesOf = (feed: Feed) =>
+    inputs.filter(
+      (input) =>
+        !taken.has(input.name) &&
+        input.shape.length === feed.dims.length &&
+        input.shape.every((d, i) => d === feed.dims[i]) &&
+        sameValues(feed, input),
+    );
   const assign = (feed: Feed, name: string) => {
     names.set(feed.name, name);
     taken.add(name);
@@ -116,8 +124,13 @@ export function nameExportedInputs(
   }
   for (const feed of feeds) {
     if (feed.type !== 'float32' || names.has(feed.name)) continue;
-    const labels = feeds.find((f) => f.type === 'int32' && /Labels$/.test(names.get(f.name) ?? '') && f.data.length === feed.data.length &&
-      Array.from(f.data as Int32Array).every((label, i) => (feed.data as Float32Array)[i] === (label === ignoreIndex ? 0 : 1)));
+    const labels = feeds.find(
+      (f) =>
+        f.type === 'int32' &&
+        /Labels$/.test(names.get(f.name) ?? '') &&
+        f.data.length === feed.data.length &&
+        Array.from(f.data as Int32Array).every((label, i) => (feed.data as Float32Array)[i] === (label === ignoreIndex ? 0 : 1)),
+    );
     const mask = labels && `${names.get(labels.name)!.replace(/Labels$/, '')}Mask`;
     if (mask && !taken.has(mask)) {
       names.set(feed.name, mask);

@@ -1,5 +1,18 @@
 import { PrefParamError, PrefShapeError, type BackendCapabilities, type HostArray, type PrefBackend, type Shape } from '@pref/core';
-import { BACKEND_SPECIFICATION_VERSION, broadcastShapes, formatShape, normalizeAxis, reducedShape, sizeOf, type BinaryOp, type CompareOp, type LinearHeadOptions, type TokenLogProbsResult, type ReduceOp, type UnaryOp } from '@pref/core/backend';
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  broadcastShapes,
+  formatShape,
+  normalizeAxis,
+  reducedShape,
+  sizeOf,
+  type BinaryOp,
+  type CompareOp,
+  type LinearHeadOptions,
+  type TokenLogProbsResult,
+  type ReduceOp,
+  type UnaryOp,
+} from '@pref/core/backend';
 import { GraphTensor, type GraphOp, type LinearHeadOp } from './graph-tensor';
 
 /**
@@ -23,13 +36,15 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
    * it must not change before the tensors that depend on it are read.
    */
   fromHost(data: ArrayLike<number>, shape: Shape): GraphTensor {
-    if (data.length !== sizeOf(shape)) throw new PrefShapeError('fromHost', [shape], `fromHost: ${data.length} values for shape ${formatShape(shape)}`);
+    if (data.length !== sizeOf(shape))
+      throw new PrefShapeError('fromHost', [shape], `fromHost: ${data.length} values for shape ${formatShape(shape)}`);
     const values = data instanceof Float32Array ? data : Float32Array.from(data);
     return this.record(shape, 'float', { kind: 'input', data: values });
   }
 
   fromHostInt(data: Int32Array, shape: Shape): GraphTensor {
-    if (data.length !== sizeOf(shape)) throw new PrefShapeError('fromHostInt', [shape], `fromHostInt: ${data.length} values for shape ${formatShape(shape)}`);
+    if (data.length !== sizeOf(shape))
+      throw new PrefShapeError('fromHostInt', [shape], `fromHostInt: ${data.length} values for shape ${formatShape(shape)}`);
     return this.record(shape, 'int32', { kind: 'input', data });
   }
 
@@ -95,18 +110,40 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
     return { logps, logSumExp: this.secondary(logps, 1, labels.shape) };
   }
 
-  tokenLogProbsGrad(logits: GraphTensor, labels: GraphTensor, logSumExp: GraphTensor, upstream: GraphTensor, ignoreIndex: number): GraphTensor {
+  tokenLogProbsGrad(
+    logits: GraphTensor,
+    labels: GraphTensor,
+    logSumExp: GraphTensor,
+    upstream: GraphTensor,
+    ignoreIndex: number,
+  ): GraphTensor {
     return this.record(logits.shape, 'float', { kind: 'tokenLogProbsGrad', ignoreIndex }, [logits, labels, logSumExp, upstream]);
   }
 
-  linearTokenLogProbs(hidden: GraphTensor, weight: GraphTensor, bias: GraphTensor | null, labels: GraphTensor, options: LinearHeadOptions): TokenLogProbsResult<GraphTensor> {
+  linearTokenLogProbs(
+    hidden: GraphTensor,
+    weight: GraphTensor,
+    bias: GraphTensor | null,
+    labels: GraphTensor,
+    options: LinearHeadOptions,
+  ): TokenLogProbsResult<GraphTensor> {
     const op = linearHeadOp(hidden, weight, bias, options);
-    const logps = this.record(labels.shape, 'float', { kind: 'linearTokenLogProbs', ...op }, bias ? [hidden, weight, bias, labels] : [hidden, weight, labels]);
+    const logps = this.record(
+      labels.shape,
+      'float',
+      { kind: 'linearTokenLogProbs', ...op },
+      bias ? [hidden, weight, bias, labels] : [hidden, weight, labels],
+    );
     return { logps, logSumExp: this.secondary(logps, 1, labels.shape) };
   }
 
   linearTokenLogProbsGrad(
-    hidden: GraphTensor, weight: GraphTensor, bias: GraphTensor | null, labels: GraphTensor, logSumExp: GraphTensor, upstream: GraphTensor,
+    hidden: GraphTensor,
+    weight: GraphTensor,
+    bias: GraphTensor | null,
+    labels: GraphTensor,
+    logSumExp: GraphTensor,
+    upstream: GraphTensor,
     options: LinearHeadOptions,
   ): { readonly hidden: GraphTensor; readonly weight: GraphTensor; readonly bias: GraphTensor | null } {
     const op = linearHeadOp(hidden, weight, bias, options);

@@ -9,7 +9,11 @@ import type { Feed } from './graph-plan';
 
 const BINARY: Record<BinaryOp, string> = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', pow: 'Pow', maximum: 'Max', minimum: 'Min' };
 const COMPARE: Record<CompareOp, string> = {
-  greater: 'Greater', greaterEqual: 'GreaterOrEqual', less: 'Less', lessEqual: 'LessOrEqual', equal: 'Equal',
+  greater: 'Greater',
+  greaterEqual: 'GreaterOrEqual',
+  less: 'Less',
+  lessEqual: 'LessOrEqual',
+  equal: 'Equal',
 };
 const REDUCE: Record<ReduceOp, string> = { sum: 'ReduceSum', max: 'ReduceMax', mean: 'ReduceMean' };
 
@@ -47,7 +51,8 @@ export function lowerGraph(plan: GraphPlan, options: LowerOptions = {}): { model
     const inputs = node.inputs.map((i) => values[i]);
     const feeds = node.feeds.map(feed);
     /** Inputs as float32 (int tensors are cast where a float op consumes them). */
-    const asFloat = (k: number) => (plan.nodes[node.inputs[k]].tensor.dtype === 'int32' ? b.node('Cast', [inputs[k]], { to: 1 }) : inputs[k]);
+    const asFloat = (k: number) =>
+      plan.nodes[node.inputs[k]].tensor.dtype === 'int32' ? b.node('Cast', [inputs[k]], { to: 1 }) : inputs[k];
     let out: string;
     switch (op.kind) {
       case 'input':
@@ -69,9 +74,10 @@ export function lowerGraph(plan: GraphPlan, options: LowerOptions = {}): { model
         out = b.node('Where', [b.node('Cast', [inputs[0]], { to: 9 }), asFloat(1), asFloat(2)]);
         break;
       case 'reduce':
-        out = op.axes.length === 0
-          ? b.node('Identity', [asFloat(0)])
-          : b.node(REDUCE[op.op], [asFloat(0), b.int64(op.axes)], { keepdims: op.keepDims ? 1 : 0 });
+        out =
+          op.axes.length === 0
+            ? b.node('Identity', [asFloat(0)])
+            : b.node(REDUCE[op.op], [asFloat(0), b.int64(op.axes)], { keepdims: op.keepDims ? 1 : 0 });
         break;
       case 'reshape':
         out = b.node('Reshape', [inputs[0], feeds[0]], { allowzero: 1 });
@@ -94,24 +100,45 @@ export function lowerGraph(plan: GraphPlan, options: LowerOptions = {}): { model
         out = b.node('GatherElements', [inputs[0], inputs[1]], { axis: op.axis });
         break;
       case 'scatterAdd':
-        out = b.node('ScatterElements', [b.node('ConstantOfShape', [feeds[0]]), inputs[0], asFloat(1)], { axis: op.axis, reduction: 'add' });
+        out = b.node('ScatterElements', [b.node('ConstantOfShape', [feeds[0]]), inputs[0], asFloat(1)], {
+          axis: op.axis,
+          reduction: 'add',
+        });
         break;
       case 'tokenLogProbs': {
-        const { logps, logSumExp } = tokenLogProbs.forward(inputs[0], inputs[1], plan.nodes[node.inputs[0]].tensor.shape.length, op.ignoreIndex);
+        const { logps, logSumExp } = tokenLogProbs.forward(
+          inputs[0],
+          inputs[1],
+          plan.nodes[node.inputs[0]].tensor.shape.length,
+          op.ignoreIndex,
+        );
         secondaries.set(values.length, [logSumExp]);
         out = logps;
         break;
       }
       case 'tokenLogProbsGrad':
-        out = tokenLogProbs.gradient(inputs[0], inputs[1], inputs[2], inputs[3], plan.nodes[node.inputs[0]].tensor.shape.length, op.ignoreIndex);
+        out = tokenLogProbs.gradient(
+          inputs[0],
+          inputs[1],
+          inputs[2],
+          inputs[3],
+          plan.nodes[node.inputs[0]].tensor.shape.length,
+          op.ignoreIndex,
+        );
         break;
       case 'linearTokenLogProbs':
       case 'linearTokenLogProbsGrad': {
         const [hidden, weight, ...rest] = inputs;
         const bias = op.hasBias ? rest.shift()! : null;
         const head: LinearHeadValues = {
-          hidden, weight, bias, labels: rest[0], ignoreIndex: op.ignoreIndex,
-          chunkSize: feeds[0], logitScale: feeds[1], softcap: op.softcap === null ? null : feeds[2],
+          hidden,
+          weight,
+          bias,
+          labels: rest[0],
+          ignoreIndex: op.ignoreIndex,
+          chunkSize: feeds[0],
+          logitScale: feeds[1],
+          softcap: op.softcap === null ? null : feeds[2],
         };
         if (op.kind === 'linearTokenLogProbs') {
           const { logps, logSumExp } = linearHead.forward(head);
@@ -144,8 +171,7 @@ export function lowerGraph(plan: GraphPlan, options: LowerOptions = {}): { model
 
 /** How one feed enters the model: a graph input (named, with declared dims) or an initializer. */
 export type FeedDeclaration =
-  | { readonly as: 'input'; readonly name: string; readonly dims: readonly Dim[] }
-  | { readonly as: 'initializer'; readonly name: string };
+  { readonly as: 'input'; readonly name: string; readonly dims: readonly Dim[] } | { readonly as: 'initializer'; readonly name: string };
 
 export interface LowerOptions {
   /** Output names by position in `plan.outputs` (default: generated). */

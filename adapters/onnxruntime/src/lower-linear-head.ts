@@ -67,10 +67,7 @@ export class LinearHeadLowering {
       z = body.node('Mul', [tanh, v.softcap]);
     }
     const local = body.node('Sub', [safeLabels, start]);
-    const inChunk = body.node('And', [
-      body.node('GreaterOrEqual', [local, body.int64([0], [])]),
-      body.node('Less', [local, length]),
-    ]);
+    const inChunk = body.node('And', [body.node('GreaterOrEqual', [local, body.int64([0], [])]), body.node('Less', [local, length])]);
     const index = body.node('Unsqueeze', [body.node('Where', [inChunk, local, body.int64([0], [])]), body.int64([-1])]);
     return { weight, z, tanh, inChunk, index, length };
   }
@@ -102,7 +99,12 @@ export class LinearHeadLowering {
     const outputs = [body.node('Identity', [condIn]), newMax, newSum, newPicked];
     outputs.forEach((name, k) => body.output(name, k === 0 ? 'bool' : 'float', k === 0 ? [] : [null]));
 
-    const [finalMax, finalSum, finalPicked] = b.nodeMulti('Loop', [trips, '', runningMax0, sum0, sum0], { body: { graph: body.graph('chunk') } }, 3);
+    const [finalMax, finalSum, finalPicked] = b.nodeMulti(
+      'Loop',
+      [trips, '', runningMax0, sum0, sum0],
+      { body: { graph: body.graph('chunk') } },
+      3,
+    );
     const logSumExp = b.node('Add', [finalMax, b.node('Log', [finalSum])]);
     const logps = b.node('Where', [ignored, b.floatScalar(0), b.node('Sub', [finalPicked, logSumExp])]);
     return { logps, logSumExp };
@@ -142,7 +144,10 @@ export class LinearHeadLowering {
     body.output(newDHidden, 'float', [null, null]);
     body.output(dWeight, 'float', [null, null]);
     if (v.bias) {
-      const dBias = body.node('Pad', [body.node('ReduceSum', [dz, zero], { keepdims: 0 }), body.node('Concat', [zero, body.node('Unsqueeze', [missing, zero])], { axis: 0 })]);
+      const dBias = body.node('Pad', [
+        body.node('ReduceSum', [dz, zero], { keepdims: 0 }),
+        body.node('Concat', [zero, body.node('Unsqueeze', [missing, zero])], { axis: 0 }),
+      ]);
       body.output(dBias, 'float', [null]);
     }
 

@@ -45,19 +45,31 @@ function lowerSigmoid(b: OnnxGraphBuilder, x: string): string {
 /** Emits the numerically safe ONNX form of one unary primitive on a float32 value. */
 export function lowerUnary(b: OnnxGraphBuilder, op: UnaryOp, x: string): string {
   switch (op) {
-    case 'neg': return b.node('Neg', [x]);
-    case 'exp': return b.node('Exp', [x]);
-    case 'log': return b.node('Log', [x]);
-    case 'log1p': return lowerLog1p(b, x);
-    case 'expm1': return lowerExpm1(b, x);
-    case 'sigmoid': return lowerSigmoid(b, x);
+    case 'neg':
+      return b.node('Neg', [x]);
+    case 'exp':
+      return b.node('Exp', [x]);
+    case 'log':
+      return b.node('Log', [x]);
+    case 'log1p':
+      return lowerLog1p(b, x);
+    case 'expm1':
+      return lowerExpm1(b, x);
+    case 'sigmoid':
+      return lowerSigmoid(b, x);
     // softplus(x) = max(x, 0) + log(1 + exp(−|x|))
-    case 'softplus': return b.node('Add', [b.node('Relu', [x]), softplusTail(b, x)]);
+    case 'softplus':
+      return b.node('Add', [b.node('Relu', [x]), softplusTail(b, x)]);
     // log σ(x) = min(x, 0) − log(1 + exp(−|x|))
-    case 'logSigmoid': return b.node('Sub', [b.node('Min', [x, b.floatScalar(0)]), softplusTail(b, x)]);
-    case 'relu': return b.node('Relu', [x]);
-    case 'square': return b.node('Mul', [x, x]);
-    case 'sqrt': return b.node('Sqrt', [x]);
-    case 'abs': return b.node('Abs', [x]);
+    case 'logSigmoid':
+      return b.node('Sub', [b.node('Min', [x, b.floatScalar(0)]), softplusTail(b, x)]);
+    case 'relu':
+      return b.node('Relu', [x]);
+    case 'square':
+      return b.node('Mul', [x, x]);
+    case 'sqrt':
+      return b.node('Sqrt', [x]);
+    case 'abs':
+      return b.node('Abs', [x]);
   }
 }

@@ -77,7 +77,12 @@ export class OnnxGraphBuilder {
   }
 
   /** Adds a node and returns the names of its `outputCount` outputs. */
-  nodeMulti(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>>, outputCount: number): string[] {
+  nodeMulti(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, AttributeValue>>,
+    outputCount: number,
+  ): string[] {
     const output = Array.from({ length: outputCount }, () => `v${this.scope.nextValue++}`);
     return this.addNode(opType, inputs, attributes, output);
   }
@@ -87,7 +92,12 @@ export class OnnxGraphBuilder {
     return name === undefined ? this.nodeMulti(opType, inputs, attributes, 1)[0] : this.addNode(opType, inputs, attributes, [name])[0];
   }
 
-  private addNode(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>>, output: string[]): string[] {
+  private addNode(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, AttributeValue>>,
+    output: string[],
+  ): string[] {
     const attribute = Object.entries(attributes).map(([name, value]) => encodeAttribute(name, value));
     this.nodes.push({ opType, input: [...inputs], output, attribute, name: `${opType}_${this.scope.nextNode++}` });
     return output;
@@ -95,7 +105,11 @@ export class OnnxGraphBuilder {
 
   /** An int64 constant vector (axes) or scalar (`shape` `[]`). */
   int64(values: readonly number[], shape: readonly number[] = [values.length]): string {
-    return this.constant(`i64:${shape.join('x')}:${values.join(',')}`, { dataType: ONNX_TYPE.int64, dims: [...shape], int64Data: [...values] });
+    return this.constant(`i64:${shape.join('x')}:${values.join(',')}`, {
+      dataType: ONNX_TYPE.int64,
+      dims: [...shape],
+      int64Data: [...values],
+    });
   }
 
   int32Scalar(value: number): string {

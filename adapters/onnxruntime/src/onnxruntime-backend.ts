@@ -167,10 +167,12 @@ export class OnnxruntimeBackend extends GraphRecorder {
   async releaseSessions(): Promise<void> {
     const entries = [...this.cache.values()];
     this.cache.clear();
-    await Promise.all(entries.map((entry) => {
-      entry.evicted = true;
-      return entry.running === 0 ? releaseSession(entry) : undefined;
-    }));
+    await Promise.all(
+      entries.map((entry) => {
+        entry.evicted = true;
+        return entry.running === 0 ? releaseSession(entry) : undefined;
+      }),
+    );
   }
 
   private sessionFor(plan: GraphPlan): CachedSession {

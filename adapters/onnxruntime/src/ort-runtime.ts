@@ -10,7 +10,11 @@ export interface OrtTensor {
 /** The part of an onnxruntime `InferenceSession` this backend uses. */
 export interface OrtSession {
   /** `fetches`: pre-allocated output tensors by name, written in place; `options`: run options. */
-  run(feeds: Record<string, OrtTensor>, fetchesOrOptions?: Record<string, unknown>, options?: Record<string, unknown>): Promise<Record<string, OrtTensor>>;
+  run(
+    feeds: Record<string, OrtTensor>,
+    fetchesOrOptions?: Record<string, unknown>,
+    options?: Record<string, unknown>,
+  ): Promise<Record<string, OrtTensor>>;
   release?(): Promise<void>;
 }
 
@@ -20,7 +24,11 @@ export interface OrtSession {
  */
 export interface OrtRuntime {
   readonly InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
-  readonly Tensor: new (type: 'float32' | 'int32' | 'int64', data: Float32Array | Int32Array | BigInt64Array, dims: readonly number[]) => OrtTensor;
+  readonly Tensor: new (
+    type: 'float32' | 'int32' | 'int64',
+    data: Float32Array | Int32Array | BigInt64Array,
+    dims: readonly number[],
+  ) => OrtTensor;
 }
 
 /** How to install onnxruntime-node, for error messages. */
@@ -32,11 +40,13 @@ let loading: Promise<OrtRuntime> | null = null;
 /** Imports `onnxruntime-node` on first use; a friendly error says how to install it when it is missing. */
 export function loadOnnxruntimeNode(): Promise<OrtRuntime> {
   loading ??= import(/* @vite-ignore */ 'onnxruntime-node').then(
-    (module: Record<string, unknown>) => ('InferenceSession' in module ? module : (module.default as Record<string, unknown>)) as unknown as OrtRuntime,
+    (module: Record<string, unknown>) =>
+      ('InferenceSession' in module ? module : (module.default as Record<string, unknown>)) as unknown as OrtRuntime,
     (error: Error) => {
       loading = null;
       const missing = causes(error).some(
-        (e) => e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND' || /cannot find (module|package)/i.test(String(e.message)),
+        (e) =>
+          e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND' || /cannot find (module|package)/i.test(String(e.message)),
       );
       throw new PrefBackendError(
         missing
@@ -51,6 +61,7 @@ export function loadOnnxruntimeNode(): Promise<OrtRuntime> {
 /** An error and the errors it wraps (`cause`), as loaders and bundlers wrap import failures. */
 function causes(error: unknown): { code?: string; message?: string }[] {
   const chain: { code?: string; message?: string }[] = [];
-  for (let e = error as { code?: string; message?: string; cause?: unknown } | undefined; e && chain.length < 5; e = e.cause as typeof e) chain.push(e);
+  for (let e = error as { code?: string; message?: string; cause?: unknown } | undefined; e && chain.length < 5; e = e.cause as typeof e)
+    chain.push(e);
   return chain;
 }

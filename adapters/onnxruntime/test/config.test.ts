@@ -24,7 +24,12 @@ describe('backend selection through core createBackend', () => {
 
   it('"onnxruntime:cpu" names the provider, and PREF_BACKEND JSON passes session options through', async () => {
     expect((await createBackend('onnxruntime:cpu', { env: {} })).name).toBe('onnxruntime:cpu');
-    const env = { PREF_BACKEND: JSON.stringify({ backend: 'onnxruntime', sessionOptions: { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled' } }) };
+    const env = {
+      PREF_BACKEND: JSON.stringify({
+        backend: 'onnxruntime',
+        sessionOptions: { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled' },
+      }),
+    };
     const backend = await createBackend(undefined, { env });
     const batch = { chosenLogps: [[-1, -2]], chosenMask: [[1, 1]], rejectedLogps: [[-0.5, -3]], rejectedMask: [[1, 0]] };
     const result = await valueAndGrad(simpo, batch, {}, { backend });
@@ -38,8 +43,12 @@ describe('backend selection through core createBackend', () => {
   });
 
   it('rejects bad config values with the expected form', async () => {
-    await expect(createBackend({ backend: 'onnxruntime', precision: 64 }, { env: {} })).rejects.toThrow(/float32; precision must be 32, got 64/);
-    await expect(createBackend({ backend: 'onnxruntime', executionProviders: 'cuda' }, { env: {} })).rejects.toThrow(/executionProviders must be a non-empty list/);
+    await expect(createBackend({ backend: 'onnxruntime', precision: 64 }, { env: {} })).rejects.toThrow(
+      /float32; precision must be 32, got 64/,
+    );
+    await expect(createBackend({ backend: 'onnxruntime', executionProviders: 'cuda' }, { env: {} })).rejects.toThrow(
+      /executionProviders must be a non-empty list/,
+    );
     await expect(createBackend({ backend: 'onnxruntime', fallback: 'yes' }, { env: {} })).rejects.toThrow(/fallback must be true or false/);
   });
 
@@ -56,7 +65,10 @@ describe('backend selection through core createBackend', () => {
 
   it.skipIf(cuda.available)('with "fallback": true a missing CUDA provider is skipped, reported once to warn', async () => {
     const warn = vi.fn();
-    const backend = (await createBackend({ backend: 'onnxruntime', executionProviders: ['cuda'], fallback: true, warn }, { env: {} })) as OnnxruntimeBackend;
+    const backend = (await createBackend(
+      { backend: 'onnxruntime', executionProviders: ['cuda'], fallback: true, warn },
+      { env: {} },
+    )) as OnnxruntimeBackend;
     expect(backend.name).toBe('onnxruntime:cpu');
     expect(backend.executionProviders).toEqual(['cpu']);
     expect(backend.skippedProviders.map((p) => p.name)).toEqual(['cuda']);
@@ -66,7 +78,10 @@ describe('backend selection through core createBackend', () => {
 
   it.skipIf(cuda.available)('["cuda", "cpu"] (the README example) falls back to the CPU without fallback, printing nothing', async () => {
     const printed = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const backend = (await createBackend({ backend: 'onnxruntime', executionProviders: ['cuda', 'cpu'] }, { env: {} })) as OnnxruntimeBackend;
+    const backend = (await createBackend(
+      { backend: 'onnxruntime', executionProviders: ['cuda', 'cpu'] },
+      { env: {} },
+    )) as OnnxruntimeBackend;
     expect(backend.executionProviders).toEqual(['cpu']);
     expect(backend.skippedProviders.map((p) => p.name)).toEqual(['cuda']);
     expect(printed).not.toHaveBeenCalled();

@@ -4,7 +4,9 @@ import { readdirSync } from 'node:fs';
 import { onnxruntimeCpu } from './onnxruntime-backends';
 
 const { objectives, missing } = await installedObjectives();
-const files = readdirSync(conformanceCaseDir().dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(conformanceCaseDir().dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('objectives under test', () => {
   it('finds the installed objective packages', () => {

@@ -23,7 +23,10 @@ function expectAgreement(onnxResult: ValueAndGradResult, referenceResult: ValueA
     // Accuracies count margins > 0: a step function that float32 cannot resolve for margins
     // within rounding of 0 (random pairs shrink to such ties); conformance checks them.
     if (name.endsWith('accuracies')) continue;
-    expect(worstMismatch([onnxResult.metrics[name]], [value], 1e-4, 1e-4 * Math.max(1, Math.abs(value))), `metrics.${name}`).toBeLessThanOrEqual(1);
+    expect(
+      worstMismatch([onnxResult.metrics[name]], [value], 1e-4, 1e-4 * Math.max(1, Math.abs(value))),
+      `metrics.${name}`,
+    ).toBeLessThanOrEqual(1);
   }
 }
 
@@ -48,48 +51,77 @@ const average = (logps: number[], mask: number[]) => logps.reduce((s, l, t) => s
 /** SimPO's hinge has a kink at z = 1 where float32 and float64 may pick different sides. */
 const awayFromHingeKink = (batch: PairBatch, p: { beta: number; gamma: number; lossType: string }) =>
   p.lossType !== 'hinge' ||
-  batch.chosenLogps.every((row, b) => Math.abs(1 - (p.beta * (average(row, batch.chosenMask[b]) - average(batch.rejectedLogps[b], batch.rejectedMask[b])) - p.gamma)) > 1e-3);
+  batch.chosenLogps.every(
+    (row, b) =>
+      Math.abs(1 - (p.beta * (average(row, batch.chosenMask[b]) - average(batch.rejectedLogps[b], batch.rejectedMask[b])) - p.gamma)) >
+      1e-3,
+  );
 
 describe('gradients from onnxruntime equal the float64 reference (fast-check)', () => {
   it('simpo: random batches and parameters, log-prob path', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }).chain((rows) => pairBatchArbitrary(rows, { minLogp: -12 })), simpoParams, async (batch, params) => {
-        fc.pre(awayFromHingeKink(batch, params));
-        await compare(simpo, batch, params);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }).chain((rows) => pairBatchArbitrary(rows, { minLogp: -12 })),
+        simpoParams,
+        async (batch, params) => {
+          fc.pre(awayFromHingeKink(batch, params));
+          await compare(simpo, batch, params);
+        },
+      ),
       { numRuns: 30 },
     );
   });
 
   it('simpo: random logits and labels (fused token log-probs and their gradient)', async () => {
-    const logitsBatch = fc.record({ rows: fc.integer({ min: 1, max: 3 }), steps: fc.integer({ min: 1, max: 4 }), vocab: fc.integer({ min: 2, max: 7 }) }).chain(({ rows, steps, vocab }) => {
-      const side = fc.record({
-        logits: fc.array(fc.array(fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: vocab, maxLength: vocab }), { minLength: steps, maxLength: steps }), { minLength: rows, maxLength: rows }),
-        labels: fc.array(
-          fc.array(fc.integer({ min: 0, max: vocab - 1 }), { minLength: steps, maxLength: steps }).chain((row) =>
-            fc.integer({ min: 1, max: steps }).map((kept) => row.map((label, t) => (t < kept ? label : -100)))),
-          { minLength: rows, maxLength: rows },
-        ),
+    const logitsBatch = fc
+      .record({ rows: fc.integer({ min: 1, max: 3 }), steps: fc.integer({ min: 1, max: 4 }), vocab: fc.integer({ min: 2, max: 7 }) })
+      .chain(({ rows, steps, vocab }) => {
+        const side = fc.record({
+          logits: fc.array(
+            fc.array(fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: vocab, maxLength: vocab }), {
+              minLength: steps,
+              maxLength: steps,
+            }),
+            { minLength: rows, maxLength: rows },
+          ),
+          labels: fc.array(
+            fc
+              .array(fc.integer({ min: 0, max: vocab - 1 }), { minLength: steps, maxLength: steps })
+              .chain((row) => fc.integer({ min: 1, max: steps }).map((kept) => row.map((label, t) => (t < kept ? label : -100)))),
+            { minLength: rows, maxLength: rows },
+          ),
+        });
+        return fc.tuple(side, side).map(([chosen, rejected]) => ({
+          chosenLogits: chosen.logits,
+          chosenLabels: chosen.labels,
+          rejectedLogits: rejected.logits,
+          rejectedLabels: rejected.labels,
+        }));
       });
-      return fc.tuple(side, side).map(([chosen, rejected]) => ({
-        chosenLogits: chosen.logits, chosenLabels: chosen.labels, rejectedLogits: rejected.logits, rejectedLabels: rejected.labels,
-      }));
-    });
     await fc.assert(
-      fc.asyncProperty(logitsBatch, simpoParams.filter((p) => p.lossType === 'sigmoid'), async (batch, params) => {
-        await compare(simpo, batch, params);
-      }),
+      fc.asyncProperty(
+        logitsBatch,
+        simpoParams.filter((p) => p.lossType === 'sigmoid'),
+        async (batch, params) => {
+          await compare(simpo, batch, params);
+        },
+      ),
       { numRuns: 20 },
     );
   });
 
-  const pairwise = Object.values(objectives).filter((o) => o.id !== 'simpo' && Object.keys(o.inputs).join() === Object.keys(PAIRWISE_INPUTS).join());
+  const pairwise = Object.values(objectives).filter(
+    (o) => o.id !== 'simpo' && Object.keys(o.inputs).join() === Object.keys(PAIRWISE_INPUTS).join(),
+  );
   for (const objective of pairwise) {
     it(`${objective.id}: random batches, default parameters`, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 4 }).chain((rows) => pairBatchArbitrary(rows, { minLogp: -12 })), async (batch) => {
-          await compare(objective, batch, {});
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 4 }).chain((rows) => pairBatchArbitrary(rows, { minLogp: -12 })),
+          async (batch) => {
+            await compare(objective, batch, {});
+          },
+        ),
         { numRuns: 10 },
       );
     });

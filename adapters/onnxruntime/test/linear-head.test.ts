@@ -9,9 +9,16 @@ import { lowerGraph } from '../src/lower-graph';
 const backend = await createOnnxruntimeBackend({ sessionOptions: { intraOpNumThreads: 1 } });
 
 interface Head {
-  rows: number; size: number; vocab: number;
-  hidden: Float32Array; weight: Float32Array; bias: Float32Array | null; labels: Int32Array; upstream: Float32Array;
-  logitScale: number; softcap: number | null;
+  rows: number;
+  size: number;
+  vocab: number;
+  hidden: Float32Array;
+  weight: Float32Array;
+  bias: Float32Array | null;
+  labels: Int32Array;
+  upstream: Float32Array;
+  logitScale: number;
+  softcap: number | null;
 }
 
 /** Float64 oracle: the logits path on `softcap(scale·(hidden·weightᵀ + bias))`, with every gradient. */
@@ -57,7 +64,15 @@ async function run(h: Head, chunkSize?: number) {
   const bias = h.bias ? backend.fromHost(h.bias, [h.vocab]) : null;
   const labels = backend.fromHostInt(h.labels, [h.rows]);
   const forward = backend.linearTokenLogProbs(hidden, weight, bias, labels, options);
-  const grads = backend.linearTokenLogProbsGrad(hidden, weight, bias, labels, forward.logSumExp, backend.fromHost(h.upstream, [h.rows]), options);
+  const grads = backend.linearTokenLogProbsGrad(
+    hidden,
+    weight,
+    bias,
+    labels,
+    forward.logSumExp,
+    backend.fromHost(h.upstream, [h.rows]),
+    options,
+  );
   const read = [forward.logps, forward.logSumExp, grads.hidden, grads.weight, ...(grads.bias ? [grads.bias] : [])];
   const [logps, logSumExp, dHidden, dWeight, dBias] = await backend.read(read);
   return { logps, logSumExp, dHidden, dWeight, dBias: dBias ?? null };
@@ -69,13 +84,27 @@ function expectClose(name: string, actual: ArrayLike<number>, expected: ArrayLik
   expect(worstMismatch(actual, expected, 1e-4, 2e-5 * scale), name).toBeLessThanOrEqual(1);
 }
 
-function head(seed: number, rows: number, size: number, vocab: number, withBias: boolean, logitScale: number, softcap: number | null): Head {
+function head(
+  seed: number,
+  rows: number,
+  size: number,
+  vocab: number,
+  withBias: boolean,
+  logitScale: number,
+  softcap: number | null,
+): Head {
   let state = seed >>> 0 || 1;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
   const values = (n: number, spread: number) => Float32Array.from({ length: n }, () => (next() - 0.5) * 2 * spread);
   return {
-    rows, size, vocab, logitScale, softcap,
-    hidden: values(rows * size, 1.5), weight: values(vocab * size, 1), bias: withBias ? values(vocab, 0.5) : null,
+    rows,
+    size,
+    vocab,
+    logitScale,
+    softcap,
+    hidden: values(rows * size, 1.5),
+    weight: values(vocab * size, 1),
+    bias: withBias ? values(vocab, 0.5) : null,
     labels: Int32Array.from({ length: rows }, (_, n) => (n % 4 === 3 ? -100 : Math.floor(next() * vocab))),
     upstream: values(rows, 1),
   };
@@ -88,7 +117,9 @@ describe('linearTokenLogProbs (+Grad): chunked Gemm in an ONNX Loop equals the l
     it(`chunk size ${chunk ?? 'default'} over V = 23 (values, log-sum-exp, hidden/weight/bias gradients)`, async () => {
       const got = await run(h, chunk);
       expectClose('logps', got.logps, want.logps);
-      h.labels.forEach((label, n) => { if (label === -100) expect(got.logps[n]).toBe(0); });
+      h.labels.forEach((label, n) => {
+        if (label === -100) expect(got.logps[n]).toBe(0);
+      });
       expectClose('logSumExp', got.logSumExp, want.logSumExp);
       expectClose('dHidden', got.dHidden, want.dHidden);
       expectClose('dWeight', got.dWeight, want.dWeight);
@@ -100,8 +131,14 @@ describe('linearTokenLogProbs (+Grad): chunked Gemm in an ONNX Loop equals the l
     await fc.assert(
       fc.asyncProperty(
         fc.record({
-          seed: fc.integer(), rows: fc.integer({ min: 1, max: 6 }), size: fc.integer({ min: 1, max: 6 }), vocab: fc.integer({ min: 1, max: 19 }),
-          bias: fc.boolean(), logitScale: fc.constantFrom(1, 0.5, 3), softcap: fc.constantFrom(null, 2, 30), chunk: fc.integer({ min: 1, max: 25 }),
+          seed: fc.integer(),
+          rows: fc.integer({ min: 1, max: 6 }),
+          size: fc.integer({ min: 1, max: 6 }),
+          vocab: fc.integer({ min: 1, max: 19 }),
+          bias: fc.boolean(),
+          logitScale: fc.constantFrom(1, 0.5, 3),
+          softcap: fc.constantFrom(null, 2, 30),
+          chunk: fc.integer({ min: 1, max: 25 }),
         }),
         async ({ seed, rows, size, vocab, bias, logitScale, softcap, chunk }) => {
           const h = head(seed, rows, size, vocab, bias, logitScale, softcap);
@@ -121,11 +158,20 @@ describe('linearTokenLogProbs (+Grad): chunked Gemm in an ONNX Loop equals the l
 
   it('one compiled graph serves every N, H, V and chunk size', async () => {
     const fresh = await createOnnxruntimeBackend({ sessionOptions: { intraOpNumThreads: 1 } });
-    for (const [rows, size, vocab, chunk] of [[3, 4, 10, 3], [5, 2, 17, 4], [2, 6, 9, 9], [4, 3, 31, 8]]) {
+    for (const [rows, size, vocab, chunk] of [
+      [3, 4, 10, 3],
+      [5, 2, 17, 4],
+      [2, 6, 9, 9],
+      [4, 3, 31, 8],
+    ]) {
       const h = head(rows * 31 + vocab, rows, size, vocab, true, 1, 5);
       const options = { ignoreIndex: -100, logitScale: 1, softcap: 5, chunkSize: chunk };
       const { logps, logSumExp } = fresh.linearTokenLogProbs(
-        fresh.fromHost(h.hidden, [rows, size]), fresh.fromHost(h.weight, [vocab, size]), fresh.fromHost(h.bias!, [vocab]), fresh.fromHostInt(h.labels, [rows]), options,
+        fresh.fromHost(h.hidden, [rows, size]),
+        fresh.fromHost(h.weight, [vocab, size]),
+        fresh.fromHost(h.bias!, [vocab]),
+        fresh.fromHostInt(h.labels, [rows]),
+        options,
       );
       const [got] = await fresh.read([logps, logSumExp]);
       expectClose('logps', got, oracle(h).logps);
@@ -148,7 +194,15 @@ describe('linearTokenLogProbs (+Grad): chunked Gemm in an ONNX Loop equals the l
     const bias = backend.fromHost(h.bias!, [10]);
     const labels = backend.fromHostInt(h.labels, [4]);
     const forward = backend.linearTokenLogProbs(hidden, weight, bias, labels, options);
-    const grads = backend.linearTokenLogProbsGrad(hidden, weight, bias, labels, forward.logSumExp, backend.fromHost(h.upstream, [4]), options);
+    const grads = backend.linearTokenLogProbsGrad(
+      hidden,
+      weight,
+      bias,
+      labels,
+      forward.logSumExp,
+      backend.fromHost(h.upstream, [4]),
+      options,
+    );
     const { model } = lowerGraph(planGraph([forward.logps, grads.hidden, grads.weight, grads.bias!]));
     const main = model.graph!.node!;
     const loops = main.filter((n) => n.opType === 'Loop');

@@ -26,13 +26,22 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rto
   expect(worstMismatch(finite(actual), finite(expected), rtol, atol)).toBeLessThanOrEqual(1);
 }
 
-const wide = [-1e4, -200, -100, -88, -40, -20, -18, -17, -10, -1, -0.5, -1e-3, -1e-7, 0, 1e-7, 1e-3, 0.49, 0.5, 1, 10, 17, 18, 20, 40, 88, 100, 200, 1e4];
+const wide = [
+  -1e4, -200, -100, -88, -40, -20, -18, -17, -10, -1, -0.5, -1e-3, -1e-7, 0, 1e-7, 1e-3, 0.49, 0.5, 1, 10, 17, 18, 20, 40, 88, 100, 200,
+  1e4,
+];
 
 describe('unary primitives match the float64 reference, including extreme inputs', () => {
   for (const op of UNARY_OPS) {
     it(op, async () => {
-      const inputs = op === 'log' || op === 'sqrt' ? wide.filter((x) => x >= 0)
-        : op === 'log1p' ? [...wide.filter((x) => x > -1), -0.999999, -1] : op === 'exp' || op === 'expm1' ? wide.filter((x) => x < 80) : wide;
+      const inputs =
+        op === 'log' || op === 'sqrt'
+          ? wide.filter((x) => x >= 0)
+          : op === 'log1p'
+            ? [...wide.filter((x) => x > -1), -0.999999, -1]
+            : op === 'exp' || op === 'expm1'
+              ? wide.filter((x) => x < 80)
+              : wide;
       const values = f32(inputs);
       const got = await readOne(ort.unary(op, ort.fromHost(values, [values.length])));
       const want = refValues(ref.unary(op, ref.fromHost(values, [values.length])));
@@ -49,20 +58,39 @@ describe('unary primitives match the float64 reference, including extreme inputs
       ort.unary('sigmoid', ort.fromHost(xs, [4])),
     ]);
     // exp(−100) is a float32 denormal: compared absolutely below the smallest normal.
-    expectClose(logSigmoid, xs.map((x) => x - Math.log1p(Math.exp(x))), 1e-6, 0);
-    expectClose(softplus, xs.map((x) => Math.exp(x)), 1e-5, 1e-40);
-    expectClose(sigmoid, xs.map((x) => Math.exp(x) / (1 + Math.exp(x))), 1e-5, 1e-40);
+    expectClose(
+      logSigmoid,
+      xs.map((x) => x - Math.log1p(Math.exp(x))),
+      1e-6,
+      0,
+    );
+    expectClose(
+      softplus,
+      xs.map((x) => Math.exp(x)),
+      1e-5,
+      1e-40,
+    );
+    expectClose(
+      sigmoid,
+      xs.map((x) => Math.exp(x) / (1 + Math.exp(x))),
+      1e-5,
+      1e-40,
+    );
     expect(softplus.every((v) => v > 0) && sigmoid.every((v) => v > 0)).toBe(true);
   });
 
   it('matches the reference on random inputs (fast-check)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...UNARY_OPS), fc.array(fc.double({ min: -60, max: 60, noNaN: true }), { minLength: 1, maxLength: 12 }), async (op, raw) => {
-        const values = f32(op === 'log' || op === 'sqrt' || op === 'log1p' ? raw.map(Math.abs) : raw);
-        const got = await readOne(ort.unary(op, ort.fromHost(values, [values.length])));
-        const want = refValues(ref.unary(op, ref.fromHost(values, [values.length])));
-        expectClose(got, want, 4e-6, 1e-30);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...UNARY_OPS),
+        fc.array(fc.double({ min: -60, max: 60, noNaN: true }), { minLength: 1, maxLength: 12 }),
+        async (op, raw) => {
+          const values = f32(op === 'log' || op === 'sqrt' || op === 'log1p' ? raw.map(Math.abs) : raw);
+          const got = await readOne(ort.unary(op, ort.fromHost(values, [values.length])));
+          const want = refValues(ref.unary(op, ref.fromHost(values, [values.length])));
+          expectClose(got, want, 4e-6, 1e-30);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -93,7 +121,13 @@ describe('binary, compare, where and reductions broadcast like the reference', (
     expect(Array.from(got)).toEqual(refValues(ref.where(ref.fromHost(cond, [4, 1]), ref.fromHost(a, shapeA), ref.fill([], 7))));
   });
   for (const op of ['sum', 'max', 'mean'] as const) {
-    for (const [axes, keepDims] of [[[0], false], [[1, 2], true], [[-1], false], [[0, 1, 2], false], [[], true]] as const) {
+    for (const [axes, keepDims] of [
+      [[0], false],
+      [[1, 2], true],
+      [[-1], false],
+      [[0, 1, 2], false],
+      [[], true],
+    ] as const) {
       it(`reduce ${op} over [${axes.join(', ')}] keepDims ${keepDims}`, async () => {
         const t = ort.reduce(op, ort.fromHost(a, shapeA), axes, keepDims);
         const want = ref.reduce(op, ref.fromHost(a, shapeA), axes, keepDims);
@@ -136,7 +170,9 @@ describe('shape and indexing primitives', () => {
       ort.scatterAdd([2, 4], ort.fromHostInt(indices, [2, 4]), ort.fromHost([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]), 1),
     ]);
     expect(Array.from(gathered)).toEqual(refValues(ref.gather(ref.fromHost(x.slice(0, 8), [2, 4]), ref.fromHostInt(indices, [2, 4]), 1)));
-    expect(Array.from(scattered)).toEqual(refValues(ref.scatterAdd([2, 4], ref.fromHostInt(indices, [2, 4]), ref.fromHost([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]), 1)));
+    expect(Array.from(scattered)).toEqual(
+      refValues(ref.scatterAdd([2, 4], ref.fromHostInt(indices, [2, 4]), ref.fromHost([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]), 1)),
+    );
   });
 
   it('reads the same tensor twice and reads inputs directly', async () => {
@@ -168,11 +204,19 @@ describe('fused token log-probs', () => {
         const n = rows * steps;
         const shape = [n, vocab];
         const fwd = ort.tokenLogProbs(ort.fromHost(logits, shape), ort.fromHostInt(labels, [n]), -100);
-        const gradient = ort.tokenLogProbsGrad(ort.fromHost(logits, shape), ort.fromHostInt(labels, [n]), fwd.logSumExp, ort.fromHost(upstream, [n]), -100);
+        const gradient = ort.tokenLogProbsGrad(
+          ort.fromHost(logits, shape),
+          ort.fromHostInt(labels, [n]),
+          fwd.logSumExp,
+          ort.fromHost(upstream, [n]),
+          -100,
+        );
         const [lp, lse, grad] = await ort.read([fwd.logps, fwd.logSumExp, gradient]);
         const want = hostTokenLogProbs(logits, labels, upstream, vocab);
         expectClose(lp, want.logps, 1e-5, 1e-6 * scale);
-        labels.forEach((label, i) => { if (label === -100) expect(lp[i]).toBe(0); });
+        labels.forEach((label, i) => {
+          if (label === -100) expect(lp[i]).toBe(0);
+        });
         expectClose(lse, want.logSumExp, 1e-6, 1e-6 * scale);
         // The gradient reads the float32 log-sum-exp: its rounding (half an ulp of |lse|)
         // moves every exp(z − lse) by that much relative.

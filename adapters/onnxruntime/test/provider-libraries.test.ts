@@ -13,7 +13,12 @@ function countingRuntime() {
   return { runtime: { InferenceSession: { create }, Tensor: class {} } as unknown as OrtRuntime, create };
 }
 
-const options = (libraryDir: string | null, fallback = false) => ({ fallback, probeModel: new Uint8Array(), sessionOptions: {}, libraryDir });
+const options = (libraryDir: string | null, fallback = false) => ({
+  fallback,
+  probeModel: new Uint8Array(),
+  sessionOptions: {},
+  libraryDir,
+});
 
 describe('provider libraries are checked before onnxruntime is asked (no native error on stderr)', () => {
   it('names the first missing library of cuda and tensorrt; built-in providers need none', () => {
@@ -49,7 +54,10 @@ describe('provider libraries are checked before onnxruntime is asked (no native 
   it('with fallback (or cpu in the list) the provider is skipped with the reason, still without a session attempt', async () => {
     const { runtime, create } = countingRuntime();
     const dir = mkdtempSync(join(tmpdir(), 'ort-libs-'));
-    for (const [requested, fallback] of [[['cuda'], true], [['cuda', 'cpu'], false]] as const) {
+    for (const [requested, fallback] of [
+      [['cuda'], true],
+      [['cuda', 'cpu'], false],
+    ] as const) {
       const { active, skipped } = await resolveExecutionProviders(runtime, requested, options(dir, fallback));
       expect(active).toEqual(['cpu']);
       expect(skipped).toEqual([{ name: 'cuda', reason: expect.stringMatching(/not installed/) }]);
@@ -57,13 +65,16 @@ describe('provider libraries are checked before onnxruntime is asked (no native 
     expect(create).not.toHaveBeenCalled();
   });
 
-  it.skipIf(process.platform !== 'linux')('a provider whose libraries are present (linux file names) is probed with onnxruntime logging fatal errors only', async () => {
-    const { runtime, create } = countingRuntime();
-    const dir = mkdtempSync(join(tmpdir(), 'ort-libs-'));
-    for (const lib of ['shared', 'cuda']) writeFileSync(join(dir, `libonnxruntime_providers_${lib}.so`), '');
-    const { active } = await resolveExecutionProviders(runtime, ['cuda'], options(dir));
-    expect(active).toEqual(['cuda']);
-    expect(create).toHaveBeenCalledTimes(1);
-    expect((create.mock.calls[0] as unknown as [unknown, { logSeverityLevel: number }])[1].logSeverityLevel).toBe(4);
-  });
+  it.skipIf(process.platform !== 'linux')(
+    'a provider whose libraries are present (linux file names) is probed with onnxruntime logging fatal errors only',
+    async () => {
+      const { runtime, create } = countingRuntime();
+      const dir = mkdtempSync(join(tmpdir(), 'ort-libs-'));
+      for (const lib of ['shared', 'cuda']) writeFileSync(join(dir, `libonnxruntime_providers_${lib}.so`), '');
+      const { active } = await resolveExecutionProviders(runtime, ['cuda'], options(dir));
+      expect(active).toEqual(['cuda']);
+      expect(create).toHaveBeenCalledTimes(1);
+      expect((create.mock.calls[0] as unknown as [unknown, { logSeverityLevel: number }])[1].logSeverityLevel).toBe(4);
+    },
+  );
 });

@@ -9,10 +9,12 @@ const options = { sessionOptions: { intraOpNumThreads: 1 } };
 
 function logitsBatch(rows: number, steps: number, vocab: number, seed: number) {
   let state = seed;
-  const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
   const side = () => ({
     logits: { data: Float32Array.from({ length: rows * steps * vocab }, () => next() * 6 - 3), shape: [rows, steps, vocab] },
-    labels: Array.from({ length: rows }, () => Array.from({ length: steps }, (_, t) => (t === steps - 1 && steps > 1 ? -100 : Math.floor(next() * vocab)))),
+    labels: Array.from({ length: rows }, () =>
+      Array.from({ length: steps }, (_, t) => (t === steps - 1 && steps > 1 ? -100 : Math.floor(next() * vocab))),
+    ),
   });
   const chosen = side();
   const rejected = side();
@@ -40,7 +42,14 @@ describe('compiled sessions are cached by graph structure', () => {
 
   it('new batch, sequence and vocabulary sizes reuse the session (symbolic dimensions)', async () => {
     const backend = await createOnnxruntimeBackend(options);
-    const sizes = [[2, 3, 5], [4, 3, 5], [2, 7, 5], [3, 4, 11], [5, 6, 17], [2, 3, 5]];
+    const sizes = [
+      [2, 3, 5],
+      [4, 3, 5],
+      [2, 7, 5],
+      [3, 4, 11],
+      [5, 6, 17],
+      [2, 3, 5],
+    ];
     const losses = [];
     for (const [k, [rows, steps, vocab]] of sizes.entries()) {
       const result = await valueAndGrad(simpo, logitsBatch(rows, steps, vocab, (k % 5) + 1), {}, { backend });
@@ -106,7 +115,7 @@ describe('steady state: one graph, one session and no new output buffers over re
     expect(backend.outputBytesAllocated).toBe(afterFirst);
   });
 
-  it('reused outputs hold the latest call\'s values; fresh outputs (the default) are new arrays each call', async () => {
+  it("reused outputs hold the latest call's values; fresh outputs (the default) are new arrays each call", async () => {
     const reusing = await createOnnxruntimeBackend({ ...options, reuseOutputs: true });
     const fresh = await createOnnxruntimeBackend(options);
     const first = logitsBatch(2, 6, 50, 4);
@@ -125,7 +134,11 @@ describe('steady state: one graph, one session and no new output buffers over re
 
   it('new shapes get new buffers once, then reuse them', async () => {
     const backend = await createOnnxruntimeBackend({ ...options, reuseOutputs: true });
-    const x = (n: number) => backend.fromHost(Float32Array.from({ length: n }, (_, i) => i / n), [n]);
+    const x = (n: number) =>
+      backend.fromHost(
+        Float32Array.from({ length: n }, (_, i) => i / n),
+        [n],
+      );
     await backend.read([backend.unary('exp', x(4))]);
     await backend.read([backend.unary('exp', x(4))]);
     expect(backend.outputBytesAllocated).toBe(16);

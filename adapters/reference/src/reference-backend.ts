@@ -1,6 +1,28 @@
 import { type BackendCapabilities, type BackendTensor, type HostArray, type PrefBackend, type Shape } from '@pref/core';
-import { BACKEND_SPECIFICATION_VERSION, broadcastShapes, broadcastStrides, stridesOf, normalizeAxis, reducedShape, sizeOf, type BinaryOp, type CompareOp, type LinearHeadOptions, type LinearTokenLogProbsGrads, type ReduceOp, type TokenLogProbsResult, type UnaryOp } from '@pref/core/backend';
-import { createCpuKernels, createTokenLogProbsKernel, wasmSimdSupported, type CpuKernels, type FloatArray, type TokenLogProbsKernel } from '@pref/cpu-kernels';
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  broadcastShapes,
+  broadcastStrides,
+  stridesOf,
+  normalizeAxis,
+  reducedShape,
+  sizeOf,
+  type BinaryOp,
+  type CompareOp,
+  type LinearHeadOptions,
+  type LinearTokenLogProbsGrads,
+  type ReduceOp,
+  type TokenLogProbsResult,
+  type UnaryOp,
+} from '@pref/core/backend';
+import {
+  createCpuKernels,
+  createTokenLogProbsKernel,
+  wasmSimdSupported,
+  type CpuKernels,
+  type FloatArray,
+  type TokenLogProbsKernel,
+} from '@pref/cpu-kernels';
 
 type Data = Float64Array | Float32Array | Int32Array;
 
@@ -118,8 +140,10 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     this.name = precision === 64 ? 'reference' : 'reference:f32';
     this.capabilities = { precision, float64: true, nativeAutodiff: false, execution: 'eager' } as const;
     const kernels = options.kernels ?? 'auto';
-    if (kernels !== 'auto' && kernels !== 'wasm' && kernels !== 'js') throw new Error(`reference backend: kernels must be auto, wasm or js, got ${String(kernels)}`);
-    if (kernels === 'wasm' && !wasmSimdSupported()) throw new Error('reference backend: kernels "wasm" needs WebAssembly SIMD, which this platform lacks');
+    if (kernels !== 'auto' && kernels !== 'wasm' && kernels !== 'js')
+      throw new Error(`reference backend: kernels must be auto, wasm or js, got ${String(kernels)}`);
+    if (kernels === 'wasm' && !wasmSimdSupported())
+      throw new Error('reference backend: kernels "wasm" needs WebAssembly SIMD, which this platform lacks');
     this.kernel = kernels === 'js' || !wasmSimdSupported() ? null : createTokenLogProbsKernel({ precision, threads: options.threads });
     this.threads = options.threads;
     this.linearScratchBytes = options.linearScratchBytes ?? 16 << 20;
@@ -322,7 +346,10 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     if (this.kernel) {
       checkLabels(labels, vocab, ignoreIndex);
       const { logps, lse } = this.kernel.forward(logits.data as FloatArray, labels.data as Int32Array, vocab, ignoreIndex);
-      return { logps: new ReferenceTensor([...labels.shape], 'float', logps), logSumExp: new ReferenceTensor([...labels.shape], 'float', lse) };
+      return {
+        logps: new ReferenceTensor([...labels.shape], 'float', logps),
+        logSumExp: new ReferenceTensor([...labels.shape], 'float', lse),
+      };
     }
     const out = this.float(labels.shape);
     const lse = this.float(labels.shape);
@@ -347,7 +374,14 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     const vocab = logits.shape[logits.shape.length - 1];
     if (this.kernel) {
       checkLabels(labels, vocab, ignoreIndex);
-      const grad = this.kernel.backward(logits.data as FloatArray, labels.data as Int32Array, logSumExp.data as FloatArray, upstream.data as FloatArray, vocab, ignoreIndex);
+      const grad = this.kernel.backward(
+        logits.data as FloatArray,
+        labels.data as Int32Array,
+        logSumExp.data as FloatArray,
+        upstream.data as FloatArray,
+        vocab,
+        ignoreIndex,
+      );
       return new ReferenceTensor([...logits.shape], 'float', grad);
     }
     const out = this.float(logits.shape);
@@ -462,7 +496,14 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     return this.linearKernels;
   }
 
-  private linearArgs(hidden: ReferenceTensor, weight: ReferenceTensor, bias: ReferenceTensor | null, labels: ReferenceTensor, size: number, options: LinearHeadOptions) {
+  private linearArgs(
+    hidden: ReferenceTensor,
+    weight: ReferenceTensor,
+    bias: ReferenceTensor | null,
+    labels: ReferenceTensor,
+    size: number,
+    options: LinearHeadOptions,
+  ) {
     return {
       hidden: hidden.data as FloatArray,
       weight: weight.data as FloatArray,
@@ -542,7 +583,13 @@ function checkIndex(index: number, size: number, op: string): number {
 }
 
 /** The logits of one row of the LM head, `z = softcap(s·(h·Wᵀ + b))`, computed in float64. */
-function linearHeadOf(hidden: ReferenceTensor, weight: ReferenceTensor, bias: ReferenceTensor | null, labels: ReferenceTensor, options: LinearHeadOptions) {
+function linearHeadOf(
+  hidden: ReferenceTensor,
+  weight: ReferenceTensor,
+  bias: ReferenceTensor | null,
+  labels: ReferenceTensor,
+  options: LinearHeadOptions,
+) {
   const [vocab, size] = weight.shape;
   const rows = labels.data.length;
   const h = hidden.data;

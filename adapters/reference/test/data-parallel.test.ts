@@ -34,17 +34,24 @@ describe('batch-global reductions over simulated workers', () => {
   const backend = createReferenceBackend();
   it('3 workers give the single-worker loss, metrics and gradients, with dependent reductions', async () => {
     await fc.assert(
-      fc.asyncProperty(sequenceArbitrary({ rows: 6, maxSteps: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 1 }), async (seq, first, width) => {
-        const batch = { logps: seq.logps, mask: seq.mask };
-        const single = await valueAndGrad(zscored, batch, {}, { backend });
-        const boundaries = [0, first, first + width, 6];
-        const { workers, grads } = await runDataParallel(zscored, batch, {}, { backend, rows: 6, boundaries });
-        for (const worker of workers) {
-          expect(Math.abs(worker.loss - single.loss)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(single.loss)));
-          expect(Math.abs(worker.metrics.mean - single.metrics.mean)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(single.metrics.mean)));
-        }
-        expect(worstMismatch(grads.logps, single.grads.logps.data, 1e-10, 1e-14)).toBeLessThanOrEqual(1);
-      }),
+      fc.asyncProperty(
+        sequenceArbitrary({ rows: 6, maxSteps: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 1 }),
+        async (seq, first, width) => {
+          const batch = { logps: seq.logps, mask: seq.mask };
+          const single = await valueAndGrad(zscored, batch, {}, { backend });
+          const boundaries = [0, first, first + width, 6];
+          const { workers, grads } = await runDataParallel(zscored, batch, {}, { backend, rows: 6, boundaries });
+          for (const worker of workers) {
+            expect(Math.abs(worker.loss - single.loss)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(single.loss)));
+            expect(Math.abs(worker.metrics.mean - single.metrics.mean)).toBeLessThanOrEqual(
+              1e-12 * Math.max(1, Math.abs(single.metrics.mean)),
+            );
+          }
+          expect(worstMismatch(grads.logps, single.grads.logps.data, 1e-10, 1e-14)).toBeLessThanOrEqual(1);
+        },
+      ),
       { numRuns: 25 },
     );
   });

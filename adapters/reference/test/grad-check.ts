@@ -26,7 +26,11 @@ export async function autodiffGrads(build: (ops: TensorOps, xs: Tensor[]) => Ten
 }
 
 /** Central finite differences of `build` with respect to every input element. */
-export async function numericGrads(build: (ops: TensorOps, xs: Tensor[]) => Tensor, inputs: readonly HostInput[], step = 1e-6): Promise<number[][]> {
+export async function numericGrads(
+  build: (ops: TensorOps, xs: Tensor[]) => Tensor,
+  inputs: readonly HostInput[],
+  step = 1e-6,
+): Promise<number[][]> {
   const out: number[][] = [];
   for (let k = 0; k < inputs.length; k++) {
     const grad: number[] = [];
@@ -41,9 +45,16 @@ export async function numericGrads(build: (ops: TensorOps, xs: Tensor[]) => Tens
 }
 
 /** Largest scaled mismatch between autodiff and finite differences (≤ 1 is agreement). */
-export async function gradientMismatch(build: (ops: TensorOps, xs: Tensor[]) => Tensor, inputs: readonly HostInput[], rtol = 1e-5, atol = 1e-7): Promise<number> {
+export async function gradientMismatch(
+  build: (ops: TensorOps, xs: Tensor[]) => Tensor,
+  inputs: readonly HostInput[],
+  rtol = 1e-5,
+  atol = 1e-7,
+): Promise<number> {
   const [auto, numeric] = await Promise.all([autodiffGrads(build, inputs), numericGrads(build, inputs)]);
   let worst = 0;
-  auto.forEach((g, k) => g.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - numeric[k][i]) / (atol + rtol * Math.abs(numeric[k][i]))))));
+  auto.forEach((g, k) =>
+    g.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - numeric[k][i]) / (atol + rtol * Math.abs(numeric[k][i]))))),
+  );
   return worst;
 }

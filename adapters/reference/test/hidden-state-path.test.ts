@@ -7,10 +7,19 @@ const { objectives } = await installedObjectives();
 const simpo = objectives['simpo'];
 
 /** A SimPO pair batch on the hidden-state path, deterministic. */
-function hiddenBatch(rows: number, steps: number, size: number, vocab: number, head: { bias?: boolean; softcap?: number; logitScale?: number } = {}): Batch {
+function hiddenBatch(
+  rows: number,
+  steps: number,
+  size: number,
+  vocab: number,
+  head: { bias?: boolean; softcap?: number; logitScale?: number } = {},
+): Batch {
   let s = 7;
   const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  const labels = () => Array.from({ length: rows * steps }, (_, i) => (i % steps === steps - 1 && i % 3 === 0 ? -100 : Math.floor(((next() + 1) / 2) * vocab)));
+  const labels = () =>
+    Array.from({ length: rows * steps }, (_, i) =>
+      i % steps === steps - 1 && i % 3 === 0 ? -100 : Math.floor(((next() + 1) / 2) * vocab),
+    );
   return {
     chosenHidden: { data: Float64Array.from({ length: rows * steps * size }, next), shape: [rows, steps, size] },
     chosenLabels: { data: labels(), shape: [rows, steps] },
@@ -67,16 +76,30 @@ describe.skipIf(!simpo)('hidden-state path on the reference backend (skipped whe
     const backend = createReferenceBackend({ kernels: 'js' });
     const batch = hiddenBatch(2, 2, 3, 5);
     const { chosenHidden: _h, chosenLabels: _l, rejectedHidden: _r, rejectedLabels: _rl, ...headOnly } = batch;
-    await expect(valueAndGrad(simpo, { ...headOnly, chosenLogps: [[-1]], chosenMask: [[1]], rejectedLogps: [[-1]], rejectedMask: [[1]] }, {}, { backend })).rejects.toThrow(/lmHead goes with hidden-state inputs/);
-    await expect(valueAndGrad(simpo, { ...batch, lmHead: { weight: { data: new Float64Array(10), shape: [5, 2] } } }, {}, { backend })).rejects.toThrow(/hidden size 3 but lmHead.weight is \[5, 2\]/);
-    await expect(valueAndGrad(simpo, batch, {}, { backend, lmHead: { chunkSize: 0 } })).rejects.toThrow(/lmHead.chunkSize must be a positive integer/);
+    await expect(
+      valueAndGrad(
+        simpo,
+        { ...headOnly, chosenLogps: [[-1]], chosenMask: [[1]], rejectedLogps: [[-1]], rejectedMask: [[1]] },
+        {},
+        { backend },
+      ),
+    ).rejects.toThrow(/lmHead goes with hidden-state inputs/);
+    await expect(
+      valueAndGrad(simpo, { ...batch, lmHead: { weight: { data: new Float64Array(10), shape: [5, 2] } } }, {}, { backend }),
+    ).rejects.toThrow(/hidden size 3 but lmHead.weight is \[5, 2\]/);
+    await expect(valueAndGrad(simpo, batch, {}, { backend, lmHead: { chunkSize: 0 } })).rejects.toThrow(
+      /lmHead.chunkSize must be a positive integer/,
+    );
     const { lmHead: _head, ...noHead } = batch;
     await expect(valueAndGrad(simpo, noHead, {}, { backend })).rejects.toThrow(/missing input lmHead/);
   });
 
   it('memory: logits of 256 MiB (float64) never exist; peak growth (arena and RSS) stays under a quarter of that', async () => {
     // Each side [2, 256] with H 4 and V 65536: its logits would be 512 × 65536 × 8 B = 256 MiB (and the gradient as much).
-    const rows = 2, steps = 256, size = 4, vocab = 65536;
+    const rows = 2,
+      steps = 256,
+      size = 4,
+      vocab = 65536;
     const logitsBytes = rows * steps * vocab * 8;
     const backend = createReferenceBackend({ kernels: 'wasm' });
     const batch = hiddenBatch(rows, steps, size, vocab);

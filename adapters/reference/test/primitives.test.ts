@@ -9,21 +9,59 @@ async function values(t: Tensor): Promise<number[]> {
 }
 const shapeArb = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 });
 const tensorArb = (shape: number[], min = -4, max = 4): fc.Arbitrary<HostInput> =>
-  fc.array(fc.double({ min, max, noNaN: true }), { minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) }).map((data) => ({ data, shape }));
+  fc
+    .array(fc.double({ min, max, noNaN: true }), {
+      minLength: shape.reduce((a, b) => a * b, 1),
+      maxLength: shape.reduce((a, b) => a * b, 1),
+    })
+    .map((data) => ({ data, shape }));
 /** A shape and one it broadcasts with (some axes set to 1, maybe fewer leading axes). */
 const broadcastPairArb = shapeArb.chain((shape) =>
-  fc.tuple(fc.constant(shape), fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }), fc.integer({ min: 0, max: shape.length - 1 })).map(([s, ones, drop]) => [s, s.map((d, i) => (ones[i] ? 1 : d)).slice(drop)] as const),
+  fc
+    .tuple(
+      fc.constant(shape),
+      fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+      fc.integer({ min: 0, max: shape.length - 1 }),
+    )
+    .map(([s, ones, drop]) => [s, s.map((d, i) => (ones[i] ? 1 : d)).slice(drop)] as const),
 );
 /** Weighted sum so every output element gets a different gradient. */
-const weighted = (t: Tensor, o: TensorOps) => o.sum(o.mul(t, o.constant(Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, (_, i) => 0.3 + 0.7 * Math.sin(i + 1)), t.shape)));
+const weighted = (t: Tensor, o: TensorOps) =>
+  o.sum(
+    o.mul(
+      t,
+      o.constant(
+        Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, (_, i) => 0.3 + 0.7 * Math.sin(i + 1)),
+        t.shape,
+      ),
+    ),
+  );
 
 describe('forward values against hand-computed ones', () => {
   it('unary ops', async () => {
     const o = ops();
     const x = o.constant([-30, -1, 0, 2, 40], [5]);
-    expect(await values(o.softplus(x))).toEqual([Math.log1p(Math.exp(-30)), Math.log1p(Math.exp(-1)), Math.LN2, 2 + Math.log1p(Math.exp(-2)), 40 + Math.log1p(Math.exp(-40))]);
-    expect(await values(o.logSigmoid(x))).toEqual([-30 - Math.log1p(Math.exp(-30)), -Math.log1p(Math.exp(1)), -Math.LN2, -Math.log1p(Math.exp(-2)), -Math.log1p(Math.exp(-40))]);
-    expect(await values(o.sigmoid(x))).toEqual([Math.exp(-30) / (1 + Math.exp(-30)), Math.exp(-1) / (1 + Math.exp(-1)), 0.5, 1 / (1 + Math.exp(-2)), 1 / (1 + Math.exp(-40))]);
+    expect(await values(o.softplus(x))).toEqual([
+      Math.log1p(Math.exp(-30)),
+      Math.log1p(Math.exp(-1)),
+      Math.LN2,
+      2 + Math.log1p(Math.exp(-2)),
+      40 + Math.log1p(Math.exp(-40)),
+    ]);
+    expect(await values(o.logSigmoid(x))).toEqual([
+      -30 - Math.log1p(Math.exp(-30)),
+      -Math.log1p(Math.exp(1)),
+      -Math.LN2,
+      -Math.log1p(Math.exp(-2)),
+      -Math.log1p(Math.exp(-40)),
+    ]);
+    expect(await values(o.sigmoid(x))).toEqual([
+      Math.exp(-30) / (1 + Math.exp(-30)),
+      Math.exp(-1) / (1 + Math.exp(-1)),
+      0.5,
+      1 / (1 + Math.exp(-2)),
+      1 / (1 + Math.exp(-40)),
+    ]);
     expect(await values(o.relu(x))).toEqual([0, 0, 0, 2, 40]);
     expect(await values(o.abs(x))).toEqual([30, 1, 0, 2, 40]);
     expect(await values(o.expm1(o.constant([1e-10], [1])))).toEqual([Math.expm1(1e-10)]);
@@ -81,21 +119,31 @@ describe('gradient rules against central finite differences (float64)', () => {
   for (const name of unary) {
     it(`${name}`, async () => {
       await fc.assert(
-        fc.asyncProperty(shapeArb.chain((s) => tensorArb(s, -4, 4)), async (x) => {
-          // Away from the kinks of abs and relu.
-          fc.pre(name !== 'abs' && name !== 'relu' ? true : x.data.every((v) => Math.abs(v) > 1e-3));
-          expect(await gradientMismatch((o, [t]) => weighted(o[name](t), o), [x])).toBeLessThanOrEqual(1);
-        }),
+        fc.asyncProperty(
+          shapeArb.chain((s) => tensorArb(s, -4, 4)),
+          async (x) => {
+            // Away from the kinks of abs and relu.
+            fc.pre(name !== 'abs' && name !== 'relu' ? true : x.data.every((v) => Math.abs(v) > 1e-3));
+            expect(await gradientMismatch((o, [t]) => weighted(o[name](t), o), [x])).toBeLessThanOrEqual(1);
+          },
+        ),
         { numRuns: 15 },
       );
     });
   }
-  for (const [name, low] of [['log', 0.05], ['sqrt', 0.05], ['log1p', -0.9]] as const) {
+  for (const [name, low] of [
+    ['log', 0.05],
+    ['sqrt', 0.05],
+    ['log1p', -0.9],
+  ] as const) {
     it(`${name} inside its domain`, async () => {
       await fc.assert(
-        fc.asyncProperty(shapeArb.chain((s) => tensorArb(s, low, 5)), async (x) => {
-          expect(await gradientMismatch((o, [t]) => weighted(o[name](t), o), [x])).toBeLessThanOrEqual(1);
-        }),
+        fc.asyncProperty(
+          shapeArb.chain((s) => tensorArb(s, low, 5)),
+          async (x) => {
+            expect(await gradientMismatch((o, [t]) => weighted(o[name](t), o), [x])).toBeLessThanOrEqual(1);
+          },
+        ),
         { numRuns: 15 },
       );
     });
@@ -109,44 +157,76 @@ describe('gradient rules against central finite differences (float64)', () => {
   for (const name of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const) {
     it(`${name} with broadcasting`, async () => {
       await fc.assert(
-        fc.asyncProperty(broadcastPairArb.chain(([sa, sb]) => fc.tuple(tensorArb(sa), tensorArb(sb, 0.5, 3))), fc.boolean(), async ([a, b], swap) => {
-          const inputs = swap ? [b, a] : [a, b];
-          if (name === 'div') fc.pre(inputs[1].data.every((v) => Math.abs(v) > 0.3));
-          if (name === 'maximum' || name === 'minimum') {
-            // Away from ties.
-            fc.pre(a.data.every((v) => b.data.every((w) => Math.abs(v - w) > 1e-3)));
-          }
-          expect(await gradientMismatch((o, [x, y]) => weighted(o[name](x, y), o), inputs)).toBeLessThanOrEqual(1);
-        }),
+        fc.asyncProperty(
+          broadcastPairArb.chain(([sa, sb]) => fc.tuple(tensorArb(sa), tensorArb(sb, 0.5, 3))),
+          fc.boolean(),
+          async ([a, b], swap) => {
+            const inputs = swap ? [b, a] : [a, b];
+            if (name === 'div') fc.pre(inputs[1].data.every((v) => Math.abs(v) > 0.3));
+            if (name === 'maximum' || name === 'minimum') {
+              // Away from ties.
+              fc.pre(a.data.every((v) => b.data.every((w) => Math.abs(v - w) > 1e-3)));
+            }
+            expect(await gradientMismatch((o, [x, y]) => weighted(o[name](x, y), o), inputs)).toBeLessThanOrEqual(1);
+          },
+        ),
         { numRuns: 15 },
       );
     });
   }
   it('pow with respect to base and exponent', async () => {
     await fc.assert(
-      fc.asyncProperty(shapeArb.chain((s) => fc.tuple(tensorArb(s, 0.2, 3), tensorArb(s, -2, 3))), async ([a, b]) => {
-        expect(await gradientMismatch((o, [x, y]) => weighted(o.pow(x, y), o), [a, b])).toBeLessThanOrEqual(1);
-      }),
+      fc.asyncProperty(
+        shapeArb.chain((s) => fc.tuple(tensorArb(s, 0.2, 3), tensorArb(s, -2, 3))),
+        async ([a, b]) => {
+          expect(await gradientMismatch((o, [x, y]) => weighted(o.pow(x, y), o), [a, b])).toBeLessThanOrEqual(1);
+        },
+      ),
       { numRuns: 15 },
     );
   });
   it('where with masks and broadcasting', async () => {
     await fc.assert(
-      fc.asyncProperty(shapeArb.chain((s) => fc.tuple(tensorArb(s), tensorArb(s), fc.array(fc.constantFrom(0, 1), { minLength: s.reduce((a, b) => a * b, 1), maxLength: s.reduce((a, b) => a * b, 1) }).map((d) => ({ data: d, shape: s })))), async ([a, b, m]) => {
-        expect(await gradientMismatch((o, [x, y]) => weighted(o.where(o.constant(m.data, m.shape), x, o.mean(y)), o), [a, b])).toBeLessThanOrEqual(1);
-      }),
+      fc.asyncProperty(
+        shapeArb.chain((s) =>
+          fc.tuple(
+            tensorArb(s),
+            tensorArb(s),
+            fc
+              .array(fc.constantFrom(0, 1), { minLength: s.reduce((a, b) => a * b, 1), maxLength: s.reduce((a, b) => a * b, 1) })
+              .map((d) => ({ data: d, shape: s })),
+          ),
+        ),
+        async ([a, b, m]) => {
+          expect(
+            await gradientMismatch((o, [x, y]) => weighted(o.where(o.constant(m.data, m.shape), x, o.mean(y)), o), [a, b]),
+          ).toBeLessThanOrEqual(1);
+        },
+      ),
       { numRuns: 15 },
     );
   });
   it('sum, mean and max over random axes, with and without keepDims', async () => {
     await fc.assert(
-      fc.asyncProperty(shapeArb.chain((s) => fc.tuple(tensorArb(s), fc.subarray(s.map((_, i) => i), { minLength: 1 }), fc.boolean())), async ([x, axes, keep]) => {
-        // max: no ties, nor values closer than the finite-difference step can resolve.
-        fc.pre(x.data.every((v, i) => x.data.every((w, j) => i === j || Math.abs(v - w) > 1e-3)));
-        for (const reduce of ['sum', 'mean', 'max'] as const) {
-          expect(await gradientMismatch((o, [t]) => weighted(o[reduce](t, axes, keep), o), [x])).toBeLessThanOrEqual(1);
-        }
-      }),
+      fc.asyncProperty(
+        shapeArb.chain((s) =>
+          fc.tuple(
+            tensorArb(s),
+            fc.subarray(
+              s.map((_, i) => i),
+              { minLength: 1 },
+            ),
+            fc.boolean(),
+          ),
+        ),
+        async ([x, axes, keep]) => {
+          // max: no ties, nor values closer than the finite-difference step can resolve.
+          fc.pre(x.data.every((v, i) => x.data.every((w, j) => i === j || Math.abs(v - w) > 1e-3)));
+          for (const reduce of ['sum', 'mean', 'max'] as const) {
+            expect(await gradientMismatch((o, [t]) => weighted(o[reduce](t, axes, keep), o), [x])).toBeLessThanOrEqual(1);
+          }
+        },
+      ),
       { numRuns: 15 },
     );
   });
@@ -168,11 +248,13 @@ describe('gradient rules against central finite differences (float64)', () => {
   it('fused token log-probs over random logits, labels and ignored positions', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 5 }),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         async (rows, steps, vocab, seed) => {
           let s = seed;
-          const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+          const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
           const logits = { data: Array.from({ length: rows * steps * vocab }, () => 20 * rand() - 10), shape: [rows, steps, vocab] };
           const labels = Int32Array.from({ length: rows * steps }, () => (rand() < 0.25 ? -100 : Math.floor(rand() * vocab)));
           expect(
@@ -189,7 +271,15 @@ describe('autodiff compositions', () => {
   it('shared subexpressions accumulate gradients from every use', async () => {
     const x = { data: [0.5, -1.5, 2], shape: [3] };
     // f = Σ (e^x · e^x + e^x) uses e^x three times.
-    expect(await gradientMismatch((o, [t]) => { const e = o.exp(t); return o.sum(o.add(o.mul(e, e), e)); }, [x])).toBeLessThanOrEqual(1);
+    expect(
+      await gradientMismatch(
+        (o, [t]) => {
+          const e = o.exp(t);
+          return o.sum(o.add(o.mul(e, e), e));
+        },
+        [x],
+      ),
+    ).toBeLessThanOrEqual(1);
   });
   it('stopGradient blocks exactly the detached path', async () => {
     const o = ops();

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { defineObjective, PAIRWISE_INPUTS, PrefError, Tensor, TensorOps, valueAndGrad, type ForwardContext, type ObjectiveInputs } from '@pref/core';
+import {
+  defineObjective,
+  PAIRWISE_INPUTS,
+  PrefError,
+  Tensor,
+  TensorOps,
+  valueAndGrad,
+  type ForwardContext,
+  type ObjectiveInputs,
+} from '@pref/core';
 import { pairBatchArbitrary } from '@pref/testing';
 import { backend } from './grad-check';
 
@@ -22,7 +31,7 @@ function marginObjective(id: string, loss: (ctx: ForwardContext, inputs: PairInp
   });
 }
 
-const chained = marginObjective('chained', (ctx, { chosen, rejected }) => {
+const chained = marginObjective('chained', (_ctx, { chosen, rejected }) => {
   const a = chosen.logps.mul(chosen.mask).sum(1).div(chosen.mask.sum(1));
   const b = rejected.logps.mul(rejected.mask).sum(1).div(rejected.mask.sum(1));
   return a.sub(b).neg().sub(0.5).softplus().pow(1.5).add(a.exp().maximum(b.stopGradient()).mean()).mean();
@@ -30,7 +39,9 @@ const chained = marginObjective('chained', (ctx, { chosen, rejected }) => {
 const nested = marginObjective('nested', ({ ops }, { chosen, rejected }) => {
   const a = ops.div(ops.sum(ops.mul(chosen.logps, chosen.mask), 1), ops.sum(chosen.mask, 1));
   const b = ops.div(ops.sum(ops.mul(rejected.logps, rejected.mask), 1), ops.sum(rejected.mask, 1));
-  return ops.mean(ops.add(ops.pow(ops.softplus(ops.sub(ops.neg(ops.sub(a, b)), 0.5)), 1.5), ops.mean(ops.maximum(ops.exp(a), ops.stopGradient(b)))));
+  return ops.mean(
+    ops.add(ops.pow(ops.softplus(ops.sub(ops.neg(ops.sub(a, b)), 0.5)), 1.5), ops.mean(ops.maximum(ops.exp(a), ops.stopGradient(b)))),
+  );
 });
 
 describe('chainable Tensor methods', () => {

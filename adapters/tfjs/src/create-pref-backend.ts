@@ -15,8 +15,11 @@ export type TfjsBackendName = keyof typeof TFJS_BACKEND_PACKAGES;
 function isMissingModule(error: unknown, packageName: string): boolean {
   const e = error as { code?: string; message?: string };
   return (
-    e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND' ||
-    (typeof e?.message === 'string' && e.message.includes(packageName) && /cannot find|could not resolve|failed to (resolve|load)|not found/i.test(e.message))
+    e?.code === 'ERR_MODULE_NOT_FOUND' ||
+    e?.code === 'MODULE_NOT_FOUND' ||
+    (typeof e?.message === 'string' &&
+      e.message.includes(packageName) &&
+      /cannot find|could not resolve|failed to (resolve|load)|not found/i.test(e.message))
   );
 }
 

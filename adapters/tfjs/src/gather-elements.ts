@@ -28,7 +28,13 @@ function sizeOf(shape: Shape): number {
 export function gatherElements(tf: Tfjs, x: TfTensor, indices: TfTensor, axis: number): TfTensor {
   const rank = x.rank;
   const extent = indices.shape.map((d, i) => (i === axis ? x.shape[axis] : d));
-  const source = extent.every((d, i) => d === x.shape[i]) ? x : tf.slice(x, extent.map(() => 0), extent);
+  const source = extent.every((d, i) => d === x.shape[i])
+    ? x
+    : tf.slice(
+        x,
+        extent.map(() => 0),
+        extent,
+      );
   const order = axisLast(rank, axis);
   const sourceLast = order ? tf.transpose(source, order.perm) : source;
   const indicesLast = order ? tf.transpose(indices, order.perm) : indices;

@@ -53,7 +53,14 @@ function counted(tf: Tfjs, labels: TfTensor, ignoreIndex: number): { isCounted: 
 }
 
 /** The logit of each row's label, `[N]`, from the label's weight row (O(N·H), not a chunk). */
-function labelLogits(tf: Tfjs, hidden: TfTensor, weight: TfTensor, bias: TfTensor | null, safe: TfTensor, options: LinearHeadOptions): TfTensor {
+function labelLogits(
+  tf: Tfjs,
+  hidden: TfTensor,
+  weight: TfTensor,
+  bias: TfTensor | null,
+  safe: TfTensor,
+  options: LinearHeadOptions,
+): TfTensor {
   const dot = tf.sum(tf.mul(hidden, tf.gather(weight, safe)), 1);
   return headLogits(tf, bias ? tf.add(dot, tf.gather(bias, safe)) : dot, options).z;
 }

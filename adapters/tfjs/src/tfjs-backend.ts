@@ -71,7 +71,9 @@ const COMPARE: Record<CompareOp, (tf: Tfjs, a: TfTensor, b: TfTensor) => TfTenso
 
 function isTfjsTensorLike(value: unknown): boolean {
   const v = value as { dataId?: unknown; shape?: unknown; dtype?: unknown; dataSync?: unknown };
-  return typeof value === 'object' && value !== null && v.dataId !== undefined && Array.isArray(v.shape) && typeof v.dataSync === 'function';
+  return (
+    typeof value === 'object' && value !== null && v.dataId !== undefined && Array.isArray(v.shape) && typeof v.dataSync === 'function'
+  );
 }
 
 /**
@@ -237,13 +239,29 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
 
   tokenLogProbsGrad(logits: TfjsTensor, labels: TfjsTensor, logSumExp: TfjsTensor, upstream: TfjsTensor, ignoreIndex: number): TfjsTensor {
     const tf = this.tf;
-    if (this.wasmTokens.active()) return this.wrap(this.wasmTokens.backward(logits.tensor, labels.tensor, logSumExp.tensor, upstream.tensor, ignoreIndex));
-    return this.wrap(tf.tidy(() => tokenLogProbsBackward(tf, logits.tensor, labels.tensor, logSumExp.tensor, upstream.tensor, ignoreIndex)));
+    if (this.wasmTokens.active())
+      return this.wrap(this.wasmTokens.backward(logits.tensor, labels.tensor, logSumExp.tensor, upstream.tensor, ignoreIndex));
+    return this.wrap(
+      tf.tidy(() => tokenLogProbsBackward(tf, logits.tensor, labels.tensor, logSumExp.tensor, upstream.tensor, ignoreIndex)),
+    );
   }
 
   /** Chunked `tf.matMul` over the vocabulary with an online log-sum-exp: never an `[N, V]` tensor. */
-  linearTokenLogProbs(hidden: TfjsTensor, weight: TfjsTensor, bias: TfjsTensor | null, labels: TfjsTensor, options: LinearHeadOptions): TokenLogProbsResult<TfjsTensor> {
-    const { logps, logSumExp } = linearTokenLogProbsForward(this.tf, hidden.tensor, weight.tensor, bias?.tensor ?? null, labels.tensor, options);
+  linearTokenLogProbs(
+    hidden: TfjsTensor,
+    weight: TfjsTensor,
+    bias: TfjsTensor | null,
+    labels: TfjsTensor,
+    options: LinearHeadOptions,
+  ): TokenLogProbsResult<TfjsTensor> {
+    const { logps, logSumExp } = linearTokenLogProbsForward(
+      this.tf,
+      hidden.tensor,
+      weight.tensor,
+      bias?.tensor ?? null,
+      labels.tensor,
+      options,
+    );
     return { logps: this.wrap(logps), logSumExp: this.wrap(logSumExp) };
   }
 
@@ -256,13 +274,24 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
     upstream: TfjsTensor,
     options: LinearHeadOptions,
   ): LinearTokenLogProbsGrads<TfjsTensor> {
-    const grads = linearTokenLogProbsBackward(this.tf, hidden.tensor, weight.tensor, bias?.tensor ?? null, labels.tensor, logSumExp.tensor, upstream.tensor, options);
+    const grads = linearTokenLogProbsBackward(
+      this.tf,
+      hidden.tensor,
+      weight.tensor,
+      bias?.tensor ?? null,
+      labels.tensor,
+      logSumExp.tensor,
+      upstream.tensor,
+      options,
+    );
     return { hidden: this.wrap(grads.hidden), weight: this.wrap(grads.weight), bias: grads.bias ? this.wrap(grads.bias) : null };
   }
 
   async read(xs: readonly TfjsTensor[]): Promise<HostArray[]> {
     const values = await Promise.all(xs.map((x) => x.tensor.data()));
-    return values.map((v, i) => (xs[i].tensor.dtype === 'int32' ? Int32Array.from(v as ArrayLike<number>) : Float32Array.from(v as ArrayLike<number>)));
+    return values.map((v, i) =>
+      xs[i].tensor.dtype === 'int32' ? Int32Array.from(v as ArrayLike<number>) : Float32Array.from(v as ArrayLike<number>),
+    );
   }
 
   dispose(x: TfjsTensor): void {

@@ -84,7 +84,9 @@ export function tfjsLoss(
   let outputs: { metrics: [string, TfTensor][]; state: [string, TfTensor | number][] | null } = { metrics: [], state: null };
   const op = tf.customGrad((...args: (TfTensor | GradSaveFunc)[]) => {
     const save = args[args.length - 1] as GradSaveFunc;
-    const { result: taped, handles } = backend.recordHandles(() => tapedForward(objective, batch, params, { backend, state: options.state ?? null, lmHead: options.lmHead }));
+    const { result: taped, handles } = backend.recordHandles(() =>
+      tapedForward(objective, batch, params, { backend, state: options.state ?? null, lmHead: options.lmHead }),
+    );
     const loss = (taped.loss as TfjsTensor).tensor;
     const escape = (t: unknown) => tf.keep(tf.clone((t as TfjsTensor).tensor));
     outputs = {
@@ -108,7 +110,14 @@ export function tfjsLoss(
  * The op's gradient: core's backward on the taped forward, its handles moved onto the copies tfjs
  * saved, seeded with `dy`; one gradient per op input (summed where the batch gave a tensor twice).
  */
-function gradient(backend: TfjsBackend, taped: TapedForward, handles: readonly TfjsTensor[], saved: readonly TfTensor[], inputs: readonly TfTensor[], dy: TfTensor): TfTensor[] {
+function gradient(
+  backend: TfjsBackend,
+  taped: TapedForward,
+  handles: readonly TfjsTensor[],
+  saved: readonly TfTensor[],
+  inputs: readonly TfTensor[],
+  dy: TfTensor,
+): TfTensor[] {
   const tf = backend.tf;
   const original = new Map<TfjsTensor, TfTensor>();
   handles.forEach((handle, i) => {

@@ -28,7 +28,12 @@ export function rowLogSumExp(tf: Tfjs, logits: TfTensor): TfTensor {
 }
 
 /** `logits[label] − logsumexp(logits)`, 0 where `label == ignoreIndex`, and the log-sum-exp `[N]`. */
-export function tokenLogProbsForward(tf: Tfjs, logits: TfTensor, labels: TfTensor, ignoreIndex: number): { logps: TfTensor; logSumExp: TfTensor } {
+export function tokenLogProbsForward(
+  tf: Tfjs,
+  logits: TfTensor,
+  labels: TfTensor,
+  ignoreIndex: number,
+): { logps: TfTensor; logSumExp: TfTensor } {
   const [rows, vocab] = logits.shape;
   const { counted, safe } = countedLabels(tf, labels, ignoreIndex);
   const logSumExp = rowLogSumExp(tf, logits);

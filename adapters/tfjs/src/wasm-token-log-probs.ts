@@ -71,7 +71,10 @@ export class WasmTokenLogProbs {
       logps: new Float32Array(rows),
       lse: new Float32Array(rows),
     });
-    return { logps: this.tf.tensor(logps as Float32Array, [rows], 'float32'), logSumExp: this.tf.tensor(lse as Float32Array, [rows], 'float32') };
+    return {
+      logps: this.tf.tensor(logps as Float32Array, [rows], 'float32'),
+      logSumExp: this.tf.tensor(lse as Float32Array, [rows], 'float32'),
+    };
   }
 
   backward(logits: TfTensor, labels: TfTensor, logSumExp: TfTensor, upstream: TfTensor, ignoreIndex: number): TfTensor {

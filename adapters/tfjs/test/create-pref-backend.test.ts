@@ -17,7 +17,10 @@ describe('selection by config through core createBackend', () => {
     const { objectives } = await installedObjectives();
     const testCase = loadConformanceCases(allCaseFiles()).find((c) => objectives[c.objective] && !('error' in c.expected));
     if (!testCase) return;
-    const result = await valueAndGrad(objectives[testCase.objective], testCase.inputs, testCase.params, { backend, state: testCase.state ?? null });
+    const result = await valueAndGrad(objectives[testCase.objective], testCase.inputs, testCase.params, {
+      backend,
+      state: testCase.state ?? null,
+    });
     expect(result.loss).toBeCloseTo((testCase.expected as { loss: number }).loss, 4);
   });
 

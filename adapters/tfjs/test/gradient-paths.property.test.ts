@@ -24,7 +24,10 @@ async function nativeLossAndGrads(backend: TfjsBackend, batch: RandomBatch) {
   });
   const inputs = { ...batch.inputs, ...Object.fromEntries(batch.gradNames.map((name, i) => [name, variables[i]])) };
   const objective = objectives[batch.objective];
-  const { value, grads } = tf.variableGrads(() => tfjsLoss(objective, inputs, batch.params, { backend, state: batch.state }).loss, variables);
+  const { value, grads } = tf.variableGrads(
+    () => tfjsLoss(objective, inputs, batch.params, { backend, state: batch.state }).loss,
+    variables,
+  );
   const read = async (t: TfTensor | undefined, size: number) => (t ? Float64Array.from(await t.data()) : new Float64Array(size));
   const loss = (await value.data())[0];
   const gradients = await Promise.all(variables.map((v) => read(grads[v.name], v.size)));
@@ -57,7 +60,10 @@ describe.skipIf('unavailable' in started)('tfjs gradients: native = core autodif
             expect(close(core.grads[name].data, want), `${batch.caseId} core ${name}`).toBeLessThanOrEqual(1);
             expect(close(native.grads[i], want), `${batch.caseId} native ${name}`).toBeLessThanOrEqual(1);
             // Same kernels, same float32: the two tfjs paths agree far more tightly.
-            expect(worstMismatch(native.grads[i], core.grads[name].data, 1e-5, 1e-6), `${batch.caseId} native vs core ${name}`).toBeLessThanOrEqual(1);
+            expect(
+              worstMismatch(native.grads[i], core.grads[name].data, 1e-5, 1e-6),
+              `${batch.caseId} native vs core ${name}`,
+            ).toBeLessThanOrEqual(1);
           });
         }),
         { numRuns: 30 },

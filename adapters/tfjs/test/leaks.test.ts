@@ -17,12 +17,27 @@ const params = objective?.id === 'simpo' ? { sftWeight: 0.5 } : {};
 const rows = 2;
 const steps = 3;
 const vocab = 4;
-const labels = [[1, 2, -100], [3, 0, 0]];
+const labels = [
+  [1, 2, -100],
+  [3, 0, 0],
+];
 const hostBatch = {
-  chosenLogps: [[-1, -2, 0], [-0.5, -0.25, -3]],
-  chosenMask: [[1, 1, 0], [1, 1, 1]],
-  rejectedLogps: [[-2, -1, -1], [-4, -0.1, 0]],
-  rejectedMask: [[1, 1, 1], [1, 1, 0]],
+  chosenLogps: [
+    [-1, -2, 0],
+    [-0.5, -0.25, -3],
+  ],
+  chosenMask: [
+    [1, 1, 0],
+    [1, 1, 1],
+  ],
+  rejectedLogps: [
+    [-2, -1, -1],
+    [-4, -0.1, 0],
+  ],
+  rejectedMask: [
+    [1, 1, 1],
+    [1, 1, 0],
+  ],
 };
 
 describe.skipIf('unavailable' in started || !objective)(`no tensor leaks after ${STEPS} steps (tfjs cpu)`, () => {
@@ -51,9 +66,7 @@ describe.skipIf('unavailable' in started || !objective)(`no tensor leaks after $
       const useState = stateful && step % 2 === 1;
       let pending: Promise<ObjectiveState | null> = Promise.resolve(null);
       tf.tidy(() => {
-        const result = useState
-          ? tfjsLoss(stateful, batch, {}, { backend, state })
-          : tfjsLoss(objective!, batch, params, { backend });
+        const result = useState ? tfjsLoss(stateful, batch, {}, { backend, state }) : tfjsLoss(objective!, batch, params, { backend });
         pending = result.state;
         return result.loss;
       }).dispose();
@@ -68,14 +81,28 @@ describe.skipIf('unavailable' in started || !objective)(`no tensor leaks after $
   it('native: tfjsLoss inside optimizer.minimize trains a model and leaks nothing', async () => {
     // A bigram-style model: logits[t] = embedding[token[t]] · W, trained on the preference loss.
     const weights = tf.variable(tf.randomNormal([vocab, vocab], 0, 0.1, 'float32', 2));
-    const tokens = tf.oneHot(tf.tensor2d([[0, 1, 2], [2, 3, 3]], undefined, 'int32'), vocab);
+    const tokens = tf.oneHot(
+      tf.tensor2d(
+        [
+          [0, 1, 2],
+          [2, 3, 3],
+        ],
+        undefined,
+        'int32',
+      ),
+      vocab,
+    );
     const inputs = tf.cast(tokens, 'float32');
     tokens.dispose();
     const optimizer = tf.train.sgd(0.1);
-    const rejectedLabels = [[2, 1, -100], [0, 3, 1]];
+    const rejectedLabels = [
+      [2, 1, -100],
+      [0, 3, 1],
+    ];
     const lossAt = () => {
       const logits = tf.reshape(tf.matMul(tf.reshape(inputs, [rows * steps, vocab]), weights), [rows, steps, vocab]);
-      return tfjsLoss(objective!, { chosenLogits: logits, chosenLabels: labels, rejectedLogits: logits, rejectedLabels }, {}, { backend }).loss;
+      return tfjsLoss(objective!, { chosenLogits: logits, chosenLabels: labels, rejectedLogits: logits, rejectedLabels }, {}, { backend })
+        .loss;
     };
     const first = tf.tidy(lossAt);
     const initialLoss = (await first.data())[0];
@@ -87,7 +114,12 @@ describe.skipIf('unavailable' in started || !objective)(`no tensor leaks after $
     let margin: Scalar | undefined;
     optimizer.minimize(() => {
       const logits = tf.reshape(tf.matMul(tf.reshape(inputs, [rows * steps, vocab]), weights), [rows, steps, vocab]);
-      const result = tfjsLoss(objective!, { chosenLogits: logits, chosenLabels: labels, rejectedLogits: logits, rejectedLabels }, {}, { backend });
+      const result = tfjsLoss(
+        objective!,
+        { chosenLogits: logits, chosenLabels: labels, rejectedLogits: logits, rejectedLabels },
+        {},
+        { backend },
+      );
       margin = tf.keep(result.metrics['rewards/margins']);
       return result.loss;
     });

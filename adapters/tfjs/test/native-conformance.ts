@@ -28,7 +28,9 @@ export async function runNativeCase(testCase: ConformanceCase, backend: TfjsBack
     } catch (error) {
       const message = (error as Error).message;
       const ok = message.toLowerCase().includes(expected.error.toLowerCase());
-      return ok ? { status: 'passed', reason: '' } : { status: 'failed', reason: `expected an error containing "${expected.error}", got: ${message}` };
+      return ok
+        ? { status: 'passed', reason: '' }
+        : { status: 'failed', reason: `expected an error containing "${expected.error}", got: ${message}` };
     }
   }
   const want = expected as ConformanceExpected;
@@ -40,7 +42,10 @@ export async function runNativeCase(testCase: ConformanceCase, backend: TfjsBack
     return variable;
   });
   const batch = { ...testCase.inputs, ...Object.fromEntries(gradNames.map((name, i) => [name, variables[i]])) };
-  let kept: { metrics: Record<string, TfTensor>; state: Promise<Record<string, number> | null> } = { metrics: {}, state: Promise.resolve(null) };
+  let kept: { metrics: Record<string, TfTensor>; state: Promise<Record<string, number> | null> } = {
+    metrics: {},
+    state: Promise.resolve(null),
+  };
   const problems: string[] = [];
   try {
     const { value, grads } = tf.variableGrads(() => {
@@ -61,7 +66,8 @@ export async function runNativeCase(testCase: ConformanceCase, backend: TfjsBack
     }
     // Metrics whose definition changed since the case was written are left out, as in describeConformance.
     const superseded = new Set(SUPERSEDED_METRICS[testCase.id] ?? []);
-    for (const [name, target] of Object.entries(want.metrics).filter(([metric]) => !superseded.has(metric))) check(`metrics.${name}`, (await read(kept.metrics[name]))?.[0], target);
+    for (const [name, target] of Object.entries(want.metrics).filter(([metric]) => !superseded.has(metric)))
+      check(`metrics.${name}`, (await read(kept.metrics[name]))?.[0], target);
     const state = await kept.state;
     for (const [name, target] of Object.entries(want.state ?? {})) check(`state.${name}`, state?.[name], target);
     tf.dispose([value, ...Object.values(grads)]);

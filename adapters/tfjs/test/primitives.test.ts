@@ -10,7 +10,8 @@ const reference = new ReferenceBackend({ precision: 64 });
 /** Runs the same primitive on both backends from host values and compares (float32 tolerance). */
 function pair(backend: TfjsBackend) {
   const float = (data: number[], shape: Shape) => [backend.fromHost(data, shape), reference.fromHost(data, shape)] as const;
-  const int = (data: number[], shape: Shape) => [backend.fromHostInt(Int32Array.from(data), shape), reference.fromHostInt(Int32Array.from(data), shape)] as const;
+  const int = (data: number[], shape: Shape) =>
+    [backend.fromHostInt(Int32Array.from(data), shape), reference.fromHostInt(Int32Array.from(data), shape)] as const;
   const same = async (label: string, actual: TfjsTensor, expected: ReferenceTensor) => {
     expect(actual.shape, label).toEqual(expected.shape);
     expect(actual.dtype, label).toBe(expected.dtype);
@@ -18,7 +19,10 @@ function pair(backend: TfjsBackend) {
     Array.from(expected.data).forEach((want, i) => {
       if (Number.isNaN(want)) expect(values[i], `${label}[${i}]`).toBeNaN();
       else if (!Number.isFinite(want)) expect(values[i], `${label}[${i}]`).toBe(want);
-      else expect(Math.abs(values[i] - want), `${label}[${i}]: got ${values[i]}, want ${want}`).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(want));
+      else
+        expect(Math.abs(values[i] - want), `${label}[${i}]: got ${values[i]}, want ${want}`).toBeLessThanOrEqual(
+          1e-5 + 1e-5 * Math.abs(want),
+        );
     });
     backend.dispose(actual);
   };
@@ -62,11 +66,16 @@ async function describePrimitives(name: TfjsBackendName) {
       const [x, rx] = float([3, 1, 2, 1, 5, 0, -1, 4, 4, 2, 2, 2], [2, 2, 3]);
       for (const op of ['sum', 'mean', 'max'] as const) {
         for (const axes of [[0], [1, 2], [0, 1, 2], [-1]]) {
-          for (const keep of [true, false]) await same(`${op} ${axes} ${keep}`, backend.reduce(op, x, axes, keep), reference.reduce(op, rx, axes, keep));
+          for (const keep of [true, false])
+            await same(`${op} ${axes} ${keep}`, backend.reduce(op, x, axes, keep), reference.reduce(op, rx, axes, keep));
         }
       }
       await same('reshape', backend.reshape(x, [3, 4]), reference.reshape(rx, [3, 4]));
-      await same('broadcastTo', backend.broadcastTo(backend.fromHost([1, 2, 3], [3]), [2, 3]), reference.broadcastTo(reference.fromHost([1, 2, 3], [3]), [2, 3]));
+      await same(
+        'broadcastTo',
+        backend.broadcastTo(backend.fromHost([1, 2, 3], [3]), [2, 3]),
+        reference.broadcastTo(reference.fromHost([1, 2, 3], [3]), [2, 3]),
+      );
       await same('slice', backend.slice(x, [1, 0, 1], [1, 2, 2]), reference.slice(rx, [1, 0, 1], [1, 2, 2]));
       await same('concat', backend.concat([x, x], 1), reference.concat([rx, rx], 1));
       // GatherElements with index extents smaller and larger than x's, along each axis.
@@ -77,7 +86,11 @@ async function describePrimitives(name: TfjsBackendName) {
       const [i2, ri2] = int([2, 2, 0, 1, 0, 0, 1, 2], [2, 2, 2]);
       await same('gather axis 2', backend.gather(x, i2, 2), reference.gather(rx, ri2, 2));
       const [updates, rupdates] = float([1, 2, 3, 4, 5, 6, 7, 8, 9], [3, 1, 3]);
-      await same('scatterAdd axis 0 (duplicates add)', backend.scatterAdd([2, 2, 3], i0, updates, 0), reference.scatterAdd([2, 2, 3], ri0, rupdates, 0));
+      await same(
+        'scatterAdd axis 0 (duplicates add)',
+        backend.scatterAdd([2, 2, 3], i0, updates, 0),
+        reference.scatterAdd([2, 2, 3], ri0, rupdates, 0),
+      );
       const [u2, ru2] = float([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
       await same('scatterAdd axis 2', backend.scatterAdd([2, 2, 3], i2, u2, 2), reference.scatterAdd([2, 2, 3], ri2, ru2, 2));
     });
@@ -110,9 +123,15 @@ async function describePrimitives(name: TfjsBackendName) {
       const theirs = reference.tokenLogProbs(rz, rlabels, -100);
       const [lse] = await backend.read([mine.logSumExp]);
       const [wantLse] = await reference.read([theirs.logSumExp]);
-      [0, 2, 3, 4].forEach((row) => expect(Math.abs(lse[row] - wantLse[row]), `logSumExp[${row}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(wantLse[row]))));
+      [0, 2, 3, 4].forEach((row) =>
+        expect(Math.abs(lse[row] - wantLse[row]), `logSumExp[${row}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(wantLse[row]))),
+      );
       // The gradient takes the forward's residual (no recomputation of the log-sum-exp).
-      await same('tokenLogProbsGrad', backend.tokenLogProbsGrad(z, labels, mine.logSumExp, upstream, -100), reference.tokenLogProbsGrad(rz, rlabels, theirs.logSumExp, rup, -100));
+      await same(
+        'tokenLogProbsGrad',
+        backend.tokenLogProbsGrad(z, labels, mine.logSumExp, upstream, -100),
+        reference.tokenLogProbsGrad(rz, rlabels, theirs.logSumExp, rup, -100),
+      );
       await same('tokenLogProbs', mine.logps, theirs.logps);
     });
   });
@@ -137,8 +156,14 @@ describe.skipIf('unavailable' in cpu)('tokenLogProbs materialises few [N, V] ten
     const backend = new TfjsBackend({ tf: (cpu as TfjsBackend).tf, tokenKernel: 'tfjs' });
     const tf = backend.tf;
     const [rows, vocab] = [64, 1000];
-    const logits = backend.fromHost(Float32Array.from({ length: rows * vocab }, (_, i) => Math.sin(i)), [rows, vocab]);
-    const labels = backend.fromHostInt(Int32Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? -100 : i % vocab)), [rows]);
+    const logits = backend.fromHost(
+      Float32Array.from({ length: rows * vocab }, (_, i) => Math.sin(i)),
+      [rows, vocab],
+    );
+    const labels = backend.fromHostInt(
+      Int32Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? -100 : i % vocab)),
+      [rows],
+    );
     const upstream = backend.fill([rows], 1);
     let residual: TfjsTensor | undefined;
     const forward = await tf.profile(() => {
@@ -155,7 +180,10 @@ describe.skipIf('unavailable' in cpu)('tokenLogProbs materialises few [N, V] ten
 });
 
 const wasm = await startTfjs('wasm');
-for (const [name, started] of [['cpu', cpu], ['wasm', wasm]] as const) {
+for (const [name, started] of [
+  ['cpu', cpu],
+  ['wasm', wasm],
+] as const) {
   describe.skipIf('unavailable' in started)(`tokenLogProbs through the WebAssembly kernel (tfjs ${name})`, () => {
     beforeAll(() => (started as TfjsBackend).tf.setBackend(name));
     // On wasm the gradient is written into the heap of a tensor made by Fill; on cpu into a new array tfjs keeps as it is.
@@ -169,7 +197,10 @@ for (const [name, started] of [['cpu', cpu], ['wasm', wasm]] as const) {
       const run = async (backend: TfjsBackend) => {
         const logits = backend.fromHost(data, [rows, vocab]);
         const labels = backend.fromHostInt(labelData, [rows]);
-        const upstream = backend.fromHost(Float32Array.from({ length: rows }, (_, i) => Math.cos(i)), [rows]);
+        const upstream = backend.fromHost(
+          Float32Array.from({ length: rows }, (_, i) => Math.cos(i)),
+          [rows],
+        );
         const before = tf.memory().numTensors;
         const out = backend.tokenLogProbs(logits, labels, -100);
         const gradient = await tf.profile(() => backend.tokenLogProbsGrad(logits, labels, out.logSumExp, upstream, -100).tensor);

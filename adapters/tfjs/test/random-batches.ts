@@ -52,10 +52,16 @@ export function randomBatchArbitrary(cases: readonly ConformanceCase[], path: 'l
       const mask = toHostTensor(named(prefix, 'Mask'), testCase.inputs[named(prefix, 'Mask')]);
       const [rows, steps] = mask.shape;
       return fc
-        .tuple(floats(rows * steps * VOCAB, -4, 4), fc.array(fc.integer({ min: 0, max: VOCAB - 1 }), { minLength: rows * steps, maxLength: rows * steps }))
+        .tuple(
+          floats(rows * steps * VOCAB, -4, 4),
+          fc.array(fc.integer({ min: 0, max: VOCAB - 1 }), { minLength: rows * steps, maxLength: rows * steps }),
+        )
         .map(([logits, labels]) => ({
           [named(prefix, 'Logits')]: reshape(logits, [rows, steps, VOCAB]),
-          [named(prefix, 'Labels')]: reshape(labels.map((label, i) => (mask.data[i] ? label : -100)), [rows, steps]),
+          [named(prefix, 'Labels')]: reshape(
+            labels.map((label, i) => (mask.data[i] ? label : -100)),
+            [rows, steps],
+          ),
           [name]: undefined,
           [named(prefix, 'Mask')]: undefined,
         }));
@@ -72,7 +78,14 @@ export function randomBatchArbitrary(cases: readonly ConformanceCase[], path: 'l
         const prefix = sequencePrefix(name, testCase.inputs);
         return path === 'logits' && prefix !== null ? named(prefix, 'Logits') : name;
       });
-      return { caseId: testCase.id, objective: testCase.objective, params: testCase.params, state: testCase.state ?? null, inputs, gradNames: names } satisfies RandomBatch;
+      return {
+        caseId: testCase.id,
+        objective: testCase.objective,
+        params: testCase.params,
+        state: testCase.state ?? null,
+        inputs,
+        gradNames: names,
+      } satisfies RandomBatch;
     });
   });
 }

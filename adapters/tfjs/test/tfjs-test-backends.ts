@@ -18,5 +18,7 @@ export function tfjsUnderTest(name: TfjsBackendName): BackendUnderTest {
 
 /** Every case file of the conformance folder. */
 export function allCaseFiles(): string[] {
-  return readdirSync(conformanceCaseDir().dir).filter((f) => f.endsWith('.json')).sort();
+  return readdirSync(conformanceCaseDir().dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 }

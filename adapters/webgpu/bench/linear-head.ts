@@ -10,7 +10,10 @@ const wave = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i
 const hidden = backend.fromHost(wave(rows * hiddenSize, 1), [rows, hiddenSize]);
 const weight = backend.fromHost(wave(vocab * hiddenSize, 2), [vocab, hiddenSize]);
 const bias = backend.fromHost(wave(vocab, 3), [vocab]);
-const labels = backend.fromHostInt(Int32Array.from({ length: rows }, (_, i) => (i * 17) % vocab), [rows]);
+const labels = backend.fromHostInt(
+  Int32Array.from({ length: rows }, (_, i) => (i * 17) % vocab),
+  [rows],
+);
 const upstream = backend.fill([rows], 1);
 const options = { ignoreIndex: -100, logitScale: 1, softcap: null, ...(chunkSize > 0 ? { chunkSize } : {}) };
 const times: number[] = [];
@@ -25,5 +28,7 @@ for (let i = 0; i < repeats + 1; i++) {
 times.sort((a, b) => a - b);
 const median = times[times.length >> 1];
 const flops = 2 * rows * hiddenSize * vocab * 4; // forward product, recomputed product, dHidden, dWeight
-console.log(`linear head [${rows}, ${hiddenSize}] · [${vocab}, ${hiddenSize}]ᵀ, chunk ${backend.linearChunkSize(rows, hiddenSize, vocab)}${chunkSize ? ` (requested ${chunkSize})` : ''}: median ${median.toFixed(0)} ms (${(flops / median / 1e6).toFixed(1)} GFLOP/s over 4 products)`);
+console.log(
+  `linear head [${rows}, ${hiddenSize}] · [${vocab}, ${hiddenSize}]ᵀ, chunk ${backend.linearChunkSize(rows, hiddenSize, vocab)}${chunkSize ? ` (requested ${chunkSize})` : ''}: median ${median.toFixed(0)} ms (${(flops / median / 1e6).toFixed(1)} GFLOP/s over 4 products)`,
+);
 backend.destroy();

@@ -15,7 +15,9 @@ const pairs = rows / 2;
 const backend = await createWebGpuBackend({ powerPreference: 'high-performance' });
 const device = backend.device;
 const adapterInfo = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-console.log(`device: ${adapterInfo?.vendor ?? '?'} ${adapterInfo?.architecture ?? ''} ${adapterInfo?.description ?? ''}; subgroups ${backend.usesSubgroups}`);
+console.log(
+  `device: ${adapterInfo?.vendor ?? '?'} ${adapterInfo?.architecture ?? ''} ${adapterInfo?.description ?? ''}; subgroups ${backend.usesSubgroups}`,
+);
 
 function randomLogits(seed: number): Float32Array {
   const values = new Float32Array(pairs * steps * vocab);
@@ -27,7 +29,9 @@ function randomLogits(seed: number): Float32Array {
   return values;
 }
 function labels(seed: number): number[][] {
-  return Array.from({ length: pairs }, (_, r) => Array.from({ length: steps }, (_, t) => (t >= steps - 16 * r ? -100 : (r * 31 + t * 17 + seed) % vocab)));
+  return Array.from({ length: pairs }, (_, r) =>
+    Array.from({ length: steps }, (_, t) => (t >= steps - 16 * r ? -100 : (r * 31 + t * 17 + seed) % vocab)),
+  );
 }
 
 /** Logits already on the GPU (as a model runtime would hold them): zero-copy inputs. */
@@ -41,15 +45,22 @@ const chosen = randomLogits(1);
 const rejected = randomLogits(2);
 const shape = [pairs, steps, vocab];
 const hostBatch = {
-  chosenLogits: { data: chosen, shape }, chosenLabels: labels(0),
-  rejectedLogits: { data: rejected, shape }, rejectedLabels: labels(5),
+  chosenLogits: { data: chosen, shape },
+  chosenLabels: labels(0),
+  rejectedLogits: { data: rejected, shape },
+  rejectedLabels: labels(5),
 };
 const gpuBatch = {
-  chosenLogits: { buffer: gpuBuffer(chosen), shape }, chosenLabels: labels(0),
-  rejectedLogits: { buffer: gpuBuffer(rejected), shape }, rejectedLabels: labels(5),
+  chosenLogits: { buffer: gpuBuffer(chosen), shape },
+  chosenLabels: labels(0),
+  rejectedLogits: { buffer: gpuBuffer(rejected), shape },
+  rejectedLabels: labels(5),
 };
 
-for (const [name, batch] of [['GPUBuffer inputs (zero-copy)', gpuBatch], ['host Float32Array inputs', hostBatch]] as const) {
+for (const [name, batch] of [
+  ['GPUBuffer inputs (zero-copy)', gpuBatch],
+  ['host Float32Array inputs', hostBatch],
+] as const) {
   const times: number[] = [];
   let loss = 0;
   for (let i = 0; i < repeats + 1; i++) {
@@ -60,7 +71,9 @@ for (const [name, batch] of [['GPUBuffer inputs (zero-copy)', gpuBatch], ['host 
     loss = result.loss;
   }
   times.sort((a, b) => a - b);
-  console.log(`${name}: logits [${rows}, ${steps}, ${vocab}] in all, loss ${loss.toFixed(6)}: median ${times[times.length >> 1].toFixed(0)} ms, min ${times[0].toFixed(0)} ms over ${repeats} runs (after 1 warm-up; includes reading the [${rows}, ${steps}, ${vocab}] gradients to the host)`);
+  console.log(
+    `${name}: logits [${rows}, ${steps}, ${vocab}] in all, loss ${loss.toFixed(6)}: median ${times[times.length >> 1].toFixed(0)} ms, min ${times[0].toFixed(0)} ms over ${repeats} runs (after 1 warm-up; includes reading the [${rows}, ${steps}, ${vocab}] gradients to the host)`,
+  );
 }
 
 // The fused kernels alone, forward + backward on one [rows·seqLen, vocab] tensor, no readback of the gradient.
@@ -68,7 +81,10 @@ const allLogits = new Float32Array(rows * steps * vocab);
 allLogits.set(chosen);
 allLogits.set(rejected, chosen.length);
 const all = backend.adopt({ buffer: gpuBuffer(allLogits), shape: [rows * steps, vocab] })!;
-const tokenLabels = backend.fromHostInt(Int32Array.from({ length: rows * steps }, (_, i) => (i * 17) % vocab), [rows * steps]);
+const tokenLabels = backend.fromHostInt(
+  Int32Array.from({ length: rows * steps }, (_, i) => (i * 17) % vocab),
+  [rows * steps],
+);
 const upstream = backend.fill([rows * steps], 1);
 const kernelTimes: number[] = [];
 for (let i = 0; i < repeats + 1; i++) {
@@ -84,5 +100,7 @@ for (let i = 0; i < repeats + 1; i++) {
 kernelTimes.sort((a, b) => a - b);
 const bytes = rows * steps * vocab * 4 * 3;
 const median = kernelTimes[kernelTimes.length >> 1];
-console.log(`fused tokenLogProbs + grad kernels on [${rows * steps}, ${vocab}]: median ${median.toFixed(0)} ms (${(bytes / median / 1e6).toFixed(1)} GB/s effective over 3 passes of the logits: read twice, gradient written once)`);
+console.log(
+  `fused tokenLogProbs + grad kernels on [${rows * steps}, ${vocab}]: median ${median.toFixed(0)} ms (${(bytes / median / 1e6).toFixed(1)} GB/s effective over 3 passes of the logits: read twice, gradient written once)`,
+);
 backend.destroy();

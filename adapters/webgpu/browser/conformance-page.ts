@@ -34,7 +34,11 @@ export async function main(): Promise<void> {
     outcomes.push(await runConformanceCase(testCase, { backend, objectives }));
     progress(`${testCase.id}: ${outcomes[outcomes.length - 1].status}`);
   }
-  await report({ adapter: info, subgroups: backend.usesSubgroups, outcomes: outcomes.map(({ id, status, reason }) => ({ id, status, reason })) });
+  await report({
+    adapter: info,
+    subgroups: backend.usesSubgroups,
+    outcomes: outcomes.map(({ id, status, reason }) => ({ id, status, reason })),
+  });
 }
 
 /** The page's entry: errors become a report too. */

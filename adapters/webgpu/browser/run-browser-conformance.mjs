@@ -18,22 +18,39 @@ const chromium = process.argv[2] ?? 'chromium';
 const timeoutSeconds = Number(process.env.PREF_BROWSER_TIMEOUT ?? 300);
 // Core's one list of objective packages (read from its source: this script bundles sources).
 const listSource = readFileSync(join(root, 'packages/core/src/objective-packages.ts'), 'utf8');
-const objectivePackages = [...listSource.slice(listSource.indexOf('OBJECTIVE_PACKAGES = [')).split(']')[0].matchAll(/'@pref\/([a-z0-9-]+)'/g)]
+const objectivePackages = [
+  ...listSource
+    .slice(listSource.indexOf('OBJECTIVE_PACKAGES = ['))
+    .split(']')[0]
+    .matchAll(/'@pref\/([a-z0-9-]+)'/g),
+]
   .map((match) => match[1])
   .filter((name) => existsSync(join(root, 'packages/losses', name, 'src/index.ts')));
 const caseDir = [join(root, '../shared/conformance/cases'), join(root, 'conformance/cases')].find(existsSync);
-const cases = readdirSync(caseDir).filter((f) => f.endsWith('.json')).sort().flatMap((f) => JSON.parse(readFileSync(join(caseDir, f), 'utf8')).cases);
+const cases = readdirSync(caseDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .flatMap((f) => JSON.parse(readFileSync(join(caseDir, f), 'utf8')).cases);
 
 const work = mkdtempSync(join(tmpdir(), 'pref-webgpu-browser-'));
 const entry = join(here, '.objectives-entry.ts');
-writeFileSync(entry, `${objectivePackages.map((n, i) => `import * as m${i} from '@pref/${n}';`).join('\n')}
+writeFileSync(
+  entry,
+  `${objectivePackages.map((n, i) => `import * as m${i} from '@pref/${n}';`).join('\n')}
 import { start } from './conformance-page';
 (globalThis as Record<string, unknown>).OBJECTIVE_MODULES = [${objectivePackages.map((_, i) => `m${i}`).join(', ')}];
-start();\n`);
+start();\n`,
+);
 try {
   await build({
-    entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    outfile: join(work, 'page.js'), tsconfig: join(here, '../tsconfig.json'), logLevel: 'warning',
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outfile: join(work, 'page.js'),
+    tsconfig: join(here, '../tsconfig.json'),
+    logLevel: 'warning',
     // Node-only branches of core (config files) are never taken in the browser.
     external: ['node:*', 'webgpu'],
   });
@@ -63,21 +80,42 @@ const server = createServer((req, res) => {
     });
     return;
   }
-  const routes = { '/': ['text/html', page], '/page.js': ['text/javascript', readFileSync(join(work, 'page.js'))], '/cases.json': ['application/json', JSON.stringify(cases)] };
+  const routes = {
+    '/': ['text/html', page],
+    '/page.js': ['text/javascript', readFileSync(join(work, 'page.js'))],
+    '/cases.json': ['application/json', JSON.stringify(cases)],
+  };
   const route = routes[req.url ?? '/'];
   res.writeHead(route ? 200 : 404, { 'content-type': route?.[0] ?? 'text/plain' });
   res.end(route?.[1] ?? 'not found');
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/`;
-const browser = spawn(chromium, [
-  '--headless=new', '--enable-logging=stderr', '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-extensions',
-  '--enable-unsafe-webgpu', '--enable-features=Vulkan,WebGPUService', '--use-vulkan=native', '--use-angle=vulkan',
-  '--ignore-gpu-blocklist', '--enable-dawn-features=allow_unsafe_apis', `--user-data-dir=${join(work, 'profile')}`, url,
-], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+const browser = spawn(
+  chromium,
+  [
+    '--headless=new',
+    '--enable-logging=stderr',
+    '--no-sandbox',
+    '--disable-gpu-sandbox',
+    '--no-first-run',
+    '--disable-extensions',
+    '--enable-unsafe-webgpu',
+    '--enable-features=Vulkan,WebGPUService',
+    '--use-vulkan=native',
+    '--use-angle=vulkan',
+    '--ignore-gpu-blocklist',
+    '--enable-dawn-features=allow_unsafe_apis',
+    `--user-data-dir=${join(work, 'profile')}`,
+    url,
+  ],
+  { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+);
 let browserLog = '';
 browser.stderr.on('data', (chunk) => (browserLog += chunk));
-const timeout = new Promise((resolve) => setTimeout(() => resolve({ error: `timed out after ${timeoutSeconds} s` }), timeoutSeconds * 1000));
+const timeout = new Promise((resolve) =>
+  setTimeout(() => resolve({ error: `timed out after ${timeoutSeconds} s` }), timeoutSeconds * 1000),
+);
 const outcome = await Promise.race([results, timeout]);
 // Stop Chromium and its helper processes (its own process group) before removing its profile,
 // which they write to until they exit.

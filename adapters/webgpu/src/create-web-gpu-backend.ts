@@ -28,7 +28,9 @@ export async function createWebGpuBackend(options: CreateWebGpuBackendOptions = 
   const adapter = await gpu.requestAdapter(powerPreference ? { powerPreference } : {});
   if (!adapter) throw new PrefBackendError(NO_ADAPTER_HINT);
   const info = adapter.info;
-  backendOptions.logger?.info?.(`webgpu: adapter ${[info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unnamed'}${info?.isFallbackAdapter ? ' (fallback adapter)' : ''}`);
+  backendOptions.logger?.info?.(
+    `webgpu: adapter ${[info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unnamed'}${info?.isFallbackAdapter ? ' (fallback adapter)' : ''}`,
+  );
   const wantSubgroups = (options.subgroups ?? true) && adapter.features.has('subgroups');
   const limits = adapter.limits;
   let created: GPUDevice;

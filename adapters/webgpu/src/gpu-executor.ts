@@ -60,8 +60,16 @@ export class GpuExecutor {
   ) {
     this.offsetAlignment = device.limits.minStorageBufferOffsetAlignment;
     this.maxWorkgroupsPerDimension = device.limits.maxComputeWorkgroupsPerDimension;
-    this.paramsArena = device.createBuffer({ size: PARAMS_ARENA_BYTES, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST, label: 'pref params' });
-    this.statusBuffer = device.createBuffer({ size: 16, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST, label: 'pref status' });
+    this.paramsArena = device.createBuffer({
+      size: PARAMS_ARENA_BYTES,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
+      label: 'pref params',
+    });
+    this.statusBuffer = device.createBuffer({
+      size: 16,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+      label: 'pref status',
+    });
     void device.lost.then((info) => {
       this.lostMessage = `webgpu: the GPU device was lost (${info.reason}): ${info.message}`;
       if (info.reason !== 'destroyed') this.logger?.warn(this.lostMessage);
@@ -129,7 +137,10 @@ export class GpuExecutor {
     const paramBytes = Math.max(params.length, 1) * 4;
     if (this.paramsCursor + paramBytes > PARAMS_ARENA_BYTES || this.pendingDispatches >= MAX_PENDING_DISPATCHES) this.flush();
     const paramsOffset = this.paramsCursor;
-    this.paramsHost.set(Array.from(params, (p) => p >>> 0), paramsOffset / 4);
+    this.paramsHost.set(
+      Array.from(params, (p) => p >>> 0),
+      paramsOffset / 4,
+    );
     this.paramsCursor += Math.ceil(paramBytes / this.offsetAlignment) * this.offsetAlignment;
     const perDimension = this.maxWorkgroupsPerDimension;
     const x = Math.min(workgroups, perDimension);
@@ -208,10 +219,13 @@ export class GpuExecutor {
         throw new WebGpuError(message);
       }
       const failedMap = mapped.find((m): m is PromiseRejectedResult => m.status === 'rejected');
-      if (failedMap) throw new WebGpuError(`webgpu: reading results failed: ${(failedMap.reason as Error)?.message ?? String(failedMap.reason)}`);
+      if (failedMap)
+        throw new WebGpuError(`webgpu: reading results failed: ${(failedMap.reason as Error)?.message ?? String(failedMap.reason)}`);
       const status = new Uint32Array(statusStaging.getMappedRange().slice(0))[0];
       if (status !== 0) {
-        const messages = Object.entries(STATUS_MESSAGES).filter(([bit]) => status & Number(bit)).map(([, m]) => m);
+        const messages = Object.entries(STATUS_MESSAGES)
+          .filter(([bit]) => status & Number(bit))
+          .map(([, m]) => m);
         throw new WebGpuError(messages.join('; '));
       }
       return staging.map((b, i) => (b ? b.getMappedRange(0, ranges[i].byteLength).slice(0) : new ArrayBuffer(0)));

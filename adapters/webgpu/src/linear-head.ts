@@ -91,7 +91,9 @@ export class LinearHead {
     const [vocab, hiddenSize] = weight.shape;
     const rows = labels.size;
     if (hidden.size !== rows * hiddenSize) {
-      throw new WebGpuError(`webgpu: ${op}: hidden ${formatShape(hidden.shape)} does not hold ${rows} rows of ${hiddenSize} for labels ${formatShape(labels.shape)}`);
+      throw new WebGpuError(
+        `webgpu: ${op}: hidden ${formatShape(hidden.shape)} does not hold ${rows} rows of ${hiddenSize} for labels ${formatShape(labels.shape)}`,
+      );
     }
     const chunk = this.chunkSize(rows, hiddenSize, vocab, chunkSize);
     const align = this.context.executor.offsetAlignment;
@@ -106,14 +108,42 @@ export class LinearHead {
     return { rows, hiddenSize, vocab, chunks };
   }
 
-  private headParams(plan: Plan, chunk: Chunk, options: LinearHeadOptions, hasBias: boolean, colGroups: number, tilesPerGroup: number, splitBase: number, totalSplits: number): number[] {
+  private headParams(
+    plan: Plan,
+    chunk: Chunk,
+    options: LinearHeadOptions,
+    hasBias: boolean,
+    colGroups: number,
+    tilesPerGroup: number,
+    splitBase: number,
+    totalSplits: number,
+  ): number[] {
     return [
-      plan.rows, plan.hiddenSize, chunk.cols, chunk.start, chunk.shift, options.ignoreIndex,
-      floatBits(options.logitScale), floatBits(options.softcap ?? 0), colGroups, tilesPerGroup, splitBase, totalSplits, plan.vocab, hasBias ? 1 : 0,
+      plan.rows,
+      plan.hiddenSize,
+      chunk.cols,
+      chunk.start,
+      chunk.shift,
+      options.ignoreIndex,
+      floatBits(options.logitScale),
+      floatBits(options.softcap ?? 0),
+      colGroups,
+      tilesPerGroup,
+      splitBase,
+      totalSplits,
+      plan.vocab,
+      hasBias ? 1 : 0,
     ];
   }
 
-  private headBindings(op: string, hidden: WebGpuTensor, weight: WebGpuTensor, bias: WebGpuTensor | null, labels: WebGpuTensor, chunk: Chunk): KernelBinding[] {
+  private headBindings(
+    op: string,
+    hidden: WebGpuTensor,
+    weight: WebGpuTensor,
+    bias: WebGpuTensor | null,
+    labels: WebGpuTensor,
+    chunk: Chunk,
+  ): KernelBinding[] {
     const { bind } = this.context;
     return [
       bind(hidden, op),
@@ -123,7 +153,13 @@ export class LinearHead {
     ];
   }
 
-  forward(hidden: WebGpuTensor, weight: WebGpuTensor, bias: WebGpuTensor | null, labels: WebGpuTensor, options: LinearHeadOptions): TokenLogProbsResult<WebGpuTensor> {
+  forward(
+    hidden: WebGpuTensor,
+    weight: WebGpuTensor,
+    bias: WebGpuTensor | null,
+    labels: WebGpuTensor,
+    options: LinearHeadOptions,
+  ): TokenLogProbsResult<WebGpuTensor> {
     const op = 'linearTokenLogProbs';
     const { executor, allocate, bind, maxBindingBytes } = this.context;
     const plan = this.plan(op, hidden, weight, labels, options.chunkSize);
@@ -144,15 +180,26 @@ export class LinearHead {
       for (const chunk of plan.chunks) {
         const colGroups = groupsOf(chunk.cols);
         executor.dispatch(
-          op, LINEAR_FORWARD_KERNEL, this.headParams(plan, chunk, options, bias !== null, colGroups, tilesPerGroup, splitBase, splits),
+          op,
+          LINEAR_FORWARD_KERNEL,
+          this.headParams(plan, chunk, options, bias !== null, colGroups, tilesPerGroup, splitBase, splits),
           [...this.headBindings(op, hidden, weight, bias, labels, chunk), bind(partials, op), bind(labelLogit, op)],
           rowTiles * colGroups,
         );
         splitBase += colGroups;
       }
       executor.dispatch(
-        op, linearCombineKernel(STATUS_FLAGS.tokenLabel), [plan.rows, splits, options.ignoreIndex, plan.vocab],
-        [bind(labels, op), bind(partials, op), bind(labelLogit, op), bind(logps, op), bind(logSumExp, op), { buffer: executor.statusBuffer }],
+        op,
+        linearCombineKernel(STATUS_FLAGS.tokenLabel),
+        [plan.rows, splits, options.ignoreIndex, plan.vocab],
+        [
+          bind(labels, op),
+          bind(partials, op),
+          bind(labelLogit, op),
+          bind(logps, op),
+          bind(logSumExp, op),
+          { buffer: executor.statusBuffer },
+        ],
         Math.ceil(plan.rows / 256),
       );
     } finally {
@@ -163,7 +210,13 @@ export class LinearHead {
   }
 
   backward(
-    hidden: WebGpuTensor, weight: WebGpuTensor, bias: WebGpuTensor | null, labels: WebGpuTensor, logSumExp: WebGpuTensor, upstream: WebGpuTensor, options: LinearHeadOptions,
+    hidden: WebGpuTensor,
+    weight: WebGpuTensor,
+    bias: WebGpuTensor | null,
+    labels: WebGpuTensor,
+    logSumExp: WebGpuTensor,
+    upstream: WebGpuTensor,
+    options: LinearHeadOptions,
   ): LinearTokenLogProbsGrads<WebGpuTensor> {
     const op = 'linearTokenLogProbsGrad';
     const { executor, allocate, bind } = this.context;
@@ -173,7 +226,8 @@ export class LinearHead {
     const dBias = bias ? allocate(bias.shape, 'float') : null;
     const { rows, hiddenSize: h } = plan;
     if (rows === 0 || h === 0 || plan.vocab === 0) {
-      for (const t of [dHidden, dWeight, dBias]) if (t && t.size > 0) executor.dispatch(op, ZERO_KERNEL, [t.size], [bind(t, op)], Math.ceil(t.size / 256));
+      for (const t of [dHidden, dWeight, dBias])
+        if (t && t.size > 0) executor.dispatch(op, ZERO_KERNEL, [t.size], [bind(t, op)], Math.ceil(t.size / 256));
       return { hidden: dHidden, weight: dWeight, bias: dBias };
     }
     const widest = Math.max(...plan.chunks.map((c) => c.cols));
@@ -183,7 +237,9 @@ export class LinearHead {
       plan.chunks.forEach((chunk, index) => {
         const colTiles = Math.ceil(chunk.cols / TILE_N);
         executor.dispatch(
-          op, LINEAR_LOGITS_GRAD_KERNEL, this.headParams(plan, chunk, options, bias !== null, colTiles, 1, 0, 0),
+          op,
+          LINEAR_LOGITS_GRAD_KERNEL,
+          this.headParams(plan, chunk, options, bias !== null, colTiles, 1, 0, 0),
           [...this.headBindings(op, hidden, weight, bias, labels, chunk), bind(logSumExp, op), bind(upstream, op), bind(scratch, op)],
           rowTiles * colTiles,
         );
@@ -191,17 +247,28 @@ export class LinearHead {
         // dHidden (+)= dPre [rows, cols] · W_chunk [cols, h]
         const hiddenTiles = Math.ceil(h / TILE_N);
         executor.dispatch(
-          op, MATMUL_A_ALONG_K, [rows, h, chunk.cols, 0, chunk.cols, 1, chunk.shift, h, 1, 0, h, index > 0 ? 1 : 0, hiddenTiles],
-          [bind(scratch, op), weightRange, bind(dHidden, op)], rowTiles * hiddenTiles,
+          op,
+          MATMUL_A_ALONG_K,
+          [rows, h, chunk.cols, 0, chunk.cols, 1, chunk.shift, h, 1, 0, h, index > 0 ? 1 : 0, hiddenTiles],
+          [bind(scratch, op), weightRange, bind(dHidden, op)],
+          rowTiles * hiddenTiles,
         );
         // dWeight[chunk] = dPreᵀ [cols, rows] · hidden [rows, h]
         executor.dispatch(
-          op, MATMUL_A_ALONG_I, [chunk.cols, h, rows, 0, 1, chunk.cols, 0, h, 1, chunk.shift, h, 0, hiddenTiles],
+          op,
+          MATMUL_A_ALONG_I,
+          [chunk.cols, h, rows, 0, 1, chunk.cols, 0, h, 1, chunk.shift, h, 0, hiddenTiles],
           [bind(scratch, op), bind(hidden, op), { buffer: dWeight.storage.buffer, offset: chunk.offset, size: chunk.size }],
           Math.ceil(chunk.cols / TILE_M) * hiddenTiles,
         );
         if (dBias) {
-          executor.dispatch(op, COLUMN_SUM_KERNEL, [chunk.cols, rows, chunk.start], [bind(scratch, op), bind(dBias, op)], Math.ceil(chunk.cols / 256));
+          executor.dispatch(
+            op,
+            COLUMN_SUM_KERNEL,
+            [chunk.cols, rows, chunk.start],
+            [bind(scratch, op), bind(dBias, op)],
+            Math.ceil(chunk.cols / 256),
+          );
         }
       });
     } finally {
@@ -218,4 +285,3 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let index = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (index < params[0]) { out[index] = 0.0; }
 }`;
-

@@ -2,7 +2,7 @@ import { PrefBackendError } from '@pref/core';
 
 /** What to do when Dawn finds no adapter (a machine without a GPU or Vulkan driver). */
 export const NO_ADAPTER_HINT =
-  'no GPU adapter found: WebGPU needs a GPU driver; on Linux without a GPU install Mesa\'s software Vulkan driver ' +
+  "no GPU adapter found: WebGPU needs a GPU driver; on Linux without a GPU install Mesa's software Vulkan driver " +
   '(Debian 12: apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1; see scripts/install-vulkan-driver.sh), ' +
   'in browsers enable WebGPU (Chromium: --enable-unsafe-webgpu)';
 

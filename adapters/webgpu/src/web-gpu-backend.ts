@@ -1,5 +1,21 @@
 import { type BackendCapabilities, type HostArray, type PrefBackend, type Shape } from '@pref/core';
-import { BACKEND_SPECIFICATION_VERSION, broadcastShapes, broadcastStrides, stridesOf, formatShape, normalizeAxis, reducedShape, sizeOf, type BinaryOp, type CompareOp, type ReduceOp, type LinearHeadOptions, type LinearTokenLogProbsGrads, type TokenLogProbsResult, type UnaryOp } from '@pref/core/backend';
+import {
+  BACKEND_SPECIFICATION_VERSION,
+  broadcastShapes,
+  broadcastStrides,
+  stridesOf,
+  formatShape,
+  normalizeAxis,
+  reducedShape,
+  sizeOf,
+  type BinaryOp,
+  type CompareOp,
+  type ReduceOp,
+  type LinearHeadOptions,
+  type LinearTokenLogProbsGrads,
+  type TokenLogProbsResult,
+  type UnaryOp,
+} from '@pref/core/backend';
 import { BufferPool, type BufferPoolStats } from './buffer-pool';
 import { BufferUsage } from './gpu-constants';
 import { GpuExecutor, STATUS_FLAGS, type KernelBinding } from './gpu-executor';
@@ -8,14 +24,7 @@ import { LinearHead } from './linear-head';
 import type { WebGpuLogger } from './web-gpu-logger';
 import { WebGpuError } from './web-gpu-error';
 import { WORKGROUP_SIZE, floatBits } from './kernels/wgsl-common';
-import {
-  BINARY_WGSL,
-  COMPARE_WGSL,
-  UNARY_WGSL,
-  WHERE_WGSL,
-  elementwiseKernel,
-  type ElementwiseInput,
-} from './kernels/elementwise-kernel';
+import { BINARY_WGSL, COMPARE_WGSL, UNARY_WGSL, WHERE_WGSL, elementwiseKernel, type ElementwiseInput } from './kernels/elementwise-kernel';
 import { reduceKernel } from './kernels/reduce-kernel';
 import { CONCAT_COPY_KERNEL, FILL_KERNEL, STRIDED_COPY_KERNEL } from './kernels/copy-kernels';
 import { argsortKernel, gatherKernel, scatterAddKernel } from './kernels/indexing-kernels';
@@ -54,7 +63,13 @@ export interface WebGpuBackendStats extends BufferPoolStats {
 
 function isGpuBuffer(value: unknown): value is GPUBuffer {
   const b = value as GPUBuffer;
-  return typeof value === 'object' && value !== null && typeof b.mapAsync === 'function' && typeof b.size === 'number' && typeof b.usage === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof b.mapAsync === 'function' &&
+    typeof b.size === 'number' &&
+    typeof b.usage === 'number'
+  );
 }
 
 /**
@@ -130,7 +145,13 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     }));
     const params = [size, shape.length, ...shape];
     for (const t of inputs) params.push(...broadcastStrides(t.shape, shape));
-    this.executor.dispatch(op, elementwiseKernel(expression, layouts), params, [...inputs.map((t) => this.bind(t, op)), this.bind(out, op)], Math.ceil(size / WORKGROUP_SIZE));
+    this.executor.dispatch(
+      op,
+      elementwiseKernel(expression, layouts),
+      params,
+      [...inputs.map((t) => this.bind(t, op)), this.bind(out, op)],
+      Math.ceil(size / WORKGROUP_SIZE),
+    );
     return out;
   }
 
@@ -150,7 +171,13 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   fill(shape: Shape, value: number): WebGpuTensor {
     const out = this.allocate(shape, 'float');
-    this.executor.dispatch('fill', FILL_KERNEL, [out.size, floatBits(value)], [this.bind(out, 'fill')], Math.ceil(out.size / WORKGROUP_SIZE));
+    this.executor.dispatch(
+      'fill',
+      FILL_KERNEL,
+      [out.size, floatBits(value)],
+      [this.bind(out, 'fill')],
+      Math.ceil(out.size / WORKGROUP_SIZE),
+    );
     return out;
   }
 
@@ -181,12 +208,23 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     const input = x.dtype === 'int32' ? this.elementwise('toFloat', 'a', [x], x.shape) : x;
     const perWorkgroup = count > 64 && out.size < 4096;
     const params = [
-      out.size, count, keptAxes.length, reducedAxes.length,
-      ...keptAxes.map((a) => x.shape[a]), ...keptAxes.map((a) => strides[a]),
-      ...reducedAxes.map((a) => x.shape[a]), ...reducedAxes.map((a) => strides[a]),
+      out.size,
+      count,
+      keptAxes.length,
+      reducedAxes.length,
+      ...keptAxes.map((a) => x.shape[a]),
+      ...keptAxes.map((a) => strides[a]),
+      ...reducedAxes.map((a) => x.shape[a]),
+      ...reducedAxes.map((a) => strides[a]),
     ];
     const groups = perWorkgroup ? out.size : Math.ceil(out.size / WORKGROUP_SIZE);
-    this.executor.dispatch(`reduce ${op}`, reduceKernel(op, perWorkgroup), params, [this.bind(input, 'reduce'), this.bind(out, 'reduce')], groups);
+    this.executor.dispatch(
+      `reduce ${op}`,
+      reduceKernel(op, perWorkgroup),
+      params,
+      [this.bind(input, 'reduce'), this.bind(out, 'reduce')],
+      groups,
+    );
     if (input !== x) input.dispose();
     return out;
   }
@@ -198,7 +236,13 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   private stridedCopy(op: string, x: WebGpuTensor, shape: Shape, strides: readonly number[], base: number): WebGpuTensor {
     const out = this.allocate(shape, x.dtype);
-    this.executor.dispatch(op, STRIDED_COPY_KERNEL, [out.size, shape.length, ...shape, ...strides, base], [this.bind(x, op), this.bind(out, op)], Math.ceil(out.size / WORKGROUP_SIZE));
+    this.executor.dispatch(
+      op,
+      STRIDED_COPY_KERNEL,
+      [out.size, shape.length, ...shape, ...strides, base],
+      [this.bind(x, op), this.bind(out, op)],
+      Math.ceil(out.size / WORKGROUP_SIZE),
+    );
     return out;
   }
 
@@ -222,7 +266,13 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     for (const t of xs) {
       const block = t.shape[ax] * inner;
       if (t.size > 0) {
-        this.executor.dispatch('concat', CONCAT_COPY_KERNEL, [t.size, block, shape[ax] * inner, start], [this.bind(t, 'concat'), this.bind(out, 'concat')], Math.ceil(t.size / WORKGROUP_SIZE));
+        this.executor.dispatch(
+          'concat',
+          CONCAT_COPY_KERNEL,
+          [t.size, block, shape[ax] * inner, start],
+          [this.bind(t, 'concat'), this.bind(out, 'concat')],
+          Math.ceil(t.size / WORKGROUP_SIZE),
+        );
       }
       start += block;
     }
@@ -233,7 +283,13 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     const ax = normalizeAxis(axis, x.shape.length);
     const out = this.allocate(x.shape, 'int32');
     const inner = sizeOf(x.shape.slice(ax + 1));
-    this.executor.dispatch('argsort', argsortKernel(x.dtype), [x.size, x.shape[ax] ?? 1, inner], [this.bind(x, 'argsort'), this.bind(out, 'argsort')], Math.ceil(x.size / WORKGROUP_SIZE));
+    this.executor.dispatch(
+      'argsort',
+      argsortKernel(x.dtype),
+      [x.size, x.shape[ax] ?? 1, inner],
+      [this.bind(x, 'argsort'), this.bind(out, 'argsort')],
+      Math.ceil(x.size / WORKGROUP_SIZE),
+    );
     return out;
   }
 
@@ -242,8 +298,15 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     const out = this.allocate(indices.shape, x.dtype);
     const params = [out.size, x.shape.length, ax, x.shape[ax], ...indices.shape, ...stridesOf(x.shape)];
     this.executor.dispatch(
-      'gather', gatherKernel(STATUS_FLAGS.gatherIndex), params,
-      [this.bind(x, 'gather'), this.bind(this.asInt(indices, 'gather'), 'gather'), this.bind(out, 'gather'), { buffer: this.executor.statusBuffer }],
+      'gather',
+      gatherKernel(STATUS_FLAGS.gatherIndex),
+      params,
+      [
+        this.bind(x, 'gather'),
+        this.bind(this.asInt(indices, 'gather'), 'gather'),
+        this.bind(out, 'gather'),
+        { buffer: this.executor.statusBuffer },
+      ],
       Math.ceil(out.size / WORKGROUP_SIZE),
     );
     return out;
@@ -253,10 +316,27 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     const ax = normalizeAxis(axis, shape.length);
     const out = this.allocate(shape, 'float');
     const threads = Math.max(out.size, indices.size);
-    const params = [threads, shape.length, ax, indices.shape[ax], indices.size, out.size, ...shape, ...indices.shape, ...stridesOf(indices.shape)];
+    const params = [
+      threads,
+      shape.length,
+      ax,
+      indices.shape[ax],
+      indices.size,
+      out.size,
+      ...shape,
+      ...indices.shape,
+      ...stridesOf(indices.shape),
+    ];
     this.executor.dispatch(
-      'scatterAdd', scatterAddKernel(STATUS_FLAGS.scatterIndex), params,
-      [this.bind(this.asInt(indices, 'scatterAdd'), 'scatterAdd'), this.bind(updates, 'scatterAdd'), this.bind(out, 'scatterAdd'), { buffer: this.executor.statusBuffer }],
+      'scatterAdd',
+      scatterAddKernel(STATUS_FLAGS.scatterIndex),
+      params,
+      [
+        this.bind(this.asInt(indices, 'scatterAdd'), 'scatterAdd'),
+        this.bind(updates, 'scatterAdd'),
+        this.bind(out, 'scatterAdd'),
+        { buffer: this.executor.statusBuffer },
+      ],
       Math.ceil(threads / WORKGROUP_SIZE),
     );
     return out;
@@ -276,7 +356,9 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     const align = this.executor.offsetAlignment;
     const perChunk = Math.min(Math.floor((this.maxBindingBytes - align) / rowBytes), this.executor.maxWorkgroupsPerDimension ** 2);
     if (perChunk < 1) {
-      throw new WebGpuError(`webgpu: tokenLogProbs: one row of ${vocab} logits (${rowBytes} bytes) exceeds the device's maxStorageBufferBindingSize (${this.maxBindingBytes} bytes)`);
+      throw new WebGpuError(
+        `webgpu: tokenLogProbs: one row of ${vocab} logits (${rowBytes} bytes) exceeds the device's maxStorageBufferBindingSize (${this.maxBindingBytes} bytes)`,
+      );
     }
     const chunks = [];
     for (let firstRow = 0; firstRow < rows; firstRow += perChunk) {
@@ -308,10 +390,14 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
       const code = tokenLogProbsKernel(this.tokenKernelOptions(vocab));
       for (const chunk of this.rowChunks(labels.size, vocab)) {
         this.executor.dispatch(
-          'tokenLogProbs', code, [chunk.rows, vocab, ignoreIndex, chunk.shift, chunk.firstRow],
+          'tokenLogProbs',
+          code,
+          [chunk.rows, vocab, ignoreIndex, chunk.shift, chunk.firstRow],
           [
             { buffer: logits.storage.buffer, offset: chunk.offset, size: chunk.size },
-            this.bind(labels, 'tokenLogProbs'), this.bind(logps, 'tokenLogProbs'), this.bind(logSumExp, 'tokenLogProbs'),
+            this.bind(labels, 'tokenLogProbs'),
+            this.bind(logps, 'tokenLogProbs'),
+            this.bind(logSumExp, 'tokenLogProbs'),
             { buffer: this.executor.statusBuffer },
           ],
           chunk.rows,
@@ -321,7 +407,13 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     return { logps, logSumExp };
   }
 
-  tokenLogProbsGrad(logits: WebGpuTensor, labels: WebGpuTensor, logSumExp: WebGpuTensor, upstream: WebGpuTensor, ignoreIndex: number): WebGpuTensor {
+  tokenLogProbsGrad(
+    logits: WebGpuTensor,
+    labels: WebGpuTensor,
+    logSumExp: WebGpuTensor,
+    upstream: WebGpuTensor,
+    ignoreIndex: number,
+  ): WebGpuTensor {
     const vocab = this.checkTokenInputs('tokenLogProbsGrad', logits, labels);
     const grad = this.allocate(logits.shape, 'float');
     if (vocab > 0) {
@@ -329,12 +421,19 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
       for (const chunk of this.rowChunks(labels.size, vocab)) {
         const bindings: KernelBinding[] = [
           { buffer: logits.storage.buffer, offset: chunk.offset, size: chunk.size },
-          this.bind(labels, 'tokenLogProbsGrad'), this.bind(upstream, 'tokenLogProbsGrad'),
+          this.bind(labels, 'tokenLogProbsGrad'),
+          this.bind(upstream, 'tokenLogProbsGrad'),
           { buffer: grad.storage.buffer, offset: chunk.offset, size: chunk.size },
           { buffer: this.executor.statusBuffer },
           this.bind(logSumExp, 'tokenLogProbsGrad'),
         ];
-        this.executor.dispatch('tokenLogProbsGrad', code, [chunk.rows, vocab, ignoreIndex, chunk.shift, chunk.firstRow], bindings, chunk.rows);
+        this.executor.dispatch(
+          'tokenLogProbsGrad',
+          code,
+          [chunk.rows, vocab, ignoreIndex, chunk.shift, chunk.firstRow],
+          bindings,
+          chunk.rows,
+        );
       }
     }
     return grad;
@@ -345,7 +444,13 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
    * `options.chunkSize` rows, default from `maxStorageBufferBindingSize`): tiled WGSL matmul with
    * an online log-sum-exp in workgroup memory, never an `[N, V]` tensor.
    */
-  linearTokenLogProbs(hidden: WebGpuTensor, weight: WebGpuTensor, bias: WebGpuTensor | null, labels: WebGpuTensor, options: LinearHeadOptions): TokenLogProbsResult<WebGpuTensor> {
+  linearTokenLogProbs(
+    hidden: WebGpuTensor,
+    weight: WebGpuTensor,
+    bias: WebGpuTensor | null,
+    labels: WebGpuTensor,
+    options: LinearHeadOptions,
+  ): TokenLogProbsResult<WebGpuTensor> {
     return this.linearHead.forward(hidden, weight, bias, labels, options);
   }
 
@@ -356,7 +461,13 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   /** Gradients of `linearTokenLogProbs` for hidden, weight and bias, chunk by chunk (one `[N, chunk]` scratch). */
   linearTokenLogProbsGrad(
-    hidden: WebGpuTensor, weight: WebGpuTensor, bias: WebGpuTensor | null, labels: WebGpuTensor, logSumExp: WebGpuTensor, upstream: WebGpuTensor, options: LinearHeadOptions,
+    hidden: WebGpuTensor,
+    weight: WebGpuTensor,
+    bias: WebGpuTensor | null,
+    labels: WebGpuTensor,
+    logSumExp: WebGpuTensor,
+    upstream: WebGpuTensor,
+    options: LinearHeadOptions,
   ): LinearTokenLogProbsGrads<WebGpuTensor> {
     return this.linearHead.backward(hidden, weight, bias, labels, logSumExp, upstream, options);
   }
@@ -387,10 +498,13 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
       throw new WebGpuError(`webgpu: adopt: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
     }
     const dtype = candidate.dtype ?? 'float';
-    if (dtype !== 'float' && dtype !== 'int32') throw new WebGpuError(`webgpu: adopt: dtype must be "float" or "int32", got ${String(dtype)}`);
+    if (dtype !== 'float' && dtype !== 'int32')
+      throw new WebGpuError(`webgpu: adopt: dtype must be "float" or "int32", got ${String(dtype)}`);
     const byteLength = sizeOf(shape) * 4;
     if (candidate.buffer.size < byteLength) {
-      throw new WebGpuError(`webgpu: adopt: a buffer of ${candidate.buffer.size} bytes is too small for shape ${formatShape(shape)} (${byteLength} bytes of float32)`);
+      throw new WebGpuError(
+        `webgpu: adopt: a buffer of ${candidate.buffer.size} bytes is too small for shape ${formatShape(shape)} (${byteLength} bytes of float32)`,
+      );
     }
     if (!(candidate.buffer.usage & BufferUsage.STORAGE)) {
       throw new WebGpuError('webgpu: adopt: the GPUBuffer needs GPUBufferUsage.STORAGE (and COPY_SRC to be read back)');

@@ -17,7 +17,11 @@ describe('conformance in headless Chromium (navigator.gpu)', () => {
   it.skipIf(!chromium)(
     chromium ? 'every case passes on the WebGPU backend in the browser' : 'skipped: no chromium binary on PATH (apt-get install chromium)',
     (context) => {
-      const run = spawnSync(process.execPath, [runner, chromium!], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, PREF_BROWSER_TIMEOUT: '200' } });
+      const run = spawnSync(process.execPath, [runner, chromium!], {
+        encoding: 'utf8',
+        timeout: 240_000,
+        env: { ...process.env, PREF_BROWSER_TIMEOUT: '200' },
+      });
       const summary = `${run.stdout}\n${run.stderr}`;
       // A browser without WebGPU or without an adapter is this machine's limit, reported as a skip.
       const unavailable = /navigator\.gpu is undefined|no GPU adapter found/.exec(summary);

@@ -11,31 +11,59 @@ afterAll(() => (unavailable ? undefined : gpu.destroy()));
 const { objectives } = await installedObjectives();
 
 const batch = {
-  chosenLogits: [[[1, 2, 0.5, -1, 3], [0.2, 0.1, 0, 4, 1]], [[2, 1, 0, 0, 1], [1, 1, 1, 1, 1]]],
-  chosenLabels: [[1, 3], [0, -100]],
-  rejectedLogits: [[[0, 0, 1, 2, 3], [3, 2, 1, 0, -1]], [[1, 0, 1, 0, 1], [2, 2, 2, 0, 0]]],
-  rejectedLabels: [[4, 0], [2, 1]],
+  chosenLogits: [
+    [
+      [1, 2, 0.5, -1, 3],
+      [0.2, 0.1, 0, 4, 1],
+    ],
+    [
+      [2, 1, 0, 0, 1],
+      [1, 1, 1, 1, 1],
+    ],
+  ],
+  chosenLabels: [
+    [1, 3],
+    [0, -100],
+  ],
+  rejectedLogits: [
+    [
+      [0, 0, 1, 2, 3],
+      [3, 2, 1, 0, -1],
+    ],
+    [
+      [1, 0, 1, 0, 1],
+      [2, 2, 2, 0, 0],
+    ],
+  ],
+  rejectedLabels: [
+    [4, 0],
+    [2, 1],
+  ],
 };
 
 const suite = unavailable ? describe.skip : describe;
 suite(unavailable ? `buffer lifetime (skipped: ${unavailable})` : 'buffer lifetime', () => {
-  it.skipIf(!objectives.simpo)('1,000 valueAndGrad steps release or pool every buffer they allocate', async () => {
-    const simpo = objectives.simpo;
-    const expected = await valueAndGrad(simpo, batch, {}, { backend: reference });
-    await valueAndGrad(simpo, batch, {}, { backend: gpu });
-    const warm = gpu.stats();
-    expect(warm.inUse).toBe(0);
-    let loss = 0;
-    for (let step = 0; step < 1000; step++) loss = (await valueAndGrad(simpo, batch, {}, { backend: gpu })).loss;
-    const after = gpu.stats();
-    // Every buffer a step takes is back in the pool when the step returns, and later steps reuse them.
-    expect(after.inUse).toBe(0);
-    expect(after.created).toBe(warm.created);
-    expect(after.pooled).toBe(warm.pooled);
-    expect(after.stagingPooled).toBe(warm.stagingPooled);
-    expect(after.reused - warm.reused).toBeGreaterThan(1000 * 20);
-    expect(Math.abs(loss - expected.loss)).toBeLessThan(1e-5);
-  }, 180_000);
+  it.skipIf(!objectives.simpo)(
+    '1,000 valueAndGrad steps release or pool every buffer they allocate',
+    async () => {
+      const simpo = objectives.simpo;
+      const expected = await valueAndGrad(simpo, batch, {}, { backend: reference });
+      await valueAndGrad(simpo, batch, {}, { backend: gpu });
+      const warm = gpu.stats();
+      expect(warm.inUse).toBe(0);
+      let loss = 0;
+      for (let step = 0; step < 1000; step++) loss = (await valueAndGrad(simpo, batch, {}, { backend: gpu })).loss;
+      const after = gpu.stats();
+      // Every buffer a step takes is back in the pool when the step returns, and later steps reuse them.
+      expect(after.inUse).toBe(0);
+      expect(after.created).toBe(warm.created);
+      expect(after.pooled).toBe(warm.pooled);
+      expect(after.stagingPooled).toBe(warm.stagingPooled);
+      expect(after.reused - warm.reused).toBeGreaterThan(1000 * 20);
+      expect(Math.abs(loss - expected.loss)).toBeLessThan(1e-5);
+    },
+    180_000,
+  );
 
   it('reshaped views share storage, which returns to the pool when the last view is disposed', async () => {
     const before = gpu.stats();

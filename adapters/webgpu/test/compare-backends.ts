@@ -35,6 +35,8 @@ export async function expectSameAsReference(backend: PrefBackend, build: Build, 
   }
   const mismatch = worstMismatch(got, want, rtol, atol);
   if (!(mismatch <= 1)) {
-    expect.fail(`values differ beyond tolerance (worst ${mismatch.toFixed(2)}×): got ${Array.from(got).slice(0, 8).join(', ')}…, expected ${Array.from(want).slice(0, 8).join(', ')}…`);
+    expect.fail(
+      `values differ beyond tolerance (worst ${mismatch.toFixed(2)}×): got ${Array.from(got).slice(0, 8).join(', ')}…, expected ${Array.from(want).slice(0, 8).join(', ')}…`,
+    );
   }
 }

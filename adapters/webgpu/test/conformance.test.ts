@@ -6,7 +6,9 @@ import { startWebGpu } from './web-gpu-under-test';
 
 // Every case file (logits-path and error cases included) for every objective package present.
 const { objectives, missing } = await installedObjectives();
-const files = readdirSync(conformanceCaseDir().dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(conformanceCaseDir().dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 let started: WebGpuBackend | undefined;
 
 if (missing.length > 0) {

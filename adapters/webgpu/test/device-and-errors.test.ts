@@ -13,10 +13,34 @@ const { objectives } = await installedObjectives();
 const STORAGE_COPY = 0x80 | 0x08 | 0x04;
 
 const batch = {
-  chosenLogits: [[[1, 2, 0.5, -1], [0.2, 0.1, 0, 4]], [[2, 1, 0, 0], [1, 1, 1, 1]]],
-  chosenLabels: [[1, 3], [0, -100]],
-  rejectedLogits: [[[0, 0, 1, 2], [3, 2, 1, 0]], [[1, 0, 1, 0], [2, 2, 2, 0]]],
-  rejectedLabels: [[3, 0], [2, 1]],
+  chosenLogits: [
+    [
+      [1, 2, 0.5, -1],
+      [0.2, 0.1, 0, 4],
+    ],
+    [
+      [2, 1, 0, 0],
+      [1, 1, 1, 1],
+    ],
+  ],
+  chosenLabels: [
+    [1, 3],
+    [0, -100],
+  ],
+  rejectedLogits: [
+    [
+      [0, 0, 1, 2],
+      [3, 2, 1, 0],
+    ],
+    [
+      [1, 0, 1, 0],
+      [2, 2, 2, 0],
+    ],
+  ],
+  rejectedLabels: [
+    [3, 0],
+    [2, 1],
+  ],
 };
 
 function userBuffer(device: GPUDevice, values: number[][][]): GPUBuffer {
@@ -43,7 +67,9 @@ describe('starting the backend', () => {
 
   it('rejects bad config values, naming them', async () => {
     await expect(createPrefBackend({ backend: 'webgpu', precision: 64 })).rejects.toThrow(/precision must be 32, got 64/);
-    await expect(createPrefBackend({ backend: 'webgpu', powerPreference: 'fast' })).rejects.toThrow(/powerPreference must be "low-power" or "high-performance", got "fast"/);
+    await expect(createPrefBackend({ backend: 'webgpu', powerPreference: 'fast' })).rejects.toThrow(
+      /powerPreference must be "low-power" or "high-performance", got "fast"/,
+    );
   });
 });
 
@@ -101,8 +127,12 @@ suite(unavailable ? `device, zero-copy and errors (skipped: ${unavailable})` : '
 
   it('reports gather and scatterAdd indices outside the axis as errors', async () => {
     const x = gpu.fromHost([1, 2, 3], [3]);
-    await expect(gpu.read([gpu.gather(x, gpu.fromHostInt(Int32Array.from([0, 5]), [2]), 0)])).rejects.toThrow(/gather: an index is outside/);
-    await expect(gpu.read([gpu.scatterAdd([3], gpu.fromHostInt(Int32Array.from([-1]), [1]), gpu.fromHost([1], [1]), 0)])).rejects.toThrow(/scatterAdd: an index is outside/);
+    await expect(gpu.read([gpu.gather(x, gpu.fromHostInt(Int32Array.from([0, 5]), [2]), 0)])).rejects.toThrow(
+      /gather: an index is outside/,
+    );
+    await expect(gpu.read([gpu.scatterAdd([3], gpu.fromHostInt(Int32Array.from([-1]), [1]), gpu.fromHost([1], [1]), 0)])).rejects.toThrow(
+      /scatterAdd: an index is outside/,
+    );
   });
 
   it('turns a lost device into errors from every later call and from pending reads', async () => {

@@ -32,7 +32,9 @@ interface HeadCase {
 function headCase(rows: number, hiddenSize: number, vocab: number, seed: number, withBias: boolean): HeadCase {
   const wave = (i: number, k: number) => Math.fround(Math.sin(seed * 1.37 + i * 12.9898 + k * 0.731) * 0.8);
   return {
-    rows, hiddenSize, vocab,
+    rows,
+    hiddenSize,
+    vocab,
     hidden: Float32Array.from({ length: rows * hiddenSize }, (_, i) => wave(i, 1)),
     weight: Float32Array.from({ length: vocab * hiddenSize }, (_, i) => wave(i, 2)),
     bias: withBias ? Float32Array.from({ length: vocab }, (_, i) => wave(i, 3)) : null,
@@ -83,7 +85,14 @@ function expectedHead(c: HeadCase, options: LinearHeadOptions) {
   return { logps, lse, dHidden, dWeight, dBias };
 }
 
-function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, atol: number, keep?: (i: number) => boolean) {
+function expectClose(
+  name: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  keep?: (i: number) => boolean,
+) {
   const kept = (xs: ArrayLike<number>) => Array.from(xs).filter((_, i) => keep?.(i) ?? true);
   const mismatch = worstMismatch(kept(got), kept(want), rtol, atol);
   if (!(mismatch <= 1)) expect.fail(`${name} differs beyond tolerance (worst ${mismatch.toFixed(2)}×)`);
@@ -137,7 +146,11 @@ suite(unavailable ? `hidden-state path (skipped: ${unavailable})` : 'hidden-stat
     const allIgnored = { ...headCase(6, 4, 20, 6, true), labels: new Int32Array(6).fill(IGNORE) };
     await expectHeadMatches(gpu, allIgnored, plain);
     const ignoreInside = headCase(8, 4, 20, 7, true);
-    await expectHeadMatches(gpu, { ...ignoreInside, labels: Int32Array.from(ignoreInside.labels, (l, r) => (r % 3 === 0 ? 2 : l === IGNORE ? 5 : l)) }, { ...plain, ignoreIndex: 2 });
+    await expectHeadMatches(
+      gpu,
+      { ...ignoreInside, labels: Int32Array.from(ignoreInside.labels, (l, r) => (r % 3 === 0 ? 2 : l === IGNORE ? 5 : l)) },
+      { ...plain, ignoreIndex: 2 },
+    );
   });
 
   it('picks a chunk size from the binding limit when none is given, and results do not change', async () => {
@@ -148,7 +161,12 @@ suite(unavailable ? `hidden-state path (skipped: ${unavailable})` : 'hidden-stat
   it('matches the logits path on random shapes and chunk sizes (fast-check)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 90 }), fc.nat(1000), fc.boolean(),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 1, max: 90 }),
+        fc.nat(1000),
+        fc.boolean(),
         async (rows, hiddenSize, vocab, chunkSize, seed, withBias) => {
           await expectHeadMatches(gpu, headCase(rows, hiddenSize, vocab, seed, withBias), { ...plain, chunkSize });
         },
@@ -162,7 +180,9 @@ suite(unavailable ? `hidden-state path (skipped: ${unavailable})` : 'hidden-stat
     const hidden = gpu.fromHost(c.hidden, [2, 3]);
     const weight = gpu.fromHost(c.weight, [4, 3]);
     const labels = gpu.fromHostInt(Int32Array.of(1, 4), [2]);
-    expect(() => gpu.linearTokenLogProbs(hidden, weight, null, labels, { ...plain, chunkSize: 0 })).toThrow(/chunkSize must be a positive integer, got 0/);
+    expect(() => gpu.linearTokenLogProbs(hidden, weight, null, labels, { ...plain, chunkSize: 0 })).toThrow(
+      /chunkSize must be a positive integer, got 0/,
+    );
     const { logps, logSumExp } = gpu.linearTokenLogProbs(hidden, weight, null, labels, plain);
     await expect(gpu.read([logps])).rejects.toThrow(/label is outside/);
     [hidden, weight, labels, logps, logSumExp].forEach((t) => gpu.dispose(t));

@@ -19,22 +19,33 @@ const valuesOf = (shape: Shape, min = -6, max = 6) =>
 
 /** An output shape and an input shape that broadcasts to it (dropped leading axes, size-1 axes). */
 const broadcastPair = shapeArb.chain((out) =>
-  fc.tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length })).map(([drop, ones]) => ({
-    out,
-    input: out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)),
-  })),
+  fc
+    .tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }))
+    .map(([drop, ones]) => ({
+      out,
+      input: out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)),
+    })),
 );
 
-const UNARY_DOMAIN: Partial<Record<UnaryOp, [number, number]>> = { log: [1e-3, 50], sqrt: [0, 50], log1p: [-0.9, 50], exp: [-30, 30], expm1: [-30, 30] };
+const UNARY_DOMAIN: Partial<Record<UnaryOp, [number, number]>> = {
+  log: [1e-3, 50],
+  sqrt: [0, 50],
+  log1p: [-0.9, 50],
+  exp: [-30, 30],
+  expm1: [-30, 30],
+};
 
 suite(title, () => {
   for (const op of UNARY_OPS) {
     it(`unary ${op} matches the reference`, async () => {
       const [min, max] = UNARY_DOMAIN[op] ?? [-40, 40];
       await fc.assert(
-        fc.asyncProperty(shapeArb.chain((shape) => fc.tuple(fc.constant(shape), valuesOf(shape, min, max))), async ([shape, values]) => {
-          await expectSameAsReference(gpu, (b) => b.unary(op, b.fromHost(values, shape)));
-        }),
+        fc.asyncProperty(
+          shapeArb.chain((shape) => fc.tuple(fc.constant(shape), valuesOf(shape, min, max))),
+          async ([shape, values]) => {
+            await expectSameAsReference(gpu, (b) => b.unary(op, b.fromHost(values, shape)));
+          },
+        ),
         runs,
       );
     });
@@ -53,11 +64,24 @@ suite(title, () => {
       const positive = op === 'pow';
       await fc.assert(
         fc.asyncProperty(
-          broadcastPair.chain((p) => fc.tuple(fc.constant(p), fc.boolean(), valuesOf(p.out, positive ? 0.1 : -5, 5), valuesOf(p.input, positive ? -3 : -5, positive ? 3 : 5))),
+          broadcastPair.chain((p) =>
+            fc.tuple(
+              fc.constant(p),
+              fc.boolean(),
+              valuesOf(p.out, positive ? 0.1 : -5, 5),
+              valuesOf(p.input, positive ? -3 : -5, positive ? 3 : 5),
+            ),
+          ),
           async ([{ out, input }, swap, outValues, inputValues]) => {
             await expectSameAsReference(gpu, (b) => {
-              const x = b.fromHost(outValues.map((v) => Math.round(v * 4) / 4), out);
-              const y = b.fromHost(inputValues.map((v) => Math.round(v * 4) / 4), input);
+              const x = b.fromHost(
+                outValues.map((v) => Math.round(v * 4) / 4),
+                out,
+              );
+              const y = b.fromHost(
+                inputValues.map((v) => Math.round(v * 4) / 4),
+                input,
+              );
               const [l, r] = swap && !positive ? [y, x] : [x, y];
               return kind === 'compare' ? b.compare(op as never, l, r) : b.binary(op as never, l, r);
             });
@@ -78,9 +102,19 @@ suite(title, () => {
     await fc.assert(
       fc.asyncProperty(broadcastPair, broadcastPair, fc.integer(), async (p, q, seed) => {
         fc.pre(p.out.length === q.out.length && p.out.every((d, i) => d === q.out[i]));
-        const cond = Array.from({ length: sizeOf(p.input) }, (_, i) => ((seed >> (i % 30)) & 1));
+        const cond = Array.from({ length: sizeOf(p.input) }, (_, i) => (seed >> (i % 30)) & 1);
         await expectSameAsReference(gpu, (b) =>
-          b.where(b.fromHost(cond, p.input), b.fromHost(Array.from({ length: sizeOf(p.out) }, (_, i) => i + 0.5), p.out), b.fromHost(Array.from({ length: sizeOf(q.input) }, (_, i) => -i), q.input)),
+          b.where(
+            b.fromHost(cond, p.input),
+            b.fromHost(
+              Array.from({ length: sizeOf(p.out) }, (_, i) => i + 0.5),
+              p.out,
+            ),
+            b.fromHost(
+              Array.from({ length: sizeOf(q.input) }, (_, i) => -i),
+              q.input,
+            ),
+          ),
         );
       }),
       { numRuns: 15 },
@@ -102,7 +136,12 @@ suite(title, () => {
   }
 
   it('reduces long axes in one workgroup and many short ones per thread (sizes not multiples of 256)', async () => {
-    for (const shape of [[3, 1000], [5000, 3], [1, 70001], [2, 257, 3]]) {
+    for (const shape of [
+      [3, 1000],
+      [5000, 3],
+      [1, 70001],
+      [2, 257, 3],
+    ]) {
       // float32 inputs, so only the summation order differs; sums of 70k terms of size 3 get an absolute allowance.
       const values = Array.from({ length: sizeOf(shape) }, (_, i) => Math.fround(Math.sin(i) * 3));
       for (const op of REDUCE_OPS) {
@@ -122,19 +161,34 @@ suite(title, () => {
       runs,
     );
     await fc.assert(
-      fc.asyncProperty(shapeArb.filter((s) => s.length > 0), fc.infiniteStream(fc.nat()), fc.nat(), async (shape, stream, axisSeed) => {
-        const it = stream[Symbol.iterator]();
-        const begin = shape.map((d) => it.next().value % d);
-        const size = shape.map((d, i) => it.next().value % (d - begin[i] + 1));
-        const values = Array.from({ length: sizeOf(shape) }, (_, i) => i);
-        await expectSameAsReference(gpu, (b) => b.slice(b.fromHost(values, shape), begin, size));
-        const axis = axisSeed % shape.length;
-        const other = shape.map((d, i) => (i === axis ? (axisSeed % 3) + 1 : d));
-        await expectSameAsReference(gpu, (b) =>
-          b.concat([b.fromHost(values, shape), b.fromHost(Array.from({ length: sizeOf(other) }, (_, i) => -i), other), b.fromHost(values, shape)], axis),
-        );
-        await expectSameAsReference(gpu, (b) => b.reshape(b.fromHost(values, shape), [sizeOf(shape)]));
-      }),
+      fc.asyncProperty(
+        shapeArb.filter((s) => s.length > 0),
+        fc.infiniteStream(fc.nat()),
+        fc.nat(),
+        async (shape, stream, axisSeed) => {
+          const it = stream[Symbol.iterator]();
+          const begin = shape.map((d) => it.next().value % d);
+          const size = shape.map((d, i) => it.next().value % (d - begin[i] + 1));
+          const values = Array.from({ length: sizeOf(shape) }, (_, i) => i);
+          await expectSameAsReference(gpu, (b) => b.slice(b.fromHost(values, shape), begin, size));
+          const axis = axisSeed % shape.length;
+          const other = shape.map((d, i) => (i === axis ? (axisSeed % 3) + 1 : d));
+          await expectSameAsReference(gpu, (b) =>
+            b.concat(
+              [
+                b.fromHost(values, shape),
+                b.fromHost(
+                  Array.from({ length: sizeOf(other) }, (_, i) => -i),
+                  other,
+                ),
+                b.fromHost(values, shape),
+              ],
+              axis,
+            ),
+          );
+          await expectSameAsReference(gpu, (b) => b.reshape(b.fromHost(values, shape), [sizeOf(shape)]));
+        },
+      ),
       runs,
     );
   });
@@ -142,14 +196,41 @@ suite(title, () => {
   it('argsort is stable along any axis, gather and scatterAdd follow ScatterElements', async () => {
     await fc.assert(
       fc.asyncProperty(
-        shapeArb.filter((s) => s.length > 0).chain((shape) => fc.tuple(fc.constant(shape), fc.nat({ max: shape.length - 1 }), fc.array(fc.integer({ min: -3, max: 3 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }))),
+        shapeArb
+          .filter((s) => s.length > 0)
+          .chain((shape) =>
+            fc.tuple(
+              fc.constant(shape),
+              fc.nat({ max: shape.length - 1 }),
+              fc.array(fc.integer({ min: -3, max: 3 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }),
+            ),
+          ),
         async ([shape, axis, values]) => {
           await expectSameAsReference(gpu, (b) => b.argsort(b.fromHost(values, shape), axis));
           const sortedBy = (b: PrefBackend) => b.argsort(b.fromHost(values, shape), axis);
-          await expectSameAsReference(gpu, (b) => b.gather(b.fromHost(values.map((v, i) => v + i / 100), shape), sortedBy(b), axis));
+          await expectSameAsReference(gpu, (b) =>
+            b.gather(
+              b.fromHost(
+                values.map((v, i) => v + i / 100),
+                shape,
+              ),
+              sortedBy(b),
+              axis,
+            ),
+          );
           const fewer = shape.map((d, i) => (i === axis ? Math.max(1, d - 1) : d));
           const indices = Int32Array.from({ length: sizeOf(fewer) }, (_, i) => Math.abs(values[i % values.length]) % shape[axis]);
-          await expectSameAsReference(gpu, (b) => b.scatterAdd(shape, b.fromHostInt(indices, fewer), b.fromHost(Array.from(indices, (_, i) => i + 1), fewer), axis));
+          await expectSameAsReference(gpu, (b) =>
+            b.scatterAdd(
+              shape,
+              b.fromHostInt(indices, fewer),
+              b.fromHost(
+                Array.from(indices, (_, i) => i + 1),
+                fewer,
+              ),
+              axis,
+            ),
+          );
         },
       ),
       runs,

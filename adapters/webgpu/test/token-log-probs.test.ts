@@ -6,12 +6,30 @@ import { startWebGpu } from './web-gpu-under-test';
 import { worstMismatch } from './compare-backends';
 
 const IGNORE = -100;
-const SHAPES = [[3, 4, 1], [2, 3, 3], [2, 5, 4], [1, 3, 255], [2, 2, 257], [3, 1000], [2, 9001], [2, 20000]];
+const SHAPES = [
+  [3, 4, 1],
+  [2, 3, 3],
+  [2, 5, 4],
+  [1, 3, 255],
+  [2, 2, 257],
+  [3, 1000],
+  [2, 9001],
+  [2, 20000],
+];
 const variants = [
   { name: 'subgroups', options: {}, shapes: SHAPES },
   { name: 'shared-memory reduction', options: { subgroups: false }, shapes: SHAPES },
   // Several row chunks per call, each bound at an aligned offset with a shift (rows of 1200 bytes, 1004 bytes, ...).
-  { name: 'chunked rows (maxBindingBytes 8 KiB)', options: { maxBindingBytes: 8192 }, shapes: [[4, 5, 300], [3, 7, 251], [9, 1000], [40, 3]] },
+  {
+    name: 'chunked rows (maxBindingBytes 8 KiB)',
+    options: { maxBindingBytes: 8192 },
+    shapes: [
+      [4, 5, 300],
+      [3, 7, 251],
+      [9, 1000],
+      [40, 3],
+    ],
+  },
 ] as const;
 
 const backends: { name: string; backend: WebGpuBackend; shapes: readonly (readonly number[])[] }[] = [];
@@ -47,7 +65,14 @@ function expectedTokenValues(rows: number, vocab: number, { logits, labels, upst
   return { logps, lse, grad };
 }
 
-function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, atol: number, skip?: (i: number) => boolean) {
+function expectClose(
+  name: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  skip?: (i: number) => boolean,
+) {
   const kept = (xs: ArrayLike<number>) => Array.from(xs).filter((_, i) => !skip?.(i));
   const mismatch = worstMismatch(kept(got), kept(want), rtol, atol);
   if (!(mismatch <= 1)) expect.fail(`${name} differs beyond tolerance (worst ${mismatch.toFixed(2)}×)`);
@@ -92,9 +117,15 @@ suite(unavailable ? `fused token log-probs (skipped: ${unavailable})` : 'fused t
 
       it('matches the reference on random shapes (fast-check)', async () => {
         await fc.assert(
-          fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 700 }), fc.nat(1000), async (n, t, v, seed) => {
-            await expectTokenKernelsMatch(backend, [n, t, v], seed);
-          }),
+          fc.asyncProperty(
+            fc.integer({ min: 1, max: 4 }),
+            fc.integer({ min: 1, max: 6 }),
+            fc.integer({ min: 1, max: 700 }),
+            fc.nat(1000),
+            async (n, t, v, seed) => {
+              await expectTokenKernelsMatch(backend, [n, t, v], seed);
+            },
+          ),
           { numRuns: 12, seed: 20261203 },
         );
       });

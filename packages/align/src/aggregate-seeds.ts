@@ -1,11 +1,25 @@
 import type { SeedRun, SummaryRow } from './report-types';
-import { INTERVAL_LEVEL, INTERVAL_METHOD, meanInterval, pairedDifference, studentTQuantile, type IntervalEstimate, type PairedDifference } from './seed-statistics';
+import {
+  INTERVAL_LEVEL,
+  INTERVAL_METHOD,
+  meanInterval,
+  pairedDifference,
+  studentTQuantile,
+  type IntervalEstimate,
+  type PairedDifference,
+} from './seed-statistics';
 
 /** The figures of the summary that are aggregated over seeds and compared in pairs. */
-export type SummaryFigure = 'accuracyAfterAlignment' | 'accuracyChange' | 'chosenLogpChange' | 'rejectedLogpChange' | 'finalMargin' | 'meanGeneratedLength';
+export type SummaryFigure =
+  'accuracyAfterAlignment' | 'accuracyChange' | 'chosenLogpChange' | 'rejectedLogpChange' | 'finalMargin' | 'meanGeneratedLength';
 
 /** The aggregated figures, in table order, with their headings. */
-export const SUMMARY_FIGURES: readonly { readonly key: SummaryFigure; readonly title: string; readonly signed: boolean; readonly digits: number }[] = [
+export const SUMMARY_FIGURES: readonly {
+  readonly key: SummaryFigure;
+  readonly title: string;
+  readonly signed: boolean;
+  readonly digits: number;
+}[] = [
   { key: 'accuracyAfterAlignment', title: 'Held-out acc. after alignment', signed: false, digits: 3 },
   { key: 'accuracyChange', title: 'Δ acc. vs SFT', signed: true, digits: 3 },
   { key: 'chosenLogpChange', title: 'Δ mean chosen log-prob', signed: true, digits: 3 },
@@ -55,11 +69,12 @@ export interface SeedAggregate {
 export function aggregateSeeds(runs: readonly SeedRun[]): SeedAggregate {
   if (runs.length === 0) throw new RangeError('aggregateSeeds: no seeds');
   const labels = runs[0].objectives.map((run) => run.label);
-  const rowsOf = (label: string): SummaryRow[] => runs.map((run) => {
-    const row = run.summary.find((r) => r.objective === label);
-    if (!row) throw new Error(`seed ${run.seed} has no run of ${label}`);
-    return row;
-  });
+  const rowsOf = (label: string): SummaryRow[] =>
+    runs.map((run) => {
+      const row = run.summary.find((r) => r.objective === label);
+      if (!row) throw new Error(`seed ${run.seed} has no run of ${label}`);
+      return row;
+    });
   const objectives = runs[0].objectives.map((objective): ObjectiveAggregate => {
     const rows = rowsOf(objective.label);
     const figure = (pick: (row: SummaryRow) => number) => meanInterval(rows.map(pick));
@@ -74,13 +89,22 @@ export function aggregateSeeds(runs: readonly SeedRun[]): SeedAggregate {
       },
     };
   });
-  const baseline = runs[0].objectives.find((run) => run.label === 'simpo')?.label ?? runs[0].objectives.find((run) => run.id === 'simpo')?.label ?? null;
+  const baseline =
+    runs[0].objectives.find((run) => run.label === 'simpo')?.label ?? runs[0].objectives.find((run) => run.id === 'simpo')?.label ?? null;
   const paired: PairedComparison[] = [];
   const compare = (objective: string, against: string) => {
     const rows = rowsOf(objective);
     const base = rowsOf(against);
     for (const { key } of SUMMARY_FIGURES) {
-      paired.push({ objective, baseline: against, figure: key, ...pairedDifference(rows.map((r) => r[key]), base.map((r) => r[key])) });
+      paired.push({
+        objective,
+        baseline: against,
+        figure: key,
+        ...pairedDifference(
+          rows.map((r) => r[key]),
+          base.map((r) => r[key]),
+        ),
+      });
     }
   };
   if (baseline) for (const label of labels) if (label !== baseline) compare(label, baseline);

@@ -24,7 +24,10 @@ export function exponentialMovingAverage(values: readonly number[], span: number
 }
 
 /** The charts of a report, by file name (without the folder). */
-export function alignCharts(report: AlignReport, files: { logps: string; margin: string; accuracy: string; loss: string }): Record<string, LineChart> {
+export function alignCharts(
+  report: AlignReport,
+  files: { logps: string; margin: string; accuracy: string; loss: string },
+): Record<string, LineChart> {
   const runs = report.seeds;
   const seedCount = runs.length;
   const labels = report.objectives.map((run) => run.label);
@@ -36,7 +39,14 @@ export function alignCharts(report: AlignReport, files: { logps: string; margin:
     `Lines: ${bands ? `mean over ${seedCount} seeds of ` : ''}training-batch values smoothed by an EMA over ${span} step${span === 1 ? '' : 's'} ` +
     `(raw values faint)${bands ? '; bands: 95% Student t interval over seeds' : ''}; dots: ${held}${bands ? ', mean over seeds with 95% interval' : ''}.`;
 
-  const perStep = (label: string, i: number, pick: (s: PreferenceStepLog) => number, heldOut: ((e: EvaluationPoint) => number) | null, name: string, dashed = false): ChartSeries => {
+  const perStep = (
+    label: string,
+    i: number,
+    pick: (s: PreferenceStepLog) => number,
+    heldOut: ((e: EvaluationPoint) => number) | null,
+    name: string,
+    dashed = false,
+  ): ChartSeries => {
     const objectiveRuns = runsOf(label);
     const raw = objectiveRuns.map((run) => run.steps.map(pick));
     const smooth = raw.map((values) => exponentialMovingAverage(values, span));
@@ -48,7 +58,14 @@ export function alignCharts(report: AlignReport, files: { logps: string; margin:
       dashed,
       points: steps.map((step, k) => [step, across(smooth, k).mean]),
       raw: steps.map((step, k) => [step, across(raw, k).mean]),
-      ...(bands ? { band: steps.map((step, k) => { const e = across(smooth, k); return [step, e.low!, e.high!] as const; }) } : {}),
+      ...(bands
+        ? {
+            band: steps.map((step, k) => {
+              const e = across(smooth, k);
+              return [step, e.low!, e.high!] as const;
+            }),
+          }
+        : {}),
       ...(heldOut ? { markers: heldOutMarkers(objectiveRuns, heldOut) } : {}),
     };
   };
@@ -67,8 +84,25 @@ export function alignCharts(report: AlignReport, files: { logps: string; margin:
       xLabel: 'preference step',
       yLabel: 'mean summed log-prob',
       series: [
-        ...labels.map((label, i) => perStep(label, i, (s) => s.chosenLogp, (e) => e.chosenLogp, `${label} chosen`)),
-        ...labels.map((label, i) => perStep(label, i, (s) => s.rejectedLogp, (e) => e.rejectedLogp, `${label} rejected`, true)),
+        ...labels.map((label, i) =>
+          perStep(
+            label,
+            i,
+            (s) => s.chosenLogp,
+            (e) => e.chosenLogp,
+            `${label} chosen`,
+          ),
+        ),
+        ...labels.map((label, i) =>
+          perStep(
+            label,
+            i,
+            (s) => s.rejectedLogp,
+            (e) => e.rejectedLogp,
+            `${label} rejected`,
+            true,
+          ),
+        ),
       ],
       keys: [...keys(true), { label: 'rejected answer', style: 'dashed' }],
     },
@@ -77,7 +111,15 @@ export function alignCharts(report: AlignReport, files: { logps: string; margin:
       subtitle: subtitle('held-out prompts'),
       xLabel: 'preference step',
       yLabel: 'mean margin (nats)',
-      series: labels.map((label, i) => perStep(label, i, (s) => s.margin, (e) => e.chosenLogp - e.rejectedLogp, label)),
+      series: labels.map((label, i) =>
+        perStep(
+          label,
+          i,
+          (s) => s.margin,
+          (e) => e.chosenLogp - e.rejectedLogp,
+          label,
+        ),
+      ),
       keys: keys(true),
     },
     [files.accuracy]: {

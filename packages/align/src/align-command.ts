@@ -14,7 +14,9 @@ summary.md and SVG charts; with several seeds also aggregate.csv and paired.csv.
   --objectives <list>   objectives with optional params or preset (default ${DEFAULT_OBJECTIVES}),
                         e.g. slime:preset=paper,dpo:beta=0.1,labelSmoothing=0.1,lmpo
   --ablations <list>    add the papers' ablation presets as runs: ${Object.keys(ABLATIONS).join(', ')} or all
-                        (${Object.values(ABLATIONS).map((a) => a.source).join('; ')})
+                        (${Object.values(ABLATIONS)
+                          .map((a) => a.source)
+                          .join('; ')})
   --steps <n>           preference steps per objective (default 100)
   --sft-steps <n>       SFT steps (default 300)
   --seed <n>            seed of data, weights and batch order (default 1); same seed, same numbers

@@ -52,7 +52,13 @@ export function generateArithmeticTask(options: ArithmeticTaskOptions): Arithmet
   for (let a = 0; a <= maxOperand; a++) for (let b = a; b <= maxOperand; b++) groups.push([a, b]);
   const shuffled = random.shuffle(groups);
   const examplesOf = ([a, b]: [number, number]): ArithmeticExample[] =>
-    (a === b ? [[a, b]] : [[a, b], [b, a]]).map(([x, y]) => ({ prompt: `${x}+${y}=`, answer: String(x + y) }));
+    (a === b
+      ? [[a, b]]
+      : [
+          [a, b],
+          [b, a],
+        ]
+    ).map(([x, y]) => ({ prompt: `${x}+${y}=`, answer: String(x + y) }));
 
   const heldOutExamples: ArithmeticExample[] = [];
   let index = 0;

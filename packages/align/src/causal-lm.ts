@@ -124,8 +124,14 @@ export function createCausalLm(tf: Tfjs, shape: CausalLmShape, seed: number): Ca
       const normed = rmsNorm(x);
       for (const head of block.heads) {
         const project = (w: TfVariable) => tf.reshape(ops.linear(normed, w), [B, T, headWidth]) as TfCore.Tensor3D;
-        const scores = tf.add(ops.scores(tf.mul(project(head.query), scale) as TfCore.Tensor3D, project(head.key)), mask) as TfCore.Tensor3D;
-        const attended = tf.reshape(ops.batchMatMul(tf.softmax(scores) as TfCore.Tensor3D, project(head.value)), [B * T, headWidth]) as TfCore.Tensor2D;
+        const scores = tf.add(
+          ops.scores(tf.mul(project(head.query), scale) as TfCore.Tensor3D, project(head.key)),
+          mask,
+        ) as TfCore.Tensor3D;
+        const attended = tf.reshape(ops.batchMatMul(tf.softmax(scores) as TfCore.Tensor3D, project(head.value)), [
+          B * T,
+          headWidth,
+        ]) as TfCore.Tensor2D;
         x = tf.add(x, ops.linear(attended, head.out));
       }
       x = tf.add(x, ops.linear(tf.relu(ops.linear(rmsNorm(x), block.up)) as TfCore.Tensor2D, block.down));
@@ -146,7 +152,8 @@ export function createCausalLm(tf: Tfjs, shape: CausalLmShape, seed: number): Ca
     headWeight: () => tf.transpose(unembedding) as TfCore.Tensor2D,
     snapshot: async () => Promise.all(variables.map(async (v) => Float32Array.from((await v.data()) as Float32Array))),
     restore: (snapshot) => {
-      if (snapshot.length !== variables.length) throw new Error(`snapshot has ${snapshot.length} weights; the model has ${variables.length}`);
+      if (snapshot.length !== variables.length)
+        throw new Error(`snapshot has ${snapshot.length} weights; the model has ${variables.length}`);
       variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(snapshot[i], v.shape))));
     },
     dispose: () => {
@@ -173,12 +180,14 @@ export function differentiableOps(tf: Tfjs, explicitTransposes: boolean) {
       batchMatMul: (a: TfCore.Tensor3D, b: TfCore.Tensor3D): TfCore.Tensor3D => tf.matMul(a, b),
       /** `q · kᵀ` per batch row. */
       scores: (q: TfCore.Tensor3D, k: TfCore.Tensor3D): TfCore.Tensor3D => tf.matMul(q, k, false, true),
-      rmsNorm: (x: TfCore.Tensor2D, mean: TfCore.Tensor): TfCore.Tensor2D => tf.mul(x, tf.rsqrt(tf.add(tf.matMul(tf.square(x), mean as TfCore.Tensor2D), 1e-5))),
+      rmsNorm: (x: TfCore.Tensor2D, mean: TfCore.Tensor): TfCore.Tensor2D =>
+        tf.mul(x, tf.rsqrt(tf.add(tf.matMul(tf.square(x), mean as TfCore.Tensor2D), 1e-5))),
       selectRows: (selector: TfCore.Tensor2D, w: TfCore.Tensor): TfCore.Tensor2D => tf.matMul(selector, w as TfCore.Tensor2D),
     };
   }
-  const grad = <T extends TfCore.Tensor>(f: (...args: TfCore.Tensor[]) => { value: T; gradFunc: (dy: T, saved: TfCore.Tensor[]) => TfCore.Tensor[] }) =>
-    tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: TfCore.Tensor[]) => T;
+  const grad = <T extends TfCore.Tensor>(
+    f: (...args: TfCore.Tensor[]) => { value: T; gradFunc: (dy: T, saved: TfCore.Tensor[]) => TfCore.Tensor[] },
+  ) => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: TfCore.Tensor[]) => T;
   /** `x [N, K] · w [K, M]`. */
   const linear = grad<TfCore.Tensor2D>((x, w, save) => {
     (save as unknown as TfCore.GradSaveFunc)([x, w]);
@@ -205,7 +214,10 @@ export function differentiableOps(tf: Tfjs, explicitTransposes: boolean) {
         value: tf.mul(x, r) as TfCore.Tensor2D,
         // d/dx of x·r(x): r·dy − x·r³·mean(dy·x)
         gradFunc: (dy, [xs, rs, means]) => [
-          tf.sub(tf.mul(rs, dy), tf.mul(tf.mul(xs, tf.mul(tf.square(rs), rs)), tf.matMul(tf.mul(dy, xs) as TfCore.Tensor2D, means as TfCore.Tensor2D))),
+          tf.sub(
+            tf.mul(rs, dy),
+            tf.mul(tf.mul(xs, tf.mul(tf.square(rs), rs)), tf.matMul(tf.mul(dy, xs) as TfCore.Tensor2D, means as TfCore.Tensor2D)),
+          ),
         ],
       };
     });

@@ -9,9 +9,11 @@ export function summedLogProbs(tf: Tfjs, logits: TfCore.Tensor3D, labels: readon
   return tf.tidy(() => {
     const [B, T, V] = logits.shape;
     const oneHot = new Float32Array(B * T * V);
-    labels.forEach((row, b) => row.forEach((label, t) => {
-      if (label >= 0) oneHot[(b * T + t) * V + label] = 1;
-    }));
+    labels.forEach((row, b) =>
+      row.forEach((label, t) => {
+        if (label >= 0) oneHot[(b * T + t) * V + label] = 1;
+      }),
+    );
     return tf.sum(tf.mul(tf.logSoftmax(logits), tf.tensor3d(oneHot, [B, T, V])), [1, 2]) as TfCore.Tensor1D;
   });
 }
@@ -41,9 +43,14 @@ export async function pairLogProbs(
   pairs: readonly PreferencePair[],
   steps: number,
 ): Promise<{ chosen: Float32Array; rejected: Float32Array }> {
-  const sums = await completionLogProbs(tf, model, [
-    ...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })),
-    ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected })),
-  ], steps);
+  const sums = await completionLogProbs(
+    tf,
+    model,
+    [
+      ...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen })),
+      ...pairs.map((p) => ({ prompt: p.prompt, completion: p.rejected })),
+    ],
+    steps,
+  );
   return { chosen: sums.slice(0, pairs.length), rejected: sums.slice(pairs.length) };
 }

@@ -26,7 +26,12 @@ export async function evaluateHeldOut(
   steps: number,
   maxNewTokens: number,
 ): Promise<HeldOutEvaluation> {
-  const generations = await greedyDecode(tf, model, pairs.map((p) => p.prompt), maxNewTokens);
+  const generations = await greedyDecode(
+    tf,
+    model,
+    pairs.map((p) => p.prompt),
+    maxNewTokens,
+  );
   const { chosen, rejected } = await pairLogProbs(tf, model, pairs, steps);
   const mean = (values: ArrayLike<number>) => Array.from(values).reduce((s, v) => s + v, 0) / values.length;
   return {

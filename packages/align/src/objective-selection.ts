@@ -22,14 +22,18 @@ export const DEFAULT_OBJECTIVES = 'slime,simpo,dpo,lmpo';
  */
 export function parseObjectiveList(text: string): ObjectiveSelection[] {
   const selections: { id: string; parts: string[]; params: Record<string, unknown> }[] = [];
-  for (const raw of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const raw of text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const colon = raw.indexOf(':');
     const equals = raw.indexOf('=');
     const startsObjective = equals < 0 || (colon >= 0 && colon < equals);
     let assignment = raw;
     if (startsObjective) {
       const id = colon >= 0 ? raw.slice(0, colon).trim() : raw;
-      if (!/^[a-z][a-z0-9_-]*$/i.test(id)) throw new PrefParamError('objectives', `--objectives: ${JSON.stringify(id)} is not an objective id`);
+      if (!/^[a-z][a-z0-9_-]*$/i.test(id))
+        throw new PrefParamError('objectives', `--objectives: ${JSON.stringify(id)} is not an objective id`);
       selections.push({ id, parts: [], params: {} });
       if (colon < 0) continue;
       assignment = raw.slice(colon + 1).trim();
@@ -38,7 +42,8 @@ export function parseObjectiveList(text: string): ObjectiveSelection[] {
     const current = selections.at(-1);
     if (!current) throw new PrefParamError('objectives', `--objectives: parameter ${JSON.stringify(raw)} comes before any objective id`);
     const eq = assignment.indexOf('=');
-    if (eq <= 0) throw new PrefParamError('objectives', `--objectives: expected name=value after ${current.id}:, got ${JSON.stringify(assignment)}`);
+    if (eq <= 0)
+      throw new PrefParamError('objectives', `--objectives: expected name=value after ${current.id}:, got ${JSON.stringify(assignment)}`);
     const name = assignment.slice(0, eq).trim();
     const value = assignment.slice(eq + 1).trim();
     current.params[name] = parseValue(value);
@@ -82,7 +87,10 @@ export function checkObjectiveSupported(objective: AnyObjective, params: Readonl
     }
     if ('optional' in spec && spec.optional) continue;
     const name = spec.kind === 'sequence' ? `${spec.prefix}Logps` : spec.name;
-    throw new PrefParamError('objectives', `${objective.id} needs input ${name} (${key}); pref align trains on chosen/rejected pairs and can supply only reference sums`);
+    throw new PrefParamError(
+      'objectives',
+      `${objective.id} needs input ${name} (${key}); pref align trains on chosen/rejected pairs and can supply only reference sums`,
+    );
   }
   resolveObjectiveParams(objective, params);
   return { referenceSums };

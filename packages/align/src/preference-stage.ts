@@ -57,7 +57,11 @@ export async function runPreferenceStage(
   options: PreferenceStageOptions,
 ): Promise<PreferenceStepLog[]> {
   const optimizer = tf.train.adam(options.learningRate);
-  const sample = createBatchSampler(pairs.map((_, i) => i), options.batchSize, options.seed);
+  const sample = createBatchSampler(
+    pairs.map((_, i) => i),
+    options.batchSize,
+    options.seed,
+  );
   const lossInputs = LOSS_INPUTS[options.lossInput ?? 'logits'];
   if (!lossInputs) throw new RangeError(`unknown loss input ${String(options.lossInput)}; known: ${Object.keys(LOSS_INPUTS).join(', ')}`);
   const logs: PreferenceStepLog[] = [];

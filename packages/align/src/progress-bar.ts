@@ -26,7 +26,9 @@ export function createProgressBar(stream: ProgressStream, label: string, total: 
     const filled = Math.round(fraction * WIDTH);
     const elapsed = (Date.now() - started) / 1000;
     const eta = done > 0 ? (elapsed / done) * (total - done) : 0;
-    const fields = Object.entries(values).map(([name, v]) => `${name} ${formatValue(v)}`).join('  ');
+    const fields = Object.entries(values)
+      .map(([name, v]) => `${name} ${formatValue(v)}`)
+      .join('  ');
     return `${label} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${done}/${total} ${elapsed.toFixed(0)}s eta ${eta.toFixed(0)}s  ${fields}`;
   };
   return {

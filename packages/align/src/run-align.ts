@@ -15,8 +15,16 @@ import { MODEL_SIZES, type AlignReport, type AlignSettings, type ModelSize, type
 
 export {
   MODEL_SIZES,
-  type ModelSize, type AlignSettings, type AlignReport, type SeedRun, type ObjectiveRun, type SummaryRow, type EvaluationPoint,
-  type SeedTimings, type DataSizes, type AlignEnvironment,
+  type ModelSize,
+  type AlignSettings,
+  type AlignReport,
+  type SeedRun,
+  type ObjectiveRun,
+  type SummaryRow,
+  type EvaluationPoint,
+  type SeedTimings,
+  type DataSizes,
+  type AlignEnvironment,
 } from './report-types';
 
 /** The tfjs backend `pref align` trains on unless told otherwise: `wasm` (about 10× faster than `cpu` here, see docs/align.md). */
@@ -65,13 +73,18 @@ export function resolveAlignSettings(options: AlignOptions = {}): AlignSettings 
   if (options.seed !== undefined && options.seeds !== undefined) {
     throw new PrefParamError('seeds', 'give --seed or --seeds, not both');
   }
-  const seeds = options.seeds === undefined
-    ? checkSeeds([options.seed ?? 1])
-    : typeof options.seeds === 'string' ? parseSeedList(options.seeds) : checkSeeds(options.seeds);
-  const ablations = options.ablations === undefined ? [] : typeof options.ablations === 'string' ? parseAblationList(options.ablations) : options.ablations;
-  const selected = typeof options.objectives === 'string' || options.objectives === undefined
-    ? parseObjectiveList(options.objectives ?? DEFAULT_OBJECTIVES)
-    : options.objectives;
+  const seeds =
+    options.seeds === undefined
+      ? checkSeeds([options.seed ?? 1])
+      : typeof options.seeds === 'string'
+        ? parseSeedList(options.seeds)
+        : checkSeeds(options.seeds);
+  const ablations =
+    options.ablations === undefined ? [] : typeof options.ablations === 'string' ? parseAblationList(options.ablations) : options.ablations;
+  const selected =
+    typeof options.objectives === 'string' || options.objectives === undefined
+      ? parseObjectiveList(options.objectives ?? DEFAULT_OBJECTIVES)
+      : options.objectives;
   const settings: AlignSettings = {
     objectives: withAblations(selected, ablations),
     ablations: [...ablations],
@@ -97,9 +110,12 @@ export function resolveAlignSettings(options: AlignOptions = {}): AlignSettings 
   checkPositiveInteger('sftBatchSize', settings.sftBatchSize);
   checkPositiveInteger('evaluations', settings.evaluations);
   if (!(settings.learningRate > 0)) throw new PrefParamError('learningRate', `learningRate must be positive, got ${settings.learningRate}`);
-  if (!(settings.sftLearningRate > 0)) throw new PrefParamError('sftLearningRate', `sftLearningRate must be positive, got ${settings.sftLearningRate}`);
-  if (!(settings.model in MODEL_SIZES)) throw new PrefParamError('model', `model must be one of ${Object.keys(MODEL_SIZES).join(', ')}, got ${settings.model}`);
-  if (!(settings.lossInput in LOSS_INPUTS)) throw new PrefParamError('lossInput', `lossInput must be one of ${Object.keys(LOSS_INPUTS).join(', ')}, got ${settings.lossInput}`);
+  if (!(settings.sftLearningRate > 0))
+    throw new PrefParamError('sftLearningRate', `sftLearningRate must be positive, got ${settings.sftLearningRate}`);
+  if (!(settings.model in MODEL_SIZES))
+    throw new PrefParamError('model', `model must be one of ${Object.keys(MODEL_SIZES).join(', ')}, got ${settings.model}`);
+  if (!(settings.lossInput in LOSS_INPUTS))
+    throw new PrefParamError('lossInput', `lossInput must be one of ${Object.keys(LOSS_INPUTS).join(', ')}, got ${settings.lossInput}`);
   return settings;
 }
 
@@ -118,7 +134,8 @@ export async function runAlign(options: AlignOptions = {}): Promise<AlignReport>
   const registry = await loadObjectiveRegistry();
   const plan = settings.objectives.map((selection) => {
     const objective = registry[selection.id];
-    if (!objective) throw new PrefParamError('objectives', `unknown objective ${selection.id}; installed: ${Object.keys(registry).sort().join(', ')}`);
+    if (!objective)
+      throw new PrefParamError('objectives', `unknown objective ${selection.id}; installed: ${Object.keys(registry).sort().join(', ')}`);
     return { selection, objective, needs: checkObjectiveSupported(objective, selection.params) };
   });
 

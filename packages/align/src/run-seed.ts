@@ -42,7 +42,9 @@ export async function runSeed(
   const model = createCausalLm(tf, { vocabularySize: VOCABULARY_SIZE, contextLength: steps, ...MODEL_SIZES[settings.model] }, seed);
   const log = (text: string) => progress?.write(`${text}\n`);
   try {
-    log(`pref align${labelPrefix ? ` ${labelPrefix.trim()}` : ''}: seed ${seed}, ${task.sft.length} SFT examples, ${task.preference.length} preference pairs, ${task.heldOut.length} held-out pairs; tfjs ${tf.getBackend()}`);
+    log(
+      `pref align${labelPrefix ? ` ${labelPrefix.trim()}` : ''}: seed ${seed}, ${task.sft.length} SFT examples, ${task.preference.length} preference pairs, ${task.heldOut.length} held-out pairs; tfjs ${tf.getBackend()}`,
+    );
     const sftStarted = performance.now();
     const sftBar = progress ? createProgressBar(progress, `${labelPrefix}sft`, settings.sftSteps) : null;
     const losses = await runSftStage(tf, model, task.sft, {
@@ -64,7 +66,9 @@ export async function runSeed(
     const referenceSums = plan.some((p) => p.needs.referenceSums) ? await pairLogProbs(tf, model, task.preference, steps) : undefined;
     const referenceSeconds = referenceSums ? seconds(referenceStarted) : 0;
 
-    const evaluationSteps = new Set(Array.from({ length: settings.evaluations }, (_, i) => Math.round(((i + 1) * settings.steps) / settings.evaluations)));
+    const evaluationSteps = new Set(
+      Array.from({ length: settings.evaluations }, (_, i) => Math.round(((i + 1) * settings.steps) / settings.evaluations)),
+    );
     const runs: ObjectiveRun[] = [];
     const objectiveTimings: { label: string; training: number; evaluation: number }[] = [];
     for (const { selection, objective, needs } of plan) {
@@ -88,12 +92,21 @@ export async function runSeed(
             evaluations.push({ step: entry.step, ...(await evaluateHeldOut(tf, model, task.heldOut, steps, maxNewTokens)) });
             evaluationSeconds += seconds(evaluationStarted);
           }
-          bar?.update(entry.step, { loss: entry.loss, margin: entry.margin, acc: entry.accuracy, 'held-out': evaluations.at(-1)!.accuracy });
+          bar?.update(entry.step, {
+            loss: entry.loss,
+            margin: entry.margin,
+            acc: entry.accuracy,
+            'held-out': evaluations.at(-1)!.accuracy,
+          });
         },
       });
       const final = evaluations.at(-1)!;
       bar?.finish(`held-out accuracy ${sftEvaluation.accuracy.toFixed(3)} → ${final.accuracy.toFixed(3)}`);
-      objectiveTimings.push({ label: selection.label, training: seconds(objectiveStarted) - evaluationSeconds, evaluation: evaluationSeconds });
+      objectiveTimings.push({
+        label: selection.label,
+        training: seconds(objectiveStarted) - evaluationSeconds,
+        evaluation: evaluationSeconds,
+      });
       runs.push({
         label: selection.label,
         id: objective.id,

@@ -10,7 +10,10 @@ import { PrefParamError } from '@pref/core';
 export function parseSeedList(text: string): number[] {
   const items = text.split(',').map((item) => item.trim());
   if (items.some((item) => !/^-?\d+$/.test(item))) {
-    throw new PrefParamError('seeds', `--seeds must be a count (5: seeds 1..5) or a comma-separated list of integers (1,2,3), got ${JSON.stringify(text)}`);
+    throw new PrefParamError(
+      'seeds',
+      `--seeds must be a count (5: seeds 1..5) or a comma-separated list of integers (1,2,3), got ${JSON.stringify(text)}`,
+    );
   }
   if (items.length === 1) {
     const count = Number(items[0]);

@@ -18,7 +18,12 @@ export interface SftStageOptions {
 }
 
 /** Stage 1: supervised fine-tuning (token-mean NLL of answer and `<eos>`) with Adam. Returns the loss per step. */
-export async function runSftStage(tf: Tfjs, model: CausalLm, examples: readonly ArithmeticExample[], options: SftStageOptions): Promise<number[]> {
+export async function runSftStage(
+  tf: Tfjs,
+  model: CausalLm,
+  examples: readonly ArithmeticExample[],
+  options: SftStageOptions,
+): Promise<number[]> {
   const optimizer = tf.train.adam(options.learningRate);
   const sample = createBatchSampler(examples, options.batchSize, options.seed);
   const losses: number[] = [];

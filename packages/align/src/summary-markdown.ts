@@ -34,8 +34,9 @@ export function renderSummaryMarkdown(report: AlignReport): string {
     lines.push(
       '| Objective | Held-out acc. after SFT | after alignment | Δ mean chosen log-prob | Δ mean rejected log-prob | Final margin | Mean generated length | Time per step (ms) |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...report.summary.map((row) =>
-        `| ${cell(row.objective)} | ${row.accuracyAfterSft.toFixed(3)} | ${row.accuracyAfterAlignment.toFixed(3)} | ${signed(row.chosenLogpChange)} | ${signed(row.rejectedLogpChange)} | ${row.finalMargin.toFixed(3)} | ${row.meanGeneratedLength.toFixed(2)} | ${row.millisecondsPerStep.toFixed(0)} |`,
+      ...report.summary.map(
+        (row) =>
+          `| ${cell(row.objective)} | ${row.accuracyAfterSft.toFixed(3)} | ${row.accuracyAfterAlignment.toFixed(3)} | ${signed(row.chosenLogpChange)} | ${signed(row.rejectedLogpChange)} | ${row.finalMargin.toFixed(3)} | ${row.meanGeneratedLength.toFixed(2)} | ${row.millisecondsPerStep.toFixed(0)} |`,
       ),
       '',
       `SFT checkpoint: held-out mean chosen log-prob ${report.sft.evaluation.chosenLogp.toFixed(3)}, rejected ${report.sft.evaluation.rejectedLogp.toFixed(3)}, ` +
@@ -62,8 +63,10 @@ function aggregateSections(report: AlignReport, aggregate: SeedAggregate): strin
     '',
     `| Objective | ${SUMMARY_FIGURES.map((f) => f.title).join(' | ')} | Time per step (ms) |`,
     `| --- | ${SUMMARY_FIGURES.map(() => '---:').join(' | ')} | ---: |`,
-    ...aggregate.objectives.map((row) =>
-      `| ${cell(row.objective)} | ${SUMMARY_FIGURES.map((f) => interval(row.figures[f.key], f.digits, f.signed)).join(' | ')} | ${row.figures.millisecondsPerStep.mean.toFixed(0)} |`),
+    ...aggregate.objectives.map(
+      (row) =>
+        `| ${cell(row.objective)} | ${SUMMARY_FIGURES.map((f) => interval(row.figures[f.key], f.digits, f.signed)).join(' | ')} | ${row.figures.millisecondsPerStep.mean.toFixed(0)} |`,
+    ),
     '',
     `SFT checkpoint over seeds: held-out accuracy ${interval(aggregate.sft.accuracy, 3, false)}, mean chosen log-prob ${interval(aggregate.sft.chosenLogp, 3, false)}, ` +
       `rejected ${interval(aggregate.sft.rejectedLogp, 3, false)}, margin ${interval(aggregate.sft.margin, 3, false)}, mean generated length ${interval(aggregate.sft.meanGeneratedLength, 2, false)}.`,
@@ -74,12 +77,13 @@ function aggregateSections(report: AlignReport, aggregate: SeedAggregate): strin
     '',
     'Whether each objective raised or lowered the held-out log-prob of the correct (chosen) and the near-miss (rejected) answer ' +
       'from the SFT checkpoint: "lowers" or "raises" when the whole 95% interval over seeds is below or above 0, "unclear" when it spans 0 ' +
-      '(the SLIME and LMPO papers\' claim: margin-only objectives lower the chosen likelihood, SLIME and LMPO do not).',
+      "(the SLIME and LMPO papers' claim: margin-only objectives lower the chosen likelihood, SLIME and LMPO do not).",
     '',
     '| Objective | Chosen answer | Rejected answer |',
     '| --- | --- | --- |',
-    ...aggregate.objectives.map((row) =>
-      `| ${cell(row.objective)} | ${direction(row.figures.chosenLogpChange)} | ${direction(row.figures.rejectedLogpChange)} |`),
+    ...aggregate.objectives.map(
+      (row) => `| ${cell(row.objective)} | ${direction(row.figures.chosenLogpChange)} | ${direction(row.figures.rejectedLogpChange)} |`,
+    ),
     '',
   );
   const pairedTable = (rows: SeedAggregate['paired']) => [
@@ -108,7 +112,13 @@ function aggregateSections(report: AlignReport, aggregate: SeedAggregate): strin
   }
   const vsFull = aggregate.paired.filter((p) => p.baseline !== aggregate.baseline);
   if (vsFull.length) {
-    out.push('## Ablations paired with the full objective', '', 'Per seed, ablation − the full objective (default parameters) on the same seed.', '', ...pairedTable(vsFull));
+    out.push(
+      '## Ablations paired with the full objective',
+      '',
+      'Per seed, ablation − the full objective (default parameters) on the same seed.',
+      '',
+      ...pairedTable(vsFull),
+    );
   }
   out.push(
     '## Per seed: held-out accuracy after alignment',
@@ -116,8 +126,10 @@ function aggregateSections(report: AlignReport, aggregate: SeedAggregate): strin
     `| Objective | ${report.seeds.map((r) => `seed ${r.seed}`).join(' | ')} |`,
     `| --- | ${report.seeds.map(() => '---:').join(' | ')} |`,
     `| (SFT checkpoint) | ${report.seeds.map((r) => r.sft.evaluation.accuracy.toFixed(3)).join(' | ')} |`,
-    ...report.objectives.map((run) =>
-      `| ${cell(run.label)} | ${report.seeds.map((r) => r.summary.find((row) => row.objective === run.label)!.accuracyAfterAlignment.toFixed(3)).join(' | ')} |`),
+    ...report.objectives.map(
+      (run) =>
+        `| ${cell(run.label)} | ${report.seeds.map((r) => r.summary.find((row) => row.objective === run.label)!.accuracyAfterAlignment.toFixed(3)).join(' | ')} |`,
+    ),
     '',
   );
   return out;
@@ -127,8 +139,10 @@ function timeLine(runs: readonly SeedRun[]): string {
   const sum = (pick: (run: SeedRun) => number) => runs.reduce((s, run) => s + pick(run), 0);
   const training = sum((r) => r.timings.objectives.reduce((s, o) => s + o.training, 0));
   const evaluation = sum((r) => r.timings.sftEvaluation + r.timings.objectives.reduce((s, o) => s + o.evaluation, 0));
-  return `SFT steps ${sum((r) => r.timings.sft).toFixed(1)} s, preference steps ${training.toFixed(1)} s, ` +
-    `held-out evaluations ${evaluation.toFixed(1)} s, reference log-probs ${sum((r) => r.timings.referenceLogProbs).toFixed(1)} s`;
+  return (
+    `SFT steps ${sum((r) => r.timings.sft).toFixed(1)} s, preference steps ${training.toFixed(1)} s, ` +
+    `held-out evaluations ${evaluation.toFixed(1)} s, reference log-probs ${sum((r) => r.timings.referenceLogProbs).toFixed(1)} s`
+  );
 }
 
 function mean(values: readonly number[]): number {

@@ -53,8 +53,20 @@ export interface ChartSize {
 
 /** Colours for series, distinguishable in print and for common colour-vision deficiencies (Okabe-Ito, then Tol's muted). */
 export const SERIES_COLORS = [
-  '#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442',
-  '#332288', '#882255', '#117733', '#999933', '#AA4499', '#44AA99',
+  '#0072B2',
+  '#D55E00',
+  '#009E73',
+  '#CC79A7',
+  '#E69F00',
+  '#56B4E9',
+  '#000000',
+  '#F0E442',
+  '#332288',
+  '#882255',
+  '#117733',
+  '#999933',
+  '#AA4499',
+  '#44AA99',
 ] as const;
 
 const FONT = 12;
@@ -151,12 +163,17 @@ export function renderLineChart(chart: LineChart, size: ChartSize = {}): string 
   const xTickWidth = Math.max(...xTickProbe.map((t) => estimateTextWidth(formatTick(t), FONT)));
   const xTicks = niceTicks(xMin, xMax, Math.max(2, Math.min(6, Math.floor(plotW / (xTickWidth + 16)))));
 
-  const x0 = xTicks[0], x1 = xTicks.at(-1)!, y0 = yTicks[0], y1 = yTicks.at(-1)!;
+  const x0 = xTicks[0],
+    x1 = xTicks.at(-1)!,
+    y0 = yTicks[0],
+    y1 = yTicks.at(-1)!;
   const sx = (x: number) => left + ((x - x0) / (x1 - x0 || 1)) * plotW;
   const sy = (y: number) => top + plotH - ((y - y0) / (y1 - y0 || 1)) * plotH;
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="${FONT}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="${FONT}">`,
+  );
   parts.push(`<title>${escapeXml(chart.title)}</title>`);
   parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   parts.push(...texts);
@@ -169,8 +186,12 @@ export function renderLineChart(chart: LineChart, size: ChartSize = {}): string 
   for (const t of yTicks) parts.push(text(left - 6, sy(t) + 4, formatTick(t), { anchor: 'end' }));
   for (const t of xTicks) parts.push(text(sx(t), top + plotH + 6 + FONT, formatTick(t), { anchor: 'middle' }));
   parts.push('</g>');
-  xLabelLines.forEach((line, i) => parts.push(text(width / 2, top + plotH + 6 + lineHeight + FONT + i * lineHeight, line, { anchor: 'middle' })));
-  yLabelLines.forEach((line, i) => parts.push(text(PAD + FONT + i * lineHeight, top + plotH / 2, line, { anchor: 'middle', rotate: true })));
+  xLabelLines.forEach((line, i) =>
+    parts.push(text(width / 2, top + plotH + 6 + lineHeight + FONT + i * lineHeight, line, { anchor: 'middle' })),
+  );
+  yLabelLines.forEach((line, i) =>
+    parts.push(text(PAD + FONT + i * lineHeight, top + plotH / 2, line, { anchor: 'middle', rotate: true })),
+  );
 
   // Legend positions, by series index (series first, then keys).
   const legendPositions: { x: number; y: number; lines: readonly string[]; draw: LegendItem['draw'] }[] = [];
@@ -202,15 +223,22 @@ export function renderLineChart(chart: LineChart, size: ChartSize = {}): string 
       parts.push(`<path class="band" d="M${[...upper, ...lower].join(' L')} Z" fill="${series.color}" fill-opacity="0.15" stroke="none"/>`);
     }
     const raw = polyline(series.raw ?? [], sx, sy);
-    if (raw) parts.push(`<polyline class="raw" fill="none" stroke="${series.color}" stroke-opacity="0.25" stroke-width="1"${dash} points="${raw}"/>`);
+    if (raw)
+      parts.push(
+        `<polyline class="raw" fill="none" stroke="${series.color}" stroke-opacity="0.25" stroke-width="1"${dash} points="${raw}"/>`,
+      );
     const line = polyline(series.points, sx, sy);
     if (line) parts.push(`<polyline class="line" fill="none" stroke="${series.color}" stroke-width="1.8"${dash} points="${line}"/>`);
     for (const m of series.markers ?? []) {
       if (!finite(m.x, m.y)) continue;
       if (m.low !== undefined && m.high !== undefined && finite(m.low, m.high)) {
-        parts.push(`<line class="error-bar" x1="${fmt(sx(m.x))}" y1="${fmt(sy(m.low))}" x2="${fmt(sx(m.x))}" y2="${fmt(sy(m.high))}" stroke="${series.color}" stroke-width="1.2"/>`);
+        parts.push(
+          `<line class="error-bar" x1="${fmt(sx(m.x))}" y1="${fmt(sy(m.low))}" x2="${fmt(sx(m.x))}" y2="${fmt(sy(m.high))}" stroke="${series.color}" stroke-width="1.2"/>`,
+        );
       }
-      parts.push(`<circle class="marker" cx="${fmt(sx(m.x))}" cy="${fmt(sy(m.y))}" r="3.5" fill="${series.color}" stroke="#ffffff" stroke-width="1"/>`);
+      parts.push(
+        `<circle class="marker" cx="${fmt(sx(m.x))}" cy="${fmt(sy(m.y))}" r="3.5" fill="${series.color}" stroke="#ffffff" stroke-width="1"/>`,
+      );
     }
     parts.push(legendEntry(i));
     parts.push('</g>');
@@ -227,20 +255,30 @@ export function renderLineChart(chart: LineChart, size: ChartSize = {}): string 
 function seriesSwatch(series: ChartSeries): LegendItem['draw'] {
   const dash = series.dashed ? ' stroke-dasharray="6 4"' : '';
   const hasLine = series.points.length > 0;
-  return (x, y) => [
-    hasLine ? `<line x1="${fmt(x)}" y1="${fmt(y)}" x2="${fmt(x + SWATCH)}" y2="${fmt(y)}" stroke="${series.color}" stroke-width="2"${dash}/>` : '',
-    series.markers?.length ? `<circle cx="${fmt(x + SWATCH / 2)}" cy="${fmt(y)}" r="3.5" fill="${series.color}"/>` : '',
-  ].filter(Boolean).join('');
+  return (x, y) =>
+    [
+      hasLine
+        ? `<line x1="${fmt(x)}" y1="${fmt(y)}" x2="${fmt(x + SWATCH)}" y2="${fmt(y)}" stroke="${series.color}" stroke-width="2"${dash}/>`
+        : '',
+      series.markers?.length ? `<circle cx="${fmt(x + SWATCH / 2)}" cy="${fmt(y)}" r="3.5" fill="${series.color}"/>` : '',
+    ]
+      .filter(Boolean)
+      .join('');
 }
 
 function keySwatch(key: LegendKey): LegendItem['draw'] {
   return (x, y) => {
     switch (key.style) {
-      case 'raw': return `<line x1="${fmt(x)}" y1="${fmt(y)}" x2="${fmt(x + SWATCH)}" y2="${fmt(y)}" stroke="${GREY}" stroke-opacity="0.3" stroke-width="1"/>`;
-      case 'band': return `<rect x="${fmt(x)}" y="${fmt(y - 5)}" width="${SWATCH}" height="10" fill="${GREY}" fill-opacity="0.2"/>`;
-      case 'marker': return `<circle cx="${fmt(x + SWATCH / 2)}" cy="${fmt(y)}" r="3.5" fill="${GREY}"/>`;
-      case 'dashed': return `<line x1="${fmt(x)}" y1="${fmt(y)}" x2="${fmt(x + SWATCH)}" y2="${fmt(y)}" stroke="${GREY}" stroke-width="2" stroke-dasharray="6 4"/>`;
-      default: return `<line x1="${fmt(x)}" y1="${fmt(y)}" x2="${fmt(x + SWATCH)}" y2="${fmt(y)}" stroke="${GREY}" stroke-width="2"/>`;
+      case 'raw':
+        return `<line x1="${fmt(x)}" y1="${fmt(y)}" x2="${fmt(x + SWATCH)}" y2="${fmt(y)}" stroke="${GREY}" stroke-opacity="0.3" stroke-width="1"/>`;
+      case 'band':
+        return `<rect x="${fmt(x)}" y="${fmt(y - 5)}" width="${SWATCH}" height="10" fill="${GREY}" fill-opacity="0.2"/>`;
+      case 'marker':
+        return `<circle cx="${fmt(x + SWATCH / 2)}" cy="${fmt(y)}" r="3.5" fill="${GREY}"/>`;
+      case 'dashed':
+        return `<line x1="${fmt(x)}" y1="${fmt(y)}" x2="${fmt(x + SWATCH)}" y2="${fmt(y)}" stroke="${GREY}" stroke-width="2" stroke-dasharray="6 4"/>`;
+      default:
+        return `<line x1="${fmt(x)}" y1="${fmt(y)}" x2="${fmt(x + SWATCH)}" y2="${fmt(y)}" stroke="${GREY}" stroke-width="2"/>`;
     }
   };
 }
@@ -267,7 +305,12 @@ function flowLegend(items: readonly LegendItem[], maxWidth: number) {
   return { placed, height: y + rowHeight };
 }
 
-function text(x: number, y: number, content: string, o: { size?: number; bold?: boolean; anchor?: 'start' | 'middle' | 'end'; rotate?: boolean; fill?: string } = {}): string {
+function text(
+  x: number,
+  y: number,
+  content: string,
+  o: { size?: number; bold?: boolean; anchor?: 'start' | 'middle' | 'end'; rotate?: boolean; fill?: string } = {},
+): string {
   const attrs = [
     o.rotate ? `transform="translate(${fmt(x)} ${fmt(y)}) rotate(-90)"` : `x="${fmt(x)}" y="${fmt(y)}"`,
     o.anchor && o.anchor !== 'start' ? `text-anchor="${o.anchor}"` : '',
@@ -279,7 +322,10 @@ function text(x: number, y: number, content: string, o: { size?: number; bold?: 
 }
 
 function polyline(points: readonly ChartPoint[], sx: (x: number) => number, sy: (y: number) => number): string {
-  return points.filter(([x, y]) => finite(x, y)).map(([x, y]) => `${fmt(sx(x))},${fmt(sy(y))}`).join(' ');
+  return points
+    .filter(([x, y]) => finite(x, y))
+    .map(([x, y]) => `${fmt(sx(x))},${fmt(sy(y))}`)
+    .join(' ');
 }
 
 function finite(...values: number[]): boolean {

@@ -20,7 +20,10 @@ const BACKEND_PACKAGES: Readonly<Record<string, string>> = {
 export async function loadTfjs(backendName: string): Promise<Tfjs> {
   const packageName = BACKEND_PACKAGES[backendName];
   if (!packageName) {
-    throw new PrefParamError('backend', `--backend must be one of ${Object.keys(BACKEND_PACKAGES).join(', ')} (a tfjs backend), got ${JSON.stringify(backendName)}`);
+    throw new PrefParamError(
+      'backend',
+      `--backend must be one of ${Object.keys(BACKEND_PACKAGES).join(', ')} (a tfjs backend), got ${JSON.stringify(backendName)}`,
+    );
   }
   let tf: Tfjs;
   try {

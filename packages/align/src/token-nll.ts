@@ -10,12 +10,14 @@ export function tokenMeanNll(tf: Tfjs, logits: TfCore.Tensor3D, labels: readonly
     const [B, T, V] = logits.shape;
     const flat = new Int32Array(B * T);
     const counted = new Float32Array(B * T);
-    labels.forEach((row, b) => row.forEach((label, t) => {
-      if (label >= 0) {
-        flat[b * T + t] = label;
-        counted[b * T + t] = 1;
-      }
-    }));
+    labels.forEach((row, b) =>
+      row.forEach((label, t) => {
+        if (label >= 0) {
+          flat[b * T + t] = label;
+          counted[b * T + t] = 1;
+        }
+      }),
+    );
     const total = counted.reduce((s, c) => s + c, 0);
     if (total === 0) throw new Error('tokenMeanNll: no labelled tokens in the batch');
     const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.tensor2d(flat, [B, T], 'int32'), V)), -1);

@@ -31,7 +31,10 @@ export async function writeAlignReport(report: AlignReport, folder: string): Pro
   const files = [...Object.values(REPORT_FILES), ...(multi ? Object.values(MULTI_SEED_FILES) : [])];
   const complete: AlignReport = { ...report, files };
   const charts = alignCharts(complete, {
-    logps: REPORT_FILES.logpsChart, margin: REPORT_FILES.marginChart, accuracy: REPORT_FILES.accuracyChart, loss: REPORT_FILES.lossChart,
+    logps: REPORT_FILES.logpsChart,
+    margin: REPORT_FILES.marginChart,
+    accuracy: REPORT_FILES.accuracyChart,
+    loss: REPORT_FILES.lossChart,
   });
   const outputs: Record<string, string> = {
     [REPORT_FILES.json]: `${JSON.stringify(complete, null, 2)}\n`,
@@ -61,21 +64,60 @@ function csv(header: readonly string[], rows: readonly (readonly (string | numbe
 function stepsCsv(seeds: readonly SeedRun[], withSeed: boolean): string {
   const runs = seeds.flatMap((seed) => seed.objectives.map((run) => ({ seed: seed.seed, run })));
   const metricNames = [...new Set(runs.flatMap(({ run }) => run.steps.flatMap((s) => Object.keys(s.metrics))))].sort();
-  const header = [...(withSeed ? ['seed'] : []), 'objective', 'step', 'loss', 'chosen_logp', 'rejected_logp', 'margin', 'accuracy', 'milliseconds', ...metricNames];
+  const header = [
+    ...(withSeed ? ['seed'] : []),
+    'objective',
+    'step',
+    'loss',
+    'chosen_logp',
+    'rejected_logp',
+    'margin',
+    'accuracy',
+    'milliseconds',
+    ...metricNames,
+  ];
   const rows = runs.flatMap(({ seed, run }) =>
     run.steps.map((s) => [
       ...(withSeed ? [seed] : []),
-      run.label, s.step, s.loss, s.chosenLogp, s.rejectedLogp, s.margin, s.accuracy, s.milliseconds.toFixed(1), ...metricNames.map((name) => s.metrics[name] ?? ''),
+      run.label,
+      s.step,
+      s.loss,
+      s.chosenLogp,
+      s.rejectedLogp,
+      s.margin,
+      s.accuracy,
+      s.milliseconds.toFixed(1),
+      ...metricNames.map((name) => s.metrics[name] ?? ''),
     ]),
   );
   return csv(header, rows);
 }
 
 function evaluationsCsv(seeds: readonly SeedRun[], withSeed: boolean): string {
-  const header = [...(withSeed ? ['seed'] : []), 'objective', 'step', 'accuracy', 'mean_generated_length', 'chosen_logp', 'rejected_logp', 'preference_accuracy'];
-  const rows = seeds.flatMap((seed) => seed.objectives.flatMap((run) =>
-    run.evaluations.map((e) => [...(withSeed ? [seed.seed] : []), run.label, e.step, e.accuracy, e.meanGeneratedLength, e.chosenLogp, e.rejectedLogp, e.preferenceAccuracy]),
-  ));
+  const header = [
+    ...(withSeed ? ['seed'] : []),
+    'objective',
+    'step',
+    'accuracy',
+    'mean_generated_length',
+    'chosen_logp',
+    'rejected_logp',
+    'preference_accuracy',
+  ];
+  const rows = seeds.flatMap((seed) =>
+    seed.objectives.flatMap((run) =>
+      run.evaluations.map((e) => [
+        ...(withSeed ? [seed.seed] : []),
+        run.label,
+        e.step,
+        e.accuracy,
+        e.meanGeneratedLength,
+        e.chosenLogp,
+        e.rejectedLogp,
+        e.preferenceAccuracy,
+      ]),
+    ),
+  );
   return csv(header, rows);
 }
 
@@ -92,7 +134,16 @@ function aggregateCsv(aggregate: SeedAggregate): string {
 function pairedCsv(aggregate: SeedAggregate): string {
   const header = ['objective', 'baseline', 'figure', 'seeds', 'mean_difference', 'low', 'high', 'sign', 'seeds_agreeing', 'differences'];
   const rows = aggregate.paired.map((p) => [
-    p.objective, p.baseline, p.figure, p.difference.n, p.difference.mean, p.difference.low, p.difference.high, p.sign, p.seedsAgreeing, p.differences.join(' '),
+    p.objective,
+    p.baseline,
+    p.figure,
+    p.difference.n,
+    p.difference.mean,
+    p.difference.low,
+    p.difference.high,
+    p.sign,
+    p.seedsAgreeing,
+    p.differences.join(' '),
   ]);
   return csv(header, rows);
 }

@@ -32,7 +32,12 @@ describe('--ablations', () => {
     const selected = parseObjectiveList('slime,simpo,slime:preset=ablation-no-anchor');
     const all = withAblations(selected, ['slime']);
     expect(all.map((s) => s.label)).toEqual([
-      'slime', 'simpo', 'slime:preset=ablation-no-anchor', 'slime w/o stabilizer', 'slime w/o hard margin', 'slime w/o soft margin',
+      'slime',
+      'simpo',
+      'slime:preset=ablation-no-anchor',
+      'slime w/o stabilizer',
+      'slime w/o hard margin',
+      'slime w/o soft margin',
     ]);
     expect(withAblations(selected, [])).toEqual(selected);
   });
@@ -41,7 +46,13 @@ describe('--ablations', () => {
     const settings = resolveAlignSettings({ ablations: 'lmpo', objectives: 'lmpo,simpo' });
     expect(settings.ablations).toEqual(['lmpo']);
     expect(settings.objectives.map((s) => s.label)).toEqual([
-      'lmpo', 'simpo', 'lmpo w/o z-score', 'lmpo w/o length normalization', 'lmpo log margin', 'lmpo cube margin', 'lmpo sigmoid margin',
+      'lmpo',
+      'simpo',
+      'lmpo w/o z-score',
+      'lmpo w/o length normalization',
+      'lmpo log margin',
+      'lmpo cube margin',
+      'lmpo sigmoid margin',
     ]);
     expect(resolveAlignSettings({}).objectives.map((s) => s.label)).toEqual(['slime', 'simpo', 'dpo', 'lmpo']);
   });

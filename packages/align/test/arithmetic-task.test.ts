@@ -3,7 +3,10 @@ import fc from 'fast-check';
 import { generateArithmeticTask, longestAnswer } from '../src/arithmetic-task';
 
 const operands = (prompt: string) => prompt.slice(0, -1).split('+').map(Number);
-const pairKey = (prompt: string) => operands(prompt).sort((a, b) => a - b).join('+');
+const pairKey = (prompt: string) =>
+  operands(prompt)
+    .sort((a, b) => a - b)
+    .join('+');
 
 describe('arithmetic task', () => {
   it('is deterministic: the same seed gives the same data, another seed other data', () => {

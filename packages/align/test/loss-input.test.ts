@@ -2,8 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { runAlign, type AlignOptions } from '../src';
 
 const tiny: AlignOptions = {
-  objectives: 'slime,simpo,dpo,lmpo', model: 'tiny', steps: 4, sftSteps: 6, batchSize: 8, sftBatchSize: 16,
-  maxOperand: 12, heldOutSize: 24, evaluations: 2, seed: 3, progress: null, out: null,
+  objectives: 'slime,simpo,dpo,lmpo',
+  model: 'tiny',
+  steps: 4,
+  sftSteps: 6,
+  batchSize: 8,
+  sftBatchSize: 16,
+  maxOperand: 12,
+  heldOutSize: 24,
+  evaluations: 2,
+  seed: 3,
+  progress: null,
+  out: null,
 };
 
 describe('--loss-input', () => {
@@ -41,11 +51,25 @@ describe('the hidden loss input, one step', () => {
     const { slime } = await import('@pref/slime');
     const tf = await loadTfjs('wasm');
     const backend = createTfjsBackend({ tf });
-    const model = createCausalLm(tf, { vocabularySize: VOCABULARY_SIZE, contextLength: 9, width: 16, layers: 1, heads: 2, mlpWidth: 32 }, 7);
-    const rows = [['12+7=', '19', '18'], ['3+4=', '7', '8'], ['40+9=', '49', '39']];
-    const batch = buildSequenceBatch([...rows.map(([p, c]) => ({ prompt: p, completion: c })), ...rows.map(([p, , r]) => ({ prompt: p, completion: r }))], 9);
+    const model = createCausalLm(
+      tf,
+      { vocabularySize: VOCABULARY_SIZE, contextLength: 9, width: 16, layers: 1, heads: 2, mlpWidth: 32 },
+      7,
+    );
+    const rows = [
+      ['12+7=', '19', '18'],
+      ['3+4=', '7', '8'],
+      ['40+9=', '49', '39'],
+    ];
+    const batch = buildSequenceBatch(
+      [...rows.map(([p, c]) => ({ prompt: p, completion: c })), ...rows.map(([p, , r]) => ({ prompt: p, completion: r }))],
+      9,
+    );
     const gradsOf = (kind: 'logits' | 'hidden') => {
-      const { grads } = tf.variableGrads(() => tfjsLoss(slime, LOSS_INPUTS[kind](tf, model, batch, 3).batch, {}, { backend }).loss, model.variables as never);
+      const { grads } = tf.variableGrads(
+        () => tfjsLoss(slime, LOSS_INPUTS[kind](tf, model, batch, 3).batch, {}, { backend }).loss,
+        model.variables as never,
+      );
       return model.variables.map((v) => Array.from(grads[v.name].dataSync()));
     };
     const viaLogits = gradsOf('logits');
@@ -54,7 +78,9 @@ describe('the hidden loss input, one step', () => {
     expect(viaLogits[head].some((g) => g !== 0)).toBe(true);
     viaLogits.forEach((g, i) => {
       const scale = Math.max(...g.map(Math.abs), 1e-6);
-      g.forEach((v, j) => expect(Math.abs(viaHidden[i][j] - v), `variable ${model.variables[i].name}[${j}]`).toBeLessThanOrEqual(1e-4 * scale));
+      g.forEach((v, j) =>
+        expect(Math.abs(viaHidden[i][j] - v), `variable ${model.variables[i].name}[${j}]`).toBeLessThanOrEqual(1e-4 * scale),
+      );
     });
     model.dispose();
   });

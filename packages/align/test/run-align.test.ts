@@ -6,15 +6,32 @@ import { join } from 'node:path';
 import { objectives as slimeObjectives } from '@pref/slime';
 import { objectives as lmpoObjectives } from '@pref/lmpo';
 import {
-  alignCommand, MULTI_SEED_FILES, REPORT_FILES, SUMMARY_FIGURES, expandAblations, meanInterval, pairedDifference, runAlign,
-  type AlignOptions, type AlignReport,
+  alignCommand,
+  MULTI_SEED_FILES,
+  REPORT_FILES,
+  SUMMARY_FIGURES,
+  expandAblations,
+  meanInterval,
+  pairedDifference,
+  runAlign,
+  type AlignOptions,
+  type AlignReport,
 } from '../src';
 
 const OBJECTIVES = 'slime:preset=trl-slime-config,simpo,dpo:beta=0.2,lmpo';
 const LABELS = ['slime:preset=trl-slime-config', 'simpo', 'dpo:beta=0.2', 'lmpo'];
 const tiny: AlignOptions = {
-  objectives: OBJECTIVES, model: 'tiny', steps: 4, sftSteps: 6, batchSize: 8, sftBatchSize: 16,
-  maxOperand: 12, heldOutSize: 24, evaluations: 2, seed: 5, progress: null,
+  objectives: OBJECTIVES,
+  model: 'tiny',
+  steps: 4,
+  sftSteps: 6,
+  batchSize: 8,
+  sftBatchSize: 16,
+  maxOperand: 12,
+  heldOutSize: 24,
+  evaluations: 2,
+  seed: 5,
+  progress: null,
 };
 
 /** Splits CSV text into rows of fields (RFC 4180 quoting). */
@@ -26,15 +43,26 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; }
-    else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
   }
-  if (field || row.length) { row.push(field); rows.push(row); }
+  if (field || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }
 
@@ -59,7 +87,9 @@ function numbersOf(report: AlignReport) {
     seed: seed.seed,
     sft: { losses: seed.sft.losses, evaluation: seed.sft.evaluation },
     objectives: seed.objectives.map((run) => ({
-      label: run.label, params: run.params, evaluations: run.evaluations,
+      label: run.label,
+      params: run.params,
+      evaluations: run.evaluations,
       steps: run.steps.map(({ milliseconds, ...rest }) => rest),
     })),
     summary: seed.summary.map(({ millisecondsPerStep, ...rest }) => rest),
@@ -119,7 +149,10 @@ describe('pref align (tiny run)', () => {
 
   it('the SVG charts are well-formed and hold one series per objective', async () => {
     const perChart: Record<string, number> = {
-      [REPORT_FILES.logpsChart]: 2, [REPORT_FILES.marginChart]: 1, [REPORT_FILES.accuracyChart]: 1, [REPORT_FILES.lossChart]: 1,
+      [REPORT_FILES.logpsChart]: 2,
+      [REPORT_FILES.marginChart]: 1,
+      [REPORT_FILES.accuracyChart]: 1,
+      [REPORT_FILES.lossChart]: 1,
     };
     for (const [name, seriesPerObjective] of Object.entries(perChart)) {
       const svg = await readFile(join(folder, name), 'utf8');
@@ -133,10 +166,15 @@ describe('pref align (tiny run)', () => {
 
   it('summary.md has a table row per objective with numbers in every column', async () => {
     const markdown = await readFile(join(folder, REPORT_FILES.summary), 'utf8');
-    const tableRows = markdown.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Objective') && !line.startsWith('| ---'));
+    const tableRows = markdown
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| Objective') && !line.startsWith('| ---'));
     expect(tableRows).toHaveLength(LABELS.length);
     tableRows.forEach((line, i) => {
-      const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+      const cells = line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((c) => c.trim());
       expect(cells).toHaveLength(8);
       expect(cells[0]).toBe(LABELS[i]);
       for (const cell of cells.slice(1)) expect(Number.isFinite(Number(cell))).toBe(true);
@@ -263,7 +301,16 @@ describe('pref align --ablations (tiny run)', () => {
   });
 
   it('runs every ablation preset of SLIME and LMPO on the same protocol, paired with the full objective', async () => {
-    const report = await runAlign({ ...tiny, objectives: 'slime,simpo,lmpo', ablations: 'slime,lmpo', seed: undefined, seeds: [1, 2], steps: 2, evaluations: 1, out: null });
+    const report = await runAlign({
+      ...tiny,
+      objectives: 'slime,simpo,lmpo',
+      ablations: 'slime,lmpo',
+      seed: undefined,
+      seeds: [1, 2],
+      steps: 2,
+      evaluations: 1,
+      out: null,
+    });
     const ablations = expandAblations(['slime', 'lmpo']);
     expect(report.objectives.map((run) => run.label)).toEqual(['slime', 'simpo', 'lmpo', ...ablations.map((a) => a.label)]);
     for (const run of report.objectives.slice(3)) expect(run.ablationOf).toBe(run.id);
@@ -277,7 +324,8 @@ describe('alignCommand', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       expect(await alignCommand(['--help'])).toBe(0);
-      for (const option of ['--objectives', '--seeds', '--ablations', '--loss-input']) expect(String(write.mock.calls[0][0])).toContain(option);
+      for (const option of ['--objectives', '--seeds', '--ablations', '--loss-input'])
+        expect(String(write.mock.calls[0][0])).toContain(option);
     } finally {
       write.mockRestore();
     }

@@ -16,7 +16,13 @@ function conservativeWidth(text: string, size: number, bold: boolean): number {
   return ems * size * (bold ? 1.1 : 1);
 }
 
-const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const unescape = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 /** Every `<text>` of an SVG with its box (ascent 1 em above the baseline, descent 0.3 em below), checked against the viewBox. */
 function textsOutsideViewBox(svg: string): string[] {
@@ -31,7 +37,12 @@ function textsOutsideViewBox(svg: string): string[] {
     const size = Number(attr('font-size') ?? rootSize);
     const width = conservativeWidth(content, size, attr('font-weight') === 'bold');
     const anchor = attr('text-anchor') ?? 'start';
-    const along = (origin: number) => (anchor === 'middle' ? [origin - width / 2, origin + width / 2] : anchor === 'end' ? [origin - width, origin] : [origin, origin + width]);
+    const along = (origin: number) =>
+      anchor === 'middle'
+        ? [origin - width / 2, origin + width / 2]
+        : anchor === 'end'
+          ? [origin - width, origin]
+          : [origin, origin + width];
     let box: [number, number, number, number]; // left, right, top, bottom
     const transform = attr('transform');
     if (transform) {
@@ -47,7 +58,10 @@ function textsOutsideViewBox(svg: string): string[] {
       box = [l, r, y - size, y + 0.3 * size];
     }
     const [l, r, t, b] = box;
-    if (l < 0 || r > vw || t < 0 || b > vh) problems.push(`${JSON.stringify(content)} [${l.toFixed(1)}, ${r.toFixed(1)}] × [${t.toFixed(1)}, ${b.toFixed(1)}] outside ${vw} × ${vh}`);
+    if (l < 0 || r > vw || t < 0 || b > vh)
+      problems.push(
+        `${JSON.stringify(content)} [${l.toFixed(1)}, ${r.toFixed(1)}] × [${t.toFixed(1)}, ${b.toFixed(1)}] outside ${vw} × ${vh}`,
+      );
   }
   return problems;
 }
@@ -56,7 +70,8 @@ const steps = Array.from({ length: 100 }, (_, i) => i + 1);
 const labels = ['slime', 'simpo', 'dpo:beta=0.1,labelSmoothing=0.2', 'lmpo', ...expandAblations(['slime', 'lmpo']).map((s) => s.label)];
 const chart = (seriesCount: number, bands: boolean): LineChart => ({
   title: 'Summed log-prob of chosen (solid) and rejected (dashed) answers, training batches, with a title long enough to wrap',
-  subtitle: 'Lines: mean over 5 seeds of training-batch values smoothed by an EMA over 10 steps (raw values faint); bands: 95% Student t interval over seeds.',
+  subtitle:
+    'Lines: mean over 5 seeds of training-batch values smoothed by an EMA over 10 steps (raw values faint); bands: 95% Student t interval over seeds.',
   xLabel: 'preference step (0 = SFT checkpoint), a long axis label that needs wrapping at narrow widths',
   yLabel: 'mean summed log-prob of the answer tokens and <eos> (nats), long enough to wrap',
   series: labels.slice(0, seriesCount).map((name, i) => ({
@@ -68,7 +83,11 @@ const chart = (seriesCount: number, bands: boolean): LineChart => ({
     ...(bands ? { band: steps.map((s) => [s, -1.5 - i * 0.1, -0.5 - i * 0.1] as const) } : {}),
     markers: [0, 20, 40, 60, 80, 100].map((x) => ({ x, y: -1 - i * 0.1, low: -1.3, high: -0.7 })),
   })),
-  keys: [{ label: 'EMA of training batches', style: 'line' }, { label: 'raw training batches', style: 'raw' }, { label: 'held-out evaluation', style: 'marker' }],
+  keys: [
+    { label: 'EMA of training batches', style: 'line' },
+    { label: 'raw training batches', style: 'raw' },
+    { label: 'held-out evaluation', style: 'marker' },
+  ],
 });
 
 describe('renderLineChart', () => {
@@ -78,12 +97,18 @@ describe('renderLineChart', () => {
     expect(textsOutsideViewBox(svg('<text x="150" y="20">too long here</text>'))).toHaveLength(1);
     expect(textsOutsideViewBox(svg('<text x="100" y="20" text-anchor="middle">a centred text far too long for it</text>'))).toHaveLength(1);
     expect(textsOutsideViewBox(svg('<text x="10" y="5">above</text>'))).toHaveLength(1);
-    expect(textsOutsideViewBox(svg('<text transform="translate(14 50) rotate(-90)" text-anchor="middle">a long rotated label</text>'))).toHaveLength(1);
+    expect(
+      textsOutsideViewBox(svg('<text transform="translate(14 50) rotate(-90)" text-anchor="middle">a long rotated label</text>')),
+    ).toHaveLength(1);
     expect(textsOutsideViewBox(svg('<text transform="translate(14 50) rotate(-90)" text-anchor="middle">short</text>'))).toEqual([]);
   });
 
   for (const width of [240, 320, 480, 640, 720, 1024, 1600]) {
-    for (const [count, bands] of [[1, false], [4, true], [labels.length, true]] as const) {
+    for (const [count, bands] of [
+      [1, false],
+      [4, true],
+      [labels.length, true],
+    ] as const) {
       it(`keeps every text inside the viewBox at width ${width} with ${count} series`, () => {
         const svg = renderLineChart(chart(count, bands), { width });
         expect(textsOutsideViewBox(svg)).toEqual([]);
@@ -99,15 +124,43 @@ describe('renderLineChart', () => {
   }
 
   it('keeps a single unbreakable label inside at the narrowest width', () => {
-    const svg = renderLineChart({
-      title: 'x'.repeat(120), xLabel: 'step', yLabel: 'y',
-      series: [{ name: 'slime:preset=ablation-no-hard-margin,lambdaW=0.123456,lambdaL=0.000500,delta=1.25', color: '#000', points: [[0, 0], [1, 1]] }],
-    }, { width: 240 });
+    const svg = renderLineChart(
+      {
+        title: 'x'.repeat(120),
+        xLabel: 'step',
+        yLabel: 'y',
+        series: [
+          {
+            name: 'slime:preset=ablation-no-hard-margin,lambdaW=0.123456,lambdaL=0.000500,delta=1.25',
+            color: '#000',
+            points: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      },
+      { width: 240 },
+    );
     expect(textsOutsideViewBox(svg)).toEqual([]);
   });
 
   it('draws no band, raw line or marker that was not asked for', () => {
-    const svg = renderLineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', color: '#000', points: [[0, 1], [1, 2]] }] });
+    const svg = renderLineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 'a',
+          color: '#000',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+      ],
+    });
     expect(svg).not.toMatch(/class="(band|raw|marker)"/);
   });
 });
@@ -137,10 +190,30 @@ describe('the align charts as SVG', () => {
   // A synthetic one-seed report: 60 noisy steps, held-out evaluations at 0, 30 and 60.
   const stepCount = 60;
   const margins = Array.from({ length: stepCount }, (_, i) => 2 + i / 30 + (i % 2 === 0 ? 0.4 : -0.4) + Math.sin(i) * 0.2);
-  const evaluation = (step: number, margin: number) => ({ step, accuracy: 0.5 + step / 200, meanGeneratedLength: 2, chosenLogp: -1, rejectedLogp: -1 - margin, preferenceAccuracy: 0.9 });
+  const evaluation = (step: number, margin: number) => ({
+    step,
+    accuracy: 0.5 + step / 200,
+    meanGeneratedLength: 2,
+    chosenLogp: -1,
+    rejectedLogp: -1 - margin,
+    preferenceAccuracy: 0.9,
+  });
   const run = {
-    label: 'slime', id: 'slime', title: 'SLIME', params: {}, millisecondsPerStep: 1,
-    steps: margins.map((margin, i) => ({ step: i + 1, loss: 1 / (i + 1), chosenLogp: -1, rejectedLogp: -1 - margin, margin, accuracy: 0.8, milliseconds: 1, metrics: {} })),
+    label: 'slime',
+    id: 'slime',
+    title: 'SLIME',
+    params: {},
+    millisecondsPerStep: 1,
+    steps: margins.map((margin, i) => ({
+      step: i + 1,
+      loss: 1 / (i + 1),
+      chosenLogp: -1,
+      rejectedLogp: -1 - margin,
+      margin,
+      accuracy: 0.8,
+      milliseconds: 1,
+      metrics: {},
+    })),
     evaluations: [evaluation(0, 2.1), evaluation(30, 3.3), evaluation(60, 4.2)],
   };
   const report = { settings: { steps: stepCount }, objectives: [run], seeds: [{ seed: 1, objectives: [run] }] } as unknown as AlignReport;
@@ -158,7 +231,10 @@ describe('the align charts as SVG', () => {
     expect(raw).toHaveLength(stepCount);
     expect(line).toHaveLength(stepCount);
     // The y scale is affine and the EMA's weights sum to 1, so in pixels the line is the EMA of the raw line (up to 0.1 px rounding).
-    const smoothed = exponentialMovingAverage(raw.map(([, y]) => y), smoothingSpan(stepCount));
+    const smoothed = exponentialMovingAverage(
+      raw.map(([, y]) => y),
+      smoothingSpan(stepCount),
+    );
     line.forEach(([x, y], k) => {
       expect(x).toBe(raw[k][0]);
       expect(Math.abs(y - smoothed[k])).toBeLessThanOrEqual(0.11);

@@ -1,4 +1,12 @@
-import { createBackend, KNOWN_ADAPTERS, loadBackendConfig, parseBackendSpec, PrefConfigError, type BackendConfig, type PrefBackend } from '@pref/core';
+import {
+  createBackend,
+  KNOWN_ADAPTERS,
+  loadBackendConfig,
+  parseBackendSpec,
+  PrefConfigError,
+  type BackendConfig,
+  type PrefBackend,
+} from '@pref/core';
 import { UsageError, type CliIo } from './cli-io';
 
 /** The backend named by `--backend`/`--precision`, else the configured one (PREF_BACKEND, pref.config.json). */
@@ -14,7 +22,9 @@ export async function backendFromOptions(io: CliIo, backend: string | undefined,
     for (const name of typeof config.backend === 'string' ? [config.backend] : config.backend) {
       const adapter = name.split(':')[0];
       if (!(adapter in KNOWN_ADAPTERS) && !adapter.startsWith('@')) {
-        throw new UsageError(`--backend: unknown backend "${name}"; known backends: ${Object.keys(KNOWN_ADAPTERS).join(', ')} (or an adapter package name such as @acme/pref-adapter)`);
+        throw new UsageError(
+          `--backend: unknown backend "${name}"; known backends: ${Object.keys(KNOWN_ADAPTERS).join(', ')} (or an adapter package name such as @acme/pref-adapter)`,
+        );
       }
     }
   }

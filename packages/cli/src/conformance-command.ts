@@ -53,7 +53,8 @@ export async function conformanceCommand(argv: string[], io: CliIo): Promise<num
       counts[outcome.status]++;
       if (outcome.computed) results[testCase.id] = outcome.computed;
       if (outcome.status === 'failed') io.out(`FAIL ${testCase.id}: ${outcome.reason}`);
-      else if (values.verbose) io.out(`${outcome.status === 'passed' ? 'ok  ' : 'skip'} ${testCase.id}${outcome.reason ? `: ${outcome.reason}` : ''}`);
+      else if (values.verbose)
+        io.out(`${outcome.status === 'passed' ? 'ok  ' : 'skip'} ${testCase.id}${outcome.reason ? `: ${outcome.reason}` : ''}`);
     }
   }
   if (values.out) {

@@ -21,9 +21,20 @@ input with this batch's values.
   --out <file.onnx>    where to write the model`;
 
 interface OnnxExporter {
-  exportOnnxModel(objective: AnyObjective, batch: Batch, params: Record<string, unknown>, options: { state?: ObjectiveState | null }): Promise<{
+  exportOnnxModel(
+    objective: AnyObjective,
+    batch: Batch,
+    params: Record<string, unknown>,
+    options: { state?: ObjectiveState | null },
+  ): Promise<{
     model: Uint8Array;
-    inputs: readonly { name: string; type: string; dims: readonly number[]; symbolicDims: readonly (string | number | null)[]; data: ArrayLike<number | bigint> }[];
+    inputs: readonly {
+      name: string;
+      type: string;
+      dims: readonly number[];
+      symbolicDims: readonly (string | number | null)[];
+      data: ArrayLike<number | bigint>;
+    }[];
     outputs: readonly string[];
   }>;
 }
@@ -52,7 +63,13 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
   const exported = await exporter.exportOnnxModel(objective, batch, params, { state });
   const out = resolve(io.cwd, values.out);
   await writeFile(out, exported.model);
-  const inputs = exported.inputs.map(({ name, type, dims, symbolicDims, data }) => ({ name, type, dims, symbolicDims, values: Array.from(data, Number) }));
+  const inputs = exported.inputs.map(({ name, type, dims, symbolicDims, data }) => ({
+    name,
+    type,
+    dims,
+    symbolicDims,
+    values: Array.from(data, Number),
+  }));
   await writeFile(`${out}.json`, `${JSON.stringify({ objective: id, params, inputs, outputs: exported.outputs })}\n`);
   io.out(`wrote ${values.out} (${exported.model.byteLength} bytes; outputs ${exported.outputs.join(', ')})`);
   return 0;

@@ -29,7 +29,12 @@ export interface FuzzShape {
  * from the policy's. Optional inputs follow the schema's rules for `params`; one of each group
  * of alternatives is given.
  */
-export function fuzzBatch(objective: AnyObjective, params: Readonly<Record<string, unknown>>, random: () => number, shape: FuzzShape): Record<string, unknown> {
+export function fuzzBatch(
+  objective: AnyObjective,
+  params: Readonly<Record<string, unknown>>,
+  random: () => number,
+  shape: FuzzShape,
+): Record<string, unknown> {
   const rows = 2 + Math.floor(random() * (shape.rows - 1));
   const steps = 1 + Math.floor(random() * shape.steps);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
@@ -46,10 +51,12 @@ export function fuzzBatch(objective: AnyObjective, params: Readonly<Record<strin
   for (const spec of specs) {
     if (spec.kind !== 'sequence') continue;
     const identical: boolean = first !== null && random() < 0.2;
-    const mask: number[][] = identical ? first!.mask.map((r) => [...r]) : Array.from({ length: rows }, () => {
-      const length = random() < 0.2 ? 1 : 1 + Math.floor(random() * steps);
-      return Array.from({ length: steps }, (_, t) => (t < length ? 1 : 0));
-    });
+    const mask: number[][] = identical
+      ? first!.mask.map((r) => [...r])
+      : Array.from({ length: rows }, () => {
+          const length = random() < 0.2 ? 1 : 1 + Math.floor(random() * steps);
+          return Array.from({ length: steps }, (_, t) => (t < length ? 1 : 0));
+        });
     const logps: number[][] = identical ? first!.logps.map((r) => [...r]) : mask.map((r) => r.map(() => logProb()));
     batch[sequenceInputName(spec.prefix, 'Logps')] = logps;
     batch[sequenceInputName(spec.prefix, 'Mask')] = mask;
@@ -73,9 +80,10 @@ export function fuzzBatch(objective: AnyObjective, params: Readonly<Record<strin
       const sequence = objective.inputs[spec.sequence] as Extract<InputSpec, { kind: 'sequence' }>;
       const policy = batch[sequenceInputName(sequence.prefix, 'Logps')] as number[][];
       const far = random() < 0.2;
-      batch[spec.name] = spec.values === 'binary'
-        ? policy.map((r) => r.map(() => (random() < 0.5 ? 1 : 0)))
-        : policy.map((r) => r.map((l) => (spec.logProbs ? Math.min(0, l + (far ? -30 : 2) * (random() - 0.5)) : 4 * (random() - 0.5))));
+      batch[spec.name] =
+        spec.values === 'binary'
+          ? policy.map((r) => r.map(() => (random() < 0.5 ? 1 : 0)))
+          : policy.map((r) => r.map((l) => (spec.logProbs ? Math.min(0, l + (far ? -30 : 2) * (random() - 0.5)) : 4 * (random() - 0.5))));
     } else if (spec.values === 'binary') {
       batch[spec.name] = Array.from({ length: rows }, (_, i) => (i < 2 ? i : random() < 0.5 ? 1 : 0));
     } else if (spec.logProbs) {

@@ -60,13 +60,23 @@ export async function fuzzCommand(argv: string[], io: CliIo): Promise<number> {
   if (!values.objective) throw new UsageError('--objective <id> is required');
   const objectives = await loadObjectives();
   const objective = objectives[values.objective];
-  if (!objective) throw new UsageError(`--objective: unknown objective ${values.objective}; installed: ${Object.keys(objectives).sort().join(', ')}`);
+  if (!objective)
+    throw new UsageError(`--objective: unknown objective ${values.objective}; installed: ${Object.keys(objectives).sort().join(', ')}`);
   const params = parseParamList(values.params);
   const backend = await backendFromOptions(io, values.backend, values.precision);
   const outDir = values['out-dir'] === undefined ? null : resolve(io.cwd, values['out-dir']);
   const backendFlag = `--backend ${values.backend ?? backend.name.split(':')[0]}${values.precision ? ` --precision ${values.precision}` : ''}`;
   const report = await fuzzObjective({ objective, params, backend, batches: count, seed, shape, outDir, backendFlag });
-  io.out(JSON.stringify({ ...report, command: `pref fuzz --objective ${objective.id} --batches ${count} --seed ${seed}${values.params ? ` --params '${values.params}'` : ''} ${backendFlag}` }, null, 2));
+  io.out(
+    JSON.stringify(
+      {
+        ...report,
+        command: `pref fuzz --objective ${objective.id} --batches ${count} --seed ${seed}${values.params ? ` --params '${values.params}'` : ''} ${backendFlag}`,
+      },
+      null,
+      2,
+    ),
+  );
   return report.nonFinite === 0 ? 0 : 1;
 }
 
@@ -135,7 +145,11 @@ export async function fuzzObjective(options: FuzzOptions) {
 }
 
 /** The first non-finite value of a result (`loss`, `grad chosenLogps[3]`, `metric kl`), or null. */
-function nonFinite(result: { loss: number; grads: Readonly<Record<string, { data: ArrayLike<number> }>>; metrics: Readonly<Record<string, number>> }): string | null {
+function nonFinite(result: {
+  loss: number;
+  grads: Readonly<Record<string, { data: ArrayLike<number> }>>;
+  metrics: Readonly<Record<string, number>>;
+}): string | null {
   if (!Number.isFinite(result.loss)) return `loss is ${result.loss}`;
   for (const [name, grad] of Object.entries(result.grads)) {
     const bad = Array.from(grad.data).findIndex((v) => !Number.isFinite(v));

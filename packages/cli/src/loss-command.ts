@@ -51,7 +51,15 @@ export async function lossCommand(argv: string[], io: CliIo): Promise<number> {
     Object.entries(result.grads).map(([name, g]) => [name, Math.sqrt(Array.from(g.data).reduce((s, v) => s + v * v, 0))]),
   );
   if (values['save-state'] && result.state) await writeFile(resolve(io.cwd, values['save-state']), `${JSON.stringify(result.state)}\n`);
-  const report: Record<string, unknown> = { objective: id, backend: backend.name, params, loss: result.loss, metrics: result.metrics, gradNorms, state: result.state };
+  const report: Record<string, unknown> = {
+    objective: id,
+    backend: backend.name,
+    params,
+    loss: result.loss,
+    metrics: result.metrics,
+    gradNorms,
+    state: result.state,
+  };
   if (values['out-dir'] !== undefined) report.gradients = await writeNpyGradients(resolve(io.cwd, values['out-dir']), result.grads);
   else if (values.gradients) report.gradients = Object.fromEntries(Object.entries(result.grads).map(([name, g]) => [name, nested(g)]));
   const text = JSON.stringify(report, null, 2);
@@ -79,7 +87,8 @@ async function writeNpyGradients(folder: string, grads: Readonly<Record<string, 
   await mkdir(folder, { recursive: true });
   const listing: Record<string, { file: string; shape: readonly number[]; dtype: string }> = {};
   for (const [name, g] of Object.entries(grads)) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UsageError(`--out-dir: the gradient name ${JSON.stringify(name)} is not a safe file name`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(name))
+      throw new UsageError(`--out-dir: the gradient name ${JSON.stringify(name)} is not a safe file name`);
     const file = join(folder, `${name}.npy`);
     await writeFile(file, encodeNpy(g.data, g.shape));
     listing[name] = { file, shape: [...g.shape], dtype: g.data instanceof Float32Array ? 'float32' : 'float64' };

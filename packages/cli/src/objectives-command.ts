@@ -59,7 +59,16 @@ export async function objectivesCommand(argv: string[], io: CliIo): Promise<numb
   if (values.json) {
     const listing = selected.map((id) => {
       const o = objectives[id];
-      return { id, title: o.title, summary: o.summary, reference: o.reference, params: o.params, presets: o.presets, metrics: o.metrics, stateful: o.stateful };
+      return {
+        id,
+        title: o.title,
+        summary: o.summary,
+        reference: o.reference,
+        params: o.params,
+        presets: o.presets,
+        metrics: o.metrics,
+        stateful: o.stateful,
+      };
     });
     io.out(JSON.stringify(listing, null, 2));
     return 0;

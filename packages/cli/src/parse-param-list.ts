@@ -15,7 +15,8 @@ export function parseParamList(text: string | undefined): Record<string, unknown
     } catch (error) {
       throw new UsageError(`--params: invalid JSON (${(error as Error).message}); give {"beta":0.1} or beta=0.1,lossType=hinge`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--params JSON must be an object like {"beta":0.1}');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new UsageError('--params JSON must be an object like {"beta":0.1}');
     return parsed as Record<string, unknown>;
   }
   const params: Record<string, unknown> = {};

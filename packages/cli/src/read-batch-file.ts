@@ -37,8 +37,16 @@ export interface BatchFileOptions {
  */
 export async function readBatchFile(io: CliIo, options: BatchFileOptions, command: string) {
   if (!options.batch) throw new UsageError('--batch <file.json> is required');
-  const file = expectObject('--batch', options.batch, await readJsonFile(io.cwd, '--batch', options.batch, BATCH_SHAPE), BATCH_SHAPE) as BatchFile;
-  const inputs = file.inputs === undefined ? (file as Record<string, unknown>) : expectObject('--batch', `${options.batch} "inputs"`, file.inputs, 'an object of named inputs');
+  const file = expectObject(
+    '--batch',
+    options.batch,
+    await readJsonFile(io.cwd, '--batch', options.batch, BATCH_SHAPE),
+    BATCH_SHAPE,
+  ) as BatchFile;
+  const inputs =
+    file.inputs === undefined
+      ? (file as Record<string, unknown>)
+      : expectObject('--batch', `${options.batch} "inputs"`, file.inputs, 'an object of named inputs');
   if (Object.keys(inputs).length === 0) throw new UsageError(`--batch ${options.batch}: holds no inputs; it should hold ${BATCH_SHAPE}`);
   const id = options.objective ?? file.objective;
   if (!id) throw new UsageError('--objective <id> is required (or "objective" in the batch file)');
@@ -54,7 +62,12 @@ export async function readBatchFile(io: CliIo, options: BatchFileOptions, comman
     throw new UsageError(`--state ${options.state}: ${id} is stateless and takes no state; leave --state out`);
   }
   const state = options.state
-    ? (expectObject('--state', options.state, await readJsonFile(io.cwd, '--state', options.state, STATE_SHAPE), STATE_SHAPE) as ObjectiveState)
+    ? (expectObject(
+        '--state',
+        options.state,
+        await readJsonFile(io.cwd, '--state', options.state, STATE_SHAPE),
+        STATE_SHAPE,
+      ) as ObjectiveState)
     : (file.state ?? null);
   return { id, objective, batch, params, state };
 }

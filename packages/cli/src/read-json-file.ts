@@ -27,7 +27,9 @@ export async function readJsonFile(cwd: string, option: string, file: string, sh
 /** A parsed value that must be a JSON object, else a `UsageError` naming the option and file. */
 export function expectObject(option: string, file: string, value: unknown, shape: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UsageError(`${option} ${file}: expected ${shape}, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`);
+    throw new UsageError(
+      `${option} ${file}: expected ${shape}, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`,
+    );
   }
   return value as Record<string, unknown>;
 }

@@ -49,7 +49,10 @@ const COMMANDS: Record<string, Command> = {
 
 /** A message on one line: the attempts of a backend list joined with "; ". */
 function oneLine(message: string): string {
-  return message.replace(/:\n\s*-\s*/g, ': ').replace(/\n\s*-\s*/g, '; ').replace(/\s*\n\s*/g, ' ');
+  return message
+    .replace(/:\n\s*-\s*/g, ': ')
+    .replace(/\n\s*-\s*/g, '; ')
+    .replace(/\s*\n\s*/g, ' ');
 }
 
 /**
@@ -81,7 +84,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       return 1;
     }
     // Not pref's own error: one line too; the stack only when asked for.
-    io.err(`pref ${name}: ${oneLine(e?.message ?? String(error))}${io.env.PREF_DEBUG ? `\n${e?.stack ?? ''}` : ' (set PREF_DEBUG=1 for the stack trace)'}`);
+    io.err(
+      `pref ${name}: ${oneLine(e?.message ?? String(error))}${io.env.PREF_DEBUG ? `\n${e?.stack ?? ''}` : ' (set PREF_DEBUG=1 for the stack trace)'}`,
+    );
     return 1;
   }
 }

@@ -29,7 +29,10 @@ async function availability(backend: string): Promise<string | null> {
   }
 }
 
-for (const [backend, name] of [['onnxruntime', 'onnxruntime:cpu'], ['webgpu', 'webgpu']] as const) {
+for (const [backend, name] of [
+  ['onnxruntime', 'onnxruntime:cpu'],
+  ['webgpu', 'webgpu'],
+] as const) {
   const unavailable = await availability(backend);
   describe(`pref loss: swapping "backend" in pref.config.json between reference and ${backend}`, () => {
     for (const objective of ['simpo', 'dpo']) {

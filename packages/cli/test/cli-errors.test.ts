@@ -59,13 +59,19 @@ describe('pref: usage errors are one line naming the option or file and the fix,
   });
 
   it('malformed --state, and --state for a stateless objective', async () => {
-    const bad = await run(['loss', '--objective', 'lmpo', '--batch', examplePairs, '--state', 'state.json'], { 'state.json': '{ mean: 1 }' });
+    const bad = await run(['loss', '--objective', 'lmpo', '--batch', examplePairs, '--state', 'state.json'], {
+      'state.json': '{ mean: 1 }',
+    });
     expect(bad.code).toBe(2);
     expectOneLine(bad.err, /--state state\.json: invalid JSON/, /save-state/);
-    const stateless = await run(['loss', '--objective', 'simpo', '--batch', examplePairs, '--state', 'state.json'], { 'state.json': '{ "mean": 1, "std": 1, "steps": 1 }' });
+    const stateless = await run(['loss', '--objective', 'simpo', '--batch', examplePairs, '--state', 'state.json'], {
+      'state.json': '{ "mean": 1, "std": 1, "steps": 1 }',
+    });
     expect(stateless.code).toBe(2);
     expectOneLine(stateless.err, /--state state\.json: simpo is stateless/);
-    const extra = await run(['loss', '--objective', 'lmpo', '--batch', examplePairs, '--state', 'state.json'], { 'state.json': '{ "mean": 1, "std": 1, "steps": 1, "extra": 2 }' });
+    const extra = await run(['loss', '--objective', 'lmpo', '--batch', examplePairs, '--state', 'state.json'], {
+      'state.json': '{ "mean": 1, "std": 1, "steps": 1, "extra": 2 }',
+    });
     expect(extra.code).toBe(1);
     expectOneLine(extra.err, /unknown state field extra/);
   });
@@ -86,7 +92,9 @@ describe('pref: usage errors are one line naming the option or file and the fix,
   });
 
   it('input errors stay exit code 1, on one line', async () => {
-    const r = await run(['loss', '--objective', 'simpo', '--batch', 'b.json'], { 'b.json': JSON.stringify({ inputs: { chosenLogps: [[-1]], chosenMask: [[2]], rejectedLogps: [[-1]], rejectedMask: [[1]] } }) });
+    const r = await run(['loss', '--objective', 'simpo', '--batch', 'b.json'], {
+      'b.json': JSON.stringify({ inputs: { chosenLogps: [[-1]], chosenMask: [[2]], rejectedLogps: [[-1]], rejectedMask: [[1]] } }),
+    });
     expect(r.code).toBe(1);
     expectOneLine(r.err, /chosenMask row 0 position 0 is 2/);
   });

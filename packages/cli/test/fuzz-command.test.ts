@@ -33,7 +33,18 @@ describe('pref fuzz', async () => {
   for (const objective of objectives) {
     for (const precision of ['64', '32']) {
       it(`${objective}: ${BATCHES} batches on reference float${precision}, every result finite, none rejected`, async () => {
-        const { code, report, err } = await fuzz(['--objective', objective, '--batches', String(BATCHES), '--backend', 'reference', '--precision', precision, '--seed', '1']);
+        const { code, report, err } = await fuzz([
+          '--objective',
+          objective,
+          '--batches',
+          String(BATCHES),
+          '--backend',
+          'reference',
+          '--precision',
+          precision,
+          '--seed',
+          '1',
+        ]);
         expect(err).toBe('');
         expect(report.failures, JSON.stringify(report.failures.slice(0, 2))).toEqual([]);
         expect(report.rejected).toEqual({});
@@ -46,7 +57,14 @@ describe('pref fuzz', async () => {
   it('reports a non-finite result with its seed and a reproducer batch file that reproduces it', async () => {
     // A toy objective whose loss log(1 + ΣS) is NaN whenever the summed log-probs fall below −1.
     const fragile = defineObjective({
-      id: 'fragile', title: 'Fragile', summary: 'test', reference: 'test', stateful: false, metrics: [], presets: {}, params: {},
+      id: 'fragile',
+      title: 'Fragile',
+      summary: 'test',
+      reference: 'test',
+      stateful: false,
+      metrics: [],
+      presets: {},
+      params: {},
       inputs: { chosen: { kind: 'sequence', prefix: 'chosen', description: 'x' } },
       forward(ctx, inputs) {
         const { ops } = ctx;
@@ -56,7 +74,16 @@ describe('pref fuzz', async () => {
     });
     const backend = await createBackend('reference', { env: {} });
     const outDir = mkdtempSync(join(tmpdir(), 'pref-fuzz-repro-'));
-    const report = await fuzzObjective({ objective: fragile as never, params: {}, backend, batches: 20, seed: 3, shape: { rows: 4, steps: 4 }, outDir, backendFlag: '--backend reference' });
+    const report = await fuzzObjective({
+      objective: fragile as never,
+      params: {},
+      backend,
+      batches: 20,
+      seed: 3,
+      shape: { rows: 4, steps: 4 },
+      outDir,
+      backendFlag: '--backend reference',
+    });
     expect(report.nonFinite).toBeGreaterThan(0);
     expect(report.finite + report.nonFinite).toBe(20);
     const first = report.failures[0];

@@ -31,12 +31,18 @@ function readNpy(bytes: Uint8Array): { dtype: string; shape: number[]; data: num
   expect(header.endsWith('\n')).toBe(true);
   const dtype = /'descr': '([^']+)'/.exec(header)![1];
   expect(/'fortran_order': False/.test(header)).toBe(true);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = /'shape': \(([^)]*)\)/
+    .exec(header)![1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const size = shape.reduce((n, d) => n * d, 1);
   const width = dtype === '<f8' ? 8 : 4;
   expect(bytes.length - start - headerLength).toBe(size * width);
   const data = Array.from({ length: size }, (_, i) =>
-    width === 8 ? view.getFloat64(start + headerLength + 8 * i, true) : view.getFloat32(start + headerLength + 4 * i, true));
+    width === 8 ? view.getFloat64(start + headerLength + 8 * i, true) : view.getFloat32(start + headerLength + 4 * i, true),
+  );
   return { dtype, shape, data };
 }
 
@@ -55,7 +61,7 @@ describe('pref loss --gradients', () => {
   const backend = createReferenceBackend({ precision: 64 });
   const batch = JSON.parse(readFileSync(lmpoExample, 'utf8')).inputs;
 
-  it('prints every gradient as nested arrays equal to valueAndGrad\'s, with the gradient norms', async () => {
+  it("prints every gradient as nested arrays equal to valueAndGrad's, with the gradient norms", async () => {
     const { io, out } = capture();
     expect(await runCli(['loss', '--batch', lmpoExample, '--precision', '64', '--gradients'], io)).toBe(0);
     const result = JSON.parse(out.join('\n'));

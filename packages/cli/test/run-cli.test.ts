@@ -64,7 +64,10 @@ describe('pref', () => {
   it('loss reports invalid input naming it, with exit code 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pref-cli-'));
     const batch = join(dir, 'bad.json');
-    writeFileSync(batch, JSON.stringify({ inputs: { chosenLogps: [[-1]], chosenMask: [[0]], rejectedLogps: [[-1]], rejectedMask: [[1]] } }));
+    writeFileSync(
+      batch,
+      JSON.stringify({ inputs: { chosenLogps: [[-1]], chosenMask: [[0]], rejectedLogps: [[-1]], rejectedMask: [[1]] } }),
+    );
     const { io, err } = capture(dir);
     expect(await runCli(['loss', '--objective', 'simpo', '--batch', batch], io)).toBe(1);
     expect(err.join('\n')).toMatch(/chosenMask row 0 is empty/);
@@ -109,7 +112,12 @@ describe('pref export', () => {
     const session = await ort.InferenceSession.create(readFileSync(join(dir, 'simpo.onnx')));
     const feeds: Record<string, unknown> = {};
     for (const input of sidecar.inputs as { name: string; type: 'float32' | 'int32' | 'int64'; dims: number[]; values: number[] }[]) {
-      const data = input.type === 'int64' ? BigInt64Array.from(input.values.map(BigInt)) : input.type === 'int32' ? Int32Array.from(input.values) : Float32Array.from(input.values);
+      const data =
+        input.type === 'int64'
+          ? BigInt64Array.from(input.values.map(BigInt))
+          : input.type === 'int32'
+            ? Int32Array.from(input.values)
+            : Float32Array.from(input.values);
       feeds[input.name] = new ort.Tensor(input.type, data, input.dims);
     }
     const outputs = await session.run(feeds as never);

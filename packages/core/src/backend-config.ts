@@ -38,7 +38,10 @@ export function parseBackendSpec(spec: string, origin: string): BackendConfig {
     }
     return validateConfig(Array.isArray(parsed) ? { backend: parsed } : parsed, origin);
   }
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new PrefConfigError('backend', `${origin}: empty backend name`);
   return validateConfig({ backend: names.length === 1 ? names[0] : names }, origin);
 }
@@ -48,7 +51,8 @@ function validateConfig(value: unknown, origin: string): BackendConfig {
     throw new PrefConfigError('backend', `${origin}: expected an object like { "backend": "reference" }`);
   }
   const backend = (value as { backend?: unknown }).backend;
-  const valid = typeof backend === 'string' || (Array.isArray(backend) && backend.length > 0 && backend.every((b) => typeof b === 'string'));
+  const valid =
+    typeof backend === 'string' || (Array.isArray(backend) && backend.length > 0 && backend.every((b) => typeof b === 'string'));
   if (!valid) throw new PrefConfigError('backend', `${origin}: "backend" must be a backend name or a non-empty list of names`);
   checkBackendOptions(value as Record<string, unknown>, origin);
   return value as BackendConfig;

@@ -4,22 +4,40 @@ import { didYouMean } from './closest-name';
 
 type OptionCheck = (value: unknown) => string | null;
 
-const oneOf = (...values: readonly unknown[]): OptionCheck => (v) => (values.includes(v) ? null : `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
+const oneOf =
+  (...values: readonly unknown[]): OptionCheck =>
+  (v) =>
+    values.includes(v) ? null : `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`;
 const boolean: OptionCheck = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
 const positiveInteger: OptionCheck = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 ? null : 'must be an integer ≥ 1');
 const object: OptionCheck = (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'must be an object');
 const fn: OptionCheck = (v) => (typeof v === 'function' ? null : 'must be a function (programmatic use only)');
 const providers: OptionCheck = (v) =>
-  Array.isArray(v) && v.length > 0 && v.every((p) => typeof p === 'string' || (typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string'))
+  Array.isArray(v) &&
+  v.length > 0 &&
+  v.every((p) => typeof p === 'string' || (typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string'))
     ? null
     : 'must be a non-empty list of provider names like ["cuda", "cpu"]';
 
 /** The options each built-in adapter reads, and the `name:variant` suffixes it accepts. */
-export const BACKEND_OPTIONS: Readonly<Record<string, { readonly options: Readonly<Record<string, OptionCheck>>; readonly variants: readonly string[] | 'any' }>> = {
+export const BACKEND_OPTIONS: Readonly<
+  Record<string, { readonly options: Readonly<Record<string, OptionCheck>>; readonly variants: readonly string[] | 'any' }>
+> = {
   reference: { options: { kernels: oneOf('auto', 'wasm', 'js'), threads: positiveInteger }, variants: [] },
-  tfjs: { options: { tfjsBackend: oneOf('cpu', 'wasm', 'webgpu', 'tensorflow'), tokenKernel: oneOf('auto', 'wasm', 'tfjs') }, variants: ['cpu', 'wasm', 'webgpu', 'tensorflow'] },
+  tfjs: {
+    options: { tfjsBackend: oneOf('cpu', 'wasm', 'webgpu', 'tensorflow'), tokenKernel: oneOf('auto', 'wasm', 'tfjs') },
+    variants: ['cpu', 'wasm', 'webgpu', 'tensorflow'],
+  },
   onnxruntime: {
-    options: { executionProviders: providers, fallback: boolean, sessionOptions: object, maxCachedSessions: positiveInteger, reuseOutputs: boolean, logger: object, warn: fn },
+    options: {
+      executionProviders: providers,
+      fallback: boolean,
+      sessionOptions: object,
+      maxCachedSessions: positiveInteger,
+      reuseOutputs: boolean,
+      logger: object,
+      warn: fn,
+    },
     variants: 'any',
   },
   webgpu: { options: { powerPreference: oneOf('low-power', 'high-performance'), subgroups: boolean, logger: object }, variants: [] },
@@ -33,7 +51,7 @@ const COMMON_OPTIONS: Readonly<Record<string, OptionCheck>> = { backend: () => n
  * naming the key and where the config came from. Keys of third-party adapters are not checked.
  */
 export function checkBackendOptions(config: Readonly<Record<string, unknown>>, origin: string): void {
-  const names = (typeof config.backend === 'string' ? [config.backend] : (config.backend as readonly string[]));
+  const names = typeof config.backend === 'string' ? [config.backend] : (config.backend as readonly string[]);
   const known: Record<string, OptionCheck> = { ...COMMON_OPTIONS };
   let allBuiltIn = true;
   for (const name of names) {
@@ -48,7 +66,12 @@ export function checkBackendOptions(config: Readonly<Record<string, unknown>>, o
     const variants = spec.variants;
     const valid = extra.length === 0 && variant !== '' && (variants === 'any' || variants.includes(variant));
     if (!valid) {
-      const choices = variants === 'any' ? 'an execution provider name' : variants.length ? variants.map((v) => `${adapter}:${v}`).join(', ') : `no variants (use "${adapter}")`;
+      const choices =
+        variants === 'any'
+          ? 'an execution provider name'
+          : variants.length
+            ? variants.map((v) => `${adapter}:${v}`).join(', ')
+            : `no variants (use "${adapter}")`;
       throw new PrefConfigError('backend', `${origin}: unknown backend ${JSON.stringify(name)}; ${adapter} takes ${choices}`);
     }
   }
@@ -56,7 +79,12 @@ export function checkBackendOptions(config: Readonly<Record<string, unknown>>, o
     const check = known[key];
     if (!check) {
       if (!allBuiltIn) continue;
-      throw new PrefConfigError(key, `${origin}: unknown key ${JSON.stringify(key)}${didYouMean(key, Object.keys(known))}; ${names.join(', ')} read ${Object.keys(known).filter((k) => k !== 'backend').join(', ')}`);
+      throw new PrefConfigError(
+        key,
+        `${origin}: unknown key ${JSON.stringify(key)}${didYouMean(key, Object.keys(known))}; ${names.join(', ')} read ${Object.keys(known)
+          .filter((k) => k !== 'backend')
+          .join(', ')}`,
+      );
     }
     const problem = value === undefined ? null : check(value);
     if (problem) throw new PrefConfigError(key, `${origin}: ${key} ${problem}, got ${formatValue(value)}`);

@@ -9,17 +9,28 @@ import { checkObjectiveState, type StateSchema } from './objective-state';
 export function checkValueAndGradCall(objective: unknown, batch: unknown, params: unknown, options: unknown): void {
   const o = objective as { id?: unknown; forward?: unknown; stateful?: boolean; stateSchema?: StateSchema } | null;
   if (typeof o !== 'object' || o === null || typeof o.forward !== 'function' || typeof o.id !== 'string') {
-    throw new PrefParamError('objective', `the first argument must be an objective such as simpo from @pref/simpo, got ${describe(objective)}`);
+    throw new PrefParamError(
+      'objective',
+      `the first argument must be an objective such as simpo from @pref/simpo, got ${describe(objective)}`,
+    );
   }
   if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) {
-    throw new PrefInputError('batch', `${o.id}: the batch must be an object of named inputs like { chosenLogps, chosenMask, ... }, got ${describe(batch)}`);
+    throw new PrefInputError(
+      'batch',
+      `${o.id}: the batch must be an object of named inputs like { chosenLogps, chosenMask, ... }, got ${describe(batch)}`,
+    );
   }
   if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
-    throw new PrefParamError('params', `${o.id}: params must be an object of named parameters (use {} for the defaults), got ${describe(params)}`);
+    throw new PrefParamError(
+      'params',
+      `${o.id}: params must be an object of named parameters (use {} for the defaults), got ${describe(params)}`,
+    );
   }
   const backend = (options as { backend?: { fromHost?: unknown } } | null | undefined)?.backend;
   if (typeof backend !== 'object' || backend === null || typeof backend.fromHost !== 'function') {
-    throw new PrefBackendError(`${o.id}: options.backend must be a backend: valueAndGrad(objective, batch, params, { backend: await createBackend() }), got ${describe(backend)}`);
+    throw new PrefBackendError(
+      `${o.id}: options.backend must be a backend: valueAndGrad(objective, batch, params, { backend: await createBackend() }), got ${describe(backend)}`,
+    );
   }
   checkObjectiveState({ id: o.id, stateful: Boolean(o.stateful), stateSchema: o.stateSchema }, (options as { state?: unknown }).state);
 }

@@ -27,8 +27,7 @@ export interface ConformanceExpected {
 
 /** What a backend computed for a case (the `results` entries of `--out`). */
 export type ConformanceComputed =
-  | { loss: number; grads: Record<string, unknown>; metrics: Record<string, number>; state: ObjectiveState | null }
-  | { error: string };
+  { loss: number; grads: Record<string, unknown>; metrics: Record<string, number>; state: ObjectiveState | null } | { error: string };
 
 export interface ConformanceOutcome {
   readonly id: string;
@@ -99,11 +98,15 @@ export async function runConformanceCase(
 ): Promise<ConformanceOutcome> {
   testCase = withSpecificationChanges(testCase);
   const objective = options.objectives[testCase.objective];
-  if (!objective) return { id: testCase.id, status: 'skipped', reason: `objective ${testCase.objective} is not implemented or not installed` };
+  if (!objective)
+    return { id: testCase.id, status: 'skipped', reason: `objective ${testCase.objective} is not implemented or not installed` };
   const tolerance = options.tolerance ?? toleranceFor(options.backend.capabilities.precision);
   let computed: ConformanceComputed;
   try {
-    const result = await valueAndGrad(objective, testCase.inputs, testCase.params, { backend: options.backend, state: testCase.state ?? null });
+    const result = await valueAndGrad(objective, testCase.inputs, testCase.params, {
+      backend: options.backend,
+      state: testCase.state ?? null,
+    });
     computed = {
       loss: result.loss,
       grads: Object.fromEntries(Object.entries(result.grads).map(([k, g]) => [k, nest(g.data, g.shape)])),

@@ -25,7 +25,8 @@ export interface CreateBackendOptions extends Omit<LoadBackendConfigOptions, 'ex
 function isModuleNotFound(error: unknown, packageName: string): boolean {
   const e = error as { code?: string; message?: string };
   return (
-    e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND' ||
+    e?.code === 'ERR_MODULE_NOT_FOUND' ||
+    e?.code === 'MODULE_NOT_FOUND' ||
     (typeof e?.message === 'string' && e.message.includes(packageName) && /cannot find|failed to resolve|not found/i.test(e.message))
   );
 }

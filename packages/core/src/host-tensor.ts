@@ -12,8 +12,12 @@ export type NestedNumbers = number | readonly NestedNumbers[];
 
 export function isHostTensor(value: unknown): value is HostTensor {
   return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) &&
-    'data' in value && 'shape' in value
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !ArrayBuffer.isView(value) &&
+    'data' in value &&
+    'shape' in value
   );
 }
 
@@ -45,7 +49,11 @@ export function toHostTensor(input: string, value: unknown): HostTensor {
   const walk = (node: unknown, depth: number, path: number[]): void => {
     if (depth === shape.length) {
       if (typeof node !== 'number') {
-        const got = isArrayLevel(node) ? `a list, one level deeper than ${at(input, path.slice(0, 1))}'s neighbours` : node === null ? 'null' : typeof node;
+        const got = isArrayLevel(node)
+          ? `a list, one level deeper than ${at(input, path.slice(0, 1))}'s neighbours`
+          : node === null
+            ? 'null'
+            : typeof node;
         throw new PrefInputError(input, `${at(input, path)} is not a number (got ${got})`, path[0]);
       }
       data.push(node);
@@ -56,7 +64,11 @@ export function toHostTensor(input: string, value: unknown): HostTensor {
     }
     checkSiblings(input, node, depth, path, shape);
     if (node.length !== shape[depth]) {
-      throw new PrefInputError(input, `${input} is ragged: ${at(input, path)} has ${node.length} entries, expected ${shape[depth]}`, path[0]);
+      throw new PrefInputError(
+        input,
+        `${input} is ragged: ${at(input, path)} has ${node.length} entries, expected ${shape[depth]}`,
+        path[0],
+      );
     }
     for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, [...path, i]);
   };
@@ -81,7 +93,11 @@ function checkSiblings(input: string, node: ArrayLike<unknown>, depth: number, p
   if (lengths[bad] < 0) {
     throw new PrefInputError(input, `${at(input, where)} is not a list; expected ${expected} entries like its neighbours`, where[0]);
   }
-  throw new PrefInputError(input, `${input} is ragged: ${at(input, where)} has ${lengths[bad]} entries, the other rows ${expected}`, where[0]);
+  throw new PrefInputError(
+    input,
+    `${input} is ragged: ${at(input, where)} has ${lengths[bad]} entries, the other rows ${expected}`,
+    where[0],
+  );
 }
 
 function checkDataShape(input: string, value: HostTensor): HostTensor {
@@ -90,7 +106,10 @@ function checkDataShape(input: string, value: HostTensor): HostTensor {
     throw new PrefInputError(input, `${input}.shape must be a list of non-negative integers, got ${formatValue(shape)}`);
   }
   if (!isArrayLevel(data)) {
-    throw new PrefInputError(input, `${input}.data must be an array or typed array of numbers, got ${data === null ? 'null' : typeof data}`);
+    throw new PrefInputError(
+      input,
+      `${input}.data must be an array or typed array of numbers, got ${data === null ? 'null' : typeof data}`,
+    );
   }
   if (data.length !== sizeOf(shape)) {
     throw new PrefInputError(input, `${input} has ${data.length} values but shape ${formatShape(shape)} holds ${sizeOf(shape)}`);

@@ -18,7 +18,11 @@ function reject(rule: ParamRule, input: string, message: string): never {
  * and the resolved parameters: `requiredWhen`, `forbiddenWhen`, `oneOf` groups and a
  * sequence's `logitsWhen`. Runs on the host, before any value is read or tensor made.
  */
-export function checkInputRules(schema: InputSchema, batch: Readonly<Record<string, unknown>>, params: Readonly<Record<string, unknown>>): void {
+export function checkInputRules(
+  schema: InputSchema,
+  batch: Readonly<Record<string, unknown>>,
+  params: Readonly<Record<string, unknown>>,
+): void {
   const groups = new Map<string, AlignedSpec[]>();
   for (const spec of Object.values(schema)) {
     if (spec.kind === 'sequence') {
@@ -45,7 +49,11 @@ export function checkInputRules(schema: InputSchema, batch: Readonly<Record<stri
     if (!required || !required.holds(params)) continue;
     const others = alternatives.filter((alt) => alt !== spec).map((alt) => `${alt.name} ${layoutOf(alt)}`);
     const or = others.length > 0 ? ` (or ${others.join(' or ')})` : '';
-    reject(required, spec.name, `missing input ${spec.name} ${layoutOf(spec)}${or}: ${spec.description} Needed when ${required.when}${withHint(required)}`);
+    reject(
+      required,
+      spec.name,
+      `missing input ${spec.name} ${layoutOf(spec)}${or}: ${spec.description} Needed when ${required.when}${withHint(required)}`,
+    );
   }
   for (const members of groups.values()) {
     const present = members.filter((spec) => given(batch, spec.name));

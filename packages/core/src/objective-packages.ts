@@ -58,5 +58,7 @@ export function isPackageNotFound(error: unknown, name: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (typeof message !== 'string') return false;
   const namesIt = new RegExp(`(package|module|url) ['"]?${name.replace(/[/.]/g, '\\$&')}(['"/\\s]|$)`, 'i').test(message);
-  return namesIt && (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /cannot find|failed to (load|resolve)/i.test(message));
+  return (
+    namesIt && (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /cannot find|failed to (load|resolve)/i.test(message))
+  );
 }

@@ -115,7 +115,10 @@ export function resolveParams<P extends ParamValues>(
   given: Readonly<Record<string, unknown>> = {},
 ): P {
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {
-    throw new PrefParamError('params', `${objectiveId}: params must be an object of named parameters (use {} for the defaults), got ${given === null ? 'null' : Array.isArray(given) ? 'a list' : typeof given}`);
+    throw new PrefParamError(
+      'params',
+      `${objectiveId}: params must be an object of named parameters (use {} for the defaults), got ${given === null ? 'null' : Array.isArray(given) ? 'a list' : typeof given}`,
+    );
   }
   const { preset, ...explicit } = given;
   const values: Record<string, unknown> = paramDefaults(schema as ParamSchemaDefinition);

@@ -34,13 +34,19 @@ export function checkObjectiveState(
   const record = state as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     if (!(key in schema)) {
-      throw new PrefInputError(`state.${key}`, `${id}: unknown state field ${key}; the state holds ${Object.keys(schema).join(', ')} (pass back the state a previous call returned)`);
+      throw new PrefInputError(
+        `state.${key}`,
+        `${id}: unknown state field ${key}; the state holds ${Object.keys(schema).join(', ')} (pass back the state a previous call returned)`,
+      );
     }
   }
   for (const [key, spec] of Object.entries(schema)) {
     const value = record[key];
     const fail = (why: string): never => {
-      throw new PrefInputError(`state.${key}`, `${id}: state.${key} ${why}, got ${formatValue(value)} (pass back the state a previous call returned)`);
+      throw new PrefInputError(
+        `state.${key}`,
+        `${id}: state.${key} ${why}, got ${formatValue(value)} (pass back the state a previous call returned)`,
+      );
     };
     if (typeof value !== 'number' || !Number.isFinite(value)) fail('must be a finite number');
     const v = value as number;

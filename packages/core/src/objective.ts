@@ -57,12 +57,10 @@ export interface Objective<
 export type AnyObjective = Objective<any, any, any, any>;
 
 /** An objective as written: its parameter schema `PS` (literal types) stands for its parameter type. */
-export type ObjectiveDefinition<
-  PS extends ParamSchemaDefinition,
-  I extends InputSchema,
-  S extends ObjectiveState,
-  K extends string,
-> = Omit<Objective<ParamsOf<PS>, I, S, K>, 'params'> & { readonly params: PS };
+export type ObjectiveDefinition<PS extends ParamSchemaDefinition, I extends InputSchema, S extends ObjectiveState, K extends string> = Omit<
+  Objective<ParamsOf<PS>, I, S, K>,
+  'params'
+> & { readonly params: PS };
 
 /**
  * Identity helper that infers an objective's types from its definition: the parameter type
@@ -99,9 +97,15 @@ type SequenceGradName<Prefix extends string> =
 /** Names of the differentiable inputs of an input schema (`chosenLogps` | `chosenLogits` | ...). */
 export type GradientNames<I> = string extends keyof I
   ? string
-  : { [K in keyof I]: I[K] extends { readonly kind: 'sequence'; readonly prefix: infer Prefix extends string } ? SequenceGradName<Prefix> : never }[keyof I];
+  : {
+      [K in keyof I]: I[K] extends { readonly kind: 'sequence'; readonly prefix: infer Prefix extends string }
+        ? SequenceGradName<Prefix>
+        : never;
+    }[keyof I];
 /** The keys of `grads` that `valueAndGrad` may return for `O`. */
 export type ObjectiveGradientNames<O extends AnyObjective> = [O] extends [never]
   ? string
-  : O extends Objective<any, infer I, any, any> ? GradientNames<I> : string;
+  : O extends Objective<any, infer I, any, any>
+    ? GradientNames<I>
+    : string;
 /* eslint-enable @typescript-eslint/no-explicit-any */

@@ -59,8 +59,7 @@ export function broadcastShapeOf(op: string, shapes: readonly Shape[]): number[]
 /** `x` broadcast to `shape`: `x` must broadcast and the result must be `shape` itself. */
 export function broadcastToShapeOf(x: Shape, shape: Shape): Shape {
   checkShape('broadcastTo', shape);
-  const ok =
-    x.length <= shape.length && x.every((d, i) => d === 1 || d === shape[shape.length - x.length + i]);
+  const ok = x.length <= shape.length && x.every((d, i) => d === 1 || d === shape[shape.length - x.length + i]);
   if (!ok) fail('broadcastTo', [x, shape], `cannot broadcast ${formatShape(x)} to ${formatShape(shape)}`);
   return shape;
 }
@@ -87,7 +86,11 @@ export function reduceShapeOf(
 export function reshapeShapeOf(x: Shape, shape: Shape): Shape {
   checkShape('reshape', shape);
   if (sizeOf(shape) !== sizeOf(x)) {
-    fail('reshape', [x, shape], `cannot reshape ${formatShape(x)} (${sizeOf(x)} values) to ${formatShape(shape)} (${sizeOf(shape)} values)`);
+    fail(
+      'reshape',
+      [x, shape],
+      `cannot reshape ${formatShape(x)} (${sizeOf(x)} values) to ${formatShape(shape)} (${sizeOf(shape)} values)`,
+    );
   }
   return shape;
 }
@@ -152,7 +155,11 @@ export function scatterAddShapeOf(shape: Shape, indices: BackendTensor, updates:
   const ax = checkAxis('scatterAdd', axis, shape);
   checkIndices('scatterAdd', indices, shape, ax, 'the output');
   if (updates.length !== indices.shape.length || updates.some((d, i) => d !== indices.shape[i])) {
-    fail('scatterAdd', [indices.shape, updates], `updates ${formatShape(updates)} must have the indices' shape ${formatShape(indices.shape)}`);
+    fail(
+      'scatterAdd',
+      [indices.shape, updates],
+      `updates ${formatShape(updates)} must have the indices' shape ${formatShape(indices.shape)}`,
+    );
   }
   return ax;
 }
@@ -161,7 +168,11 @@ export function scatterAddShapeOf(shape: Shape, indices: BackendTensor, updates:
 export function tokenShapeOf(op: string, logits: Shape, labels: BackendTensor): Shape {
   const rows = logits.slice(0, -1);
   if (logits.length === 0 || labels.shape.length !== rows.length || labels.shape.some((d, i) => d !== rows[i])) {
-    fail(op, [logits, labels.shape], `labels ${formatShape(labels.shape)} must have the shape of logits ${formatShape(logits)} without its last axis`);
+    fail(
+      op,
+      [logits, labels.shape],
+      `labels ${formatShape(labels.shape)} must have the shape of logits ${formatShape(logits)} without its last axis`,
+    );
   }
   if (labels.dtype !== 'int32') fail(op, [labels.shape], `labels must be int32, got ${labels.dtype}`);
   return labels.shape;

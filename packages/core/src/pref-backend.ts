@@ -23,15 +23,25 @@ export interface BackendTensor {
 }
 
 export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sigmoid' | 'softplus' | 'logSigmoid'
-  | 'relu' | 'square' | 'sqrt' | 'abs';
+  'neg' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sigmoid' | 'softplus' | 'logSigmoid' | 'relu' | 'square' | 'sqrt' | 'abs';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
 /** Comparisons produce float 0/1. */
 export type CompareOp = 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal';
 export type ReduceOp = 'sum' | 'max' | 'mean';
 
 export const UNARY_OPS: readonly UnaryOp[] = [
-  'neg', 'exp', 'log', 'log1p', 'expm1', 'sigmoid', 'softplus', 'logSigmoid', 'relu', 'square', 'sqrt', 'abs',
+  'neg',
+  'exp',
+  'log',
+  'log1p',
+  'expm1',
+  'sigmoid',
+  'softplus',
+  'logSigmoid',
+  'relu',
+  'square',
+  'sqrt',
+  'abs',
 ];
 export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'];
 export const COMPARE_OPS: readonly CompareOp[] = ['greater', 'greaterEqual', 'less', 'lessEqual', 'equal'];

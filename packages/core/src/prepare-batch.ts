@@ -63,8 +63,7 @@ function firstOutOfRange(data: ArrayLike<number>, start: number, end: number, li
 export type Batch = Readonly<Record<string, unknown>>;
 
 export type PreparedValues =
-  | { readonly where: 'host'; readonly host: HostTensor }
-  | { readonly where: 'backend'; readonly tensor: BackendTensor };
+  { readonly where: 'host'; readonly host: HostTensor } | { readonly where: 'backend'; readonly tensor: BackendTensor };
 
 export interface PreparedSequence {
   readonly kind: 'sequence';
@@ -102,7 +101,10 @@ export function prepareBatch(
   params: Readonly<Record<string, unknown>> = {},
 ): PreparedBatch {
   if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) {
-    throw new PrefInputError('batch', `the batch must be an object of named inputs like { chosenLogps, chosenMask, ... }, got ${batch === null ? 'null' : Array.isArray(batch) ? 'a list' : typeof batch}`);
+    throw new PrefInputError(
+      'batch',
+      `the batch must be an object of named inputs like { chosenLogps, chosenMask, ... }, got ${batch === null ? 'null' : Array.isArray(batch) ? 'a list' : typeof batch}`,
+    );
   }
   const precision = precisionOf(backend);
   const known = new Set(Object.values(schema).flatMap((spec) => inputNames(spec)));
@@ -164,7 +166,10 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, precision: 32 | 
     const shape = adopted ? adopted.shape : toHostTensor(logpsName, batch[logpsName]).shape;
     expectRank(logpsName, shape, 2, '[N, T]');
     if (!sameShape(shape, mask.shape)) {
-      throw new PrefInputError(logpsName, `${logpsName} has shape ${formatShape(shape)} but ${maskName} has shape ${formatShape(mask.shape)}`);
+      throw new PrefInputError(
+        logpsName,
+        `${logpsName} has shape ${formatShape(shape)} but ${maskName} has shape ${formatShape(mask.shape)}`,
+      );
     }
     let values: PreparedValues;
     if (adopted) values = { where: 'backend', tensor: adopted };
@@ -173,7 +178,16 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, precision: 32 | 
       checkLogProbs(logpsName, host, maskValues, precision);
       values = { where: 'host', host: keepNonzero(host, precision) };
     }
-    return { kind: 'sequence', source: 'logps', gradName: logpsName, values, labels: null, mask: maskValues, rows: shape[0], steps: shape[1] };
+    return {
+      kind: 'sequence',
+      source: 'logps',
+      gradName: logpsName,
+      values,
+      labels: null,
+      mask: maskValues,
+      rows: shape[0],
+      steps: shape[1],
+    };
   }
   if (batch[labelsName] === undefined) throw new PrefInputError(labelsName, `missing input ${labelsName} (it goes with ${logitsName})`);
   const labelsHost = toHostTensor(labelsName, batch[labelsName]);
@@ -184,7 +198,10 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, precision: 32 | 
   const shape = adopted ? adopted.shape : logitsHost!.shape;
   expectRank(logitsName, shape, 3, '[N, T, V]');
   if (shape[0] !== labelsHost.shape[0] || shape[1] !== labelsHost.shape[1]) {
-    throw new PrefInputError(labelsName, `${labelsName} has shape ${formatShape(labelsHost.shape)} but ${logitsName} has shape ${formatShape(shape)}; expected [${shape[0]}, ${shape[1]}]`);
+    throw new PrefInputError(
+      labelsName,
+      `${labelsName} has shape ${formatShape(labelsHost.shape)} but ${logitsName} has shape ${formatShape(shape)}; expected [${shape[0]}, ${shape[1]}]`,
+    );
   }
   const [rows, steps, vocab] = shape;
   const labels = new Int32Array(rows * steps);
@@ -198,12 +215,20 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, precision: 32 | 
       const bad = firstOutOfRange(logitsHost.data, i * vocab, (i + 1) * vocab, MAX_INPUT_MAGNITUDE[precision]);
       if (bad >= 0) {
         const problem = valueProblem(logitsHost.data[bad], precision);
-        throw new PrefInputError(logitsName, `${logitsName} row ${row} position ${i % steps} entry ${bad - i * vocab} is ${problem}; logits must be finite`, row);
+        throw new PrefInputError(
+          logitsName,
+          `${logitsName} row ${row} position ${i % steps} entry ${bad - i * vocab} is ${problem}; logits must be finite`,
+          row,
+        );
       }
     }
     if (label === IGNORE_INDEX) continue;
     if (!Number.isInteger(label) || label < 0 || label >= vocab) {
-      throw new PrefInputError(labelsName, `${labelsName} row ${row} position ${i % steps} is ${formatValue(label)}, outside [0, ${vocab}) and not the ignore index ${IGNORE_INDEX}`, row);
+      throw new PrefInputError(
+        labelsName,
+        `${labelsName} row ${row} position ${i % steps} is ${formatValue(label)}, outside [0, ${vocab}) and not the ignore index ${IGNORE_INDEX}`,
+        row,
+      );
     }
     labels[i] = label;
     mask[i] = 1;
@@ -248,20 +273,29 @@ function prepareAligned(
         }
       }
     }
-    return { kind: 'rows', values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: keepNonzero(host!, precision) } };
+    return {
+      kind: 'rows',
+      values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: keepNonzero(host!, precision) },
+    };
   }
   const sequence = prepared[spec.sequence] as PreparedSequence;
   const sequenceSpec = schema[spec.sequence] as SequenceInputSpec;
   const expected = [sequence.rows, sequence.steps];
   if (!sameShape(shape, expected)) {
-    throw new PrefInputError(spec.name, `${spec.name} has shape ${formatShape(shape)}; expected ${formatShape(expected)} like ${sequenceInputName(sequenceSpec.prefix, 'Mask')}`);
+    throw new PrefInputError(
+      spec.name,
+      `${spec.name} has shape ${formatShape(shape)}; expected ${formatShape(expected)} like ${sequenceInputName(sequenceSpec.prefix, 'Mask')}`,
+    );
   }
   if (host) {
     if (spec.values === 'binary') checkBinary(spec.name, host);
     else if (spec.logProbs) checkLogProbs(spec.name, host, sequence.mask, precision);
     else checkFinite(spec.name, host, sequence.mask, precision);
   }
-  return { kind: 'tokens', values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: keepNonzero(host!, precision) } };
+  return {
+    kind: 'tokens',
+    values: adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: keepNonzero(host!, precision) },
+  };
 }
 
 function expectRank(name: string, shape: Shape, rank: number, layout: string): void {

@@ -54,7 +54,10 @@ function headObject(batch: Batch): Readonly<Record<string, unknown>> | undefined
   const head = batch[LM_HEAD_INPUT];
   if (head === undefined || head === null) return undefined;
   if (typeof head !== 'object' || Array.isArray(head) || ArrayBuffer.isView(head)) {
-    throw new PrefInputError(LM_HEAD_INPUT, `${LM_HEAD_INPUT} must be an object { weight [V, H], bias? [V], logitScale?, softcap? }, got ${Array.isArray(head) ? 'a list' : typeof head}`);
+    throw new PrefInputError(
+      LM_HEAD_INPUT,
+      `${LM_HEAD_INPUT} must be an object { weight [V, H], bias? [V], logitScale?, softcap? }, got ${Array.isArray(head) ? 'a list' : typeof head}`,
+    );
   }
   return head as Record<string, unknown>;
 }
@@ -91,7 +94,10 @@ export function prepareHiddenSequence(spec: SequenceInputSpec, batch: Batch, pre
   const [hiddenName, labelsName, logpsName, logitsName, maskName] = ['Hidden', 'Labels', 'Logps', 'Logits', 'Mask'].map(name);
   for (const other of [logpsName, logitsName, maskName]) {
     if (batch[other] !== undefined) {
-      throw new PrefInputError(hiddenName, `give ${hiddenName} with ${labelsName} (and ${LM_HEAD_INPUT}), or ${logitsName} with ${labelsName}, or ${logpsName} with ${maskName}: not ${hiddenName} with ${other}`);
+      throw new PrefInputError(
+        hiddenName,
+        `give ${hiddenName} with ${labelsName} (and ${LM_HEAD_INPUT}), or ${logitsName} with ${labelsName}, or ${logpsName} with ${maskName}: not ${hiddenName} with ${other}`,
+      );
     }
   }
   if (batch[labelsName] === undefined) throw new PrefInputError(labelsName, `missing input ${labelsName} (it goes with ${hiddenName})`);
@@ -105,9 +111,13 @@ export function prepareHiddenSequence(spec: SequenceInputSpec, batch: Batch, pre
   if (shape.length !== 3) throw new PrefInputError(hiddenName, `${hiddenName} must have rank 3 [N, T, H], got shape ${formatShape(shape)}`);
   const [rows, steps, size] = shape;
   if (rows !== labelsHost.shape[0] || steps !== labelsHost.shape[1]) {
-    throw new PrefInputError(labelsName, `${labelsName} has shape ${formatShape(labelsHost.shape)} but ${hiddenName} has shape ${formatShape(shape)}; expected [${rows}, ${steps}]`);
+    throw new PrefInputError(
+      labelsName,
+      `${labelsName} has shape ${formatShape(labelsHost.shape)} but ${hiddenName} has shape ${formatShape(shape)}; expected [${rows}, ${steps}]`,
+    );
   }
-  if (rows === 0 || steps === 0 || size === 0) throw new PrefInputError(hiddenName, `${hiddenName} has an empty axis: shape ${formatShape(shape)}`);
+  if (rows === 0 || steps === 0 || size === 0)
+    throw new PrefInputError(hiddenName, `${hiddenName} has an empty axis: shape ${formatShape(shape)}`);
   const [vocab, headSize] = headShape(batch, backend, hiddenName);
   if (headSize !== size) {
     throw new PrefInputError(hiddenName, `${hiddenName} has hidden size ${size} but ${LM_HEAD_INPUT}.weight is [${vocab}, ${headSize}]`);
@@ -122,7 +132,11 @@ export function prepareHiddenSequence(spec: SequenceInputSpec, batch: Batch, pre
       continue;
     }
     if (!Number.isInteger(label) || label < 0 || label >= vocab) {
-      throw new PrefInputError(labelsName, `${labelsName} row ${row} position ${i % steps} is ${label}, outside [0, ${vocab}) and not the ignore index ${IGNORE_INDEX}`, row);
+      throw new PrefInputError(
+        labelsName,
+        `${labelsName} row ${row} position ${i % steps} is ${label}, outside [0, ${vocab}) and not the ignore index ${IGNORE_INDEX}`,
+        row,
+      );
     }
     labels[i] = label;
     mask[i] = 1;
@@ -130,7 +144,8 @@ export function prepareHiddenSequence(spec: SequenceInputSpec, batch: Batch, pre
   for (let row = 0; row < rows; row++) {
     let count = 0;
     for (let t = 0; t < steps; t++) count += mask[row * steps + t];
-    if (count === 0) throw new PrefInputError(labelsName, `${labelsName} row ${row} is empty: a completion needs at least one counted token`, row);
+    if (count === 0)
+      throw new PrefInputError(labelsName, `${labelsName} row ${row} is empty: a completion needs at least one counted token`, row);
   }
   if (hiddenHost) checkValues(hiddenName, hiddenHost, precision, (i) => Math.floor(i / (steps * size)));
   const values: PreparedValues = adopted ? { where: 'backend', tensor: adopted } : { where: 'host', host: hiddenHost! };
@@ -147,10 +162,14 @@ export function prepareLmHead(batch: Batch, prepared: PreparedBatch, backend?: P
   const head = headObject(batch);
   if (!head) return null;
   if (hidden.length === 0) {
-    throw new PrefInputError(LM_HEAD_INPUT, `${LM_HEAD_INPUT} goes with hidden-state inputs (<prefix>Hidden with <prefix>Labels), and none was given`);
+    throw new PrefInputError(
+      LM_HEAD_INPUT,
+      `${LM_HEAD_INPUT} goes with hidden-state inputs (<prefix>Hidden with <prefix>Labels), and none was given`,
+    );
   }
   for (const key of Object.keys(head)) {
-    if (!HEAD_KEYS.has(key)) throw new PrefInputError(LM_HEAD_INPUT, `unknown ${LM_HEAD_INPUT} field ${key}; it takes weight, bias, logitScale, softcap`);
+    if (!HEAD_KEYS.has(key))
+      throw new PrefInputError(LM_HEAD_INPUT, `unknown ${LM_HEAD_INPUT} field ${key}; it takes weight, bias, logitScale, softcap`);
   }
   const precision = backend?.capabilities?.precision === 32 ? 32 : 64;
   const weightAdopted = adopt(backend, head.weight);
@@ -160,7 +179,8 @@ export function prepareLmHead(batch: Batch, prepared: PreparedBatch, backend?: P
     throw new PrefInputError(LM_HEAD_WEIGHT_GRAD, `${LM_HEAD_WEIGHT_GRAD} must have rank 2 [V, H], got shape ${formatShape(weightShape)}`);
   }
   const [vocab, hiddenSize] = weightShape;
-  if (vocab < 1 || hiddenSize < 1) throw new PrefInputError(LM_HEAD_WEIGHT_GRAD, `${LM_HEAD_WEIGHT_GRAD} has an empty axis: shape ${formatShape(weightShape)}`);
+  if (vocab < 1 || hiddenSize < 1)
+    throw new PrefInputError(LM_HEAD_WEIGHT_GRAD, `${LM_HEAD_WEIGHT_GRAD} has an empty axis: shape ${formatShape(weightShape)}`);
   if (weightHost) checkValues(LM_HEAD_WEIGHT_GRAD, weightHost, precision, () => undefined);
   let bias: PreparedValues | null = null;
   if (head.bias !== undefined && head.bias !== null) {
@@ -168,7 +188,10 @@ export function prepareLmHead(batch: Batch, prepared: PreparedBatch, backend?: P
     const biasHost = biasAdopted ? null : toHostTensor(LM_HEAD_BIAS_GRAD, head.bias);
     const biasShape = biasAdopted ? biasAdopted.shape : biasHost!.shape;
     if (biasShape.length !== 1 || biasShape[0] !== vocab) {
-      throw new PrefInputError(LM_HEAD_BIAS_GRAD, `${LM_HEAD_BIAS_GRAD} has shape ${formatShape(biasShape)}; expected [${vocab}] for weight ${formatShape(weightShape)}`);
+      throw new PrefInputError(
+        LM_HEAD_BIAS_GRAD,
+        `${LM_HEAD_BIAS_GRAD} has shape ${formatShape(biasShape)}; expected [${vocab}] for weight ${formatShape(weightShape)}`,
+      );
     }
     if (biasHost) checkValues(LM_HEAD_BIAS_GRAD, biasHost, precision, () => undefined);
     bias = biasAdopted ? { where: 'backend', tensor: biasAdopted } : { where: 'host', host: biasHost! };
@@ -179,7 +202,10 @@ export function prepareLmHead(batch: Batch, prepared: PreparedBatch, backend?: P
   }
   const softcap = head.softcap ?? null;
   if (softcap !== null && (typeof softcap !== 'number' || !Number.isFinite(softcap) || softcap <= 0)) {
-    throw new PrefInputError(LM_HEAD_INPUT, `${LM_HEAD_INPUT}.softcap must be a positive number (or null for none), got ${String(softcap)}`);
+    throw new PrefInputError(
+      LM_HEAD_INPUT,
+      `${LM_HEAD_INPUT}.softcap must be a positive number (or null for none), got ${String(softcap)}`,
+    );
   }
   const weight: PreparedValues = weightAdopted ? { where: 'backend', tensor: weightAdopted } : { where: 'host', host: weightHost! };
   return { kind: 'lmHead', weight, bias, logitScale, softcap, vocab, hiddenSize };

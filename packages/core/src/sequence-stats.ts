@@ -25,7 +25,12 @@ export function tokenMeanNll(ctx: ForwardContext, seq: SequenceTensors): Tensor 
 
 /** The names of the metrics `pairMetrics` returns, for an objective's `metrics` list. */
 export const PAIR_METRIC_NAMES = [
-  'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected',
+  'rewards/chosen',
+  'rewards/rejected',
+  'rewards/margins',
+  'rewards/accuracies',
+  'logps/chosen',
+  'logps/rejected',
 ] as const;
 
 /**

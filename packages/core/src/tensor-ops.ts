@@ -1,8 +1,18 @@
 import type { BackendTensor, BinaryOp, CompareOp, LinearHeadOptions, PrefBackend, Shape, UnaryOp } from './pref-backend';
 import { broadcastAxes, reducedShape, sameShape, sizeOf } from './broadcast-shape';
 import {
-  broadcastShapeOf, broadcastToShapeOf, checkAxis, checkShape, concatShapeOf, gatherShapeOf, reduceShapeOf,
-  linearTokenShapeOf, reshapeShapeOf, scatterAddShapeOf, sliceShapeOf, tokenShapeOf,
+  broadcastShapeOf,
+  broadcastToShapeOf,
+  checkAxis,
+  checkShape,
+  concatShapeOf,
+  gatherShapeOf,
+  reduceShapeOf,
+  linearTokenShapeOf,
+  reshapeShapeOf,
+  scatterAddShapeOf,
+  sliceShapeOf,
+  tokenShapeOf,
 } from './op-shapes';
 import { PrefParamError, PrefShapeError } from './pref-error';
 import { Tensor, type GradientNode } from './tensor';
@@ -90,20 +100,40 @@ export class TensorOps {
     return out;
   }
 
-  neg(x: Tensor): Tensor { return this.unary('neg', x, (g) => this.neg(g)); }
-  exp(x: Tensor): Tensor { return this.unary('exp', x, (g, out) => this.mul(g, out)); }
-  log(x: Tensor): Tensor { return this.unary('log', x, (g) => this.div(g, x)); }
-  log1p(x: Tensor): Tensor { return this.unary('log1p', x, (g) => this.div(g, this.add(x, 1))); }
-  expm1(x: Tensor): Tensor { return this.unary('expm1', x, (g, out) => this.mul(g, this.add(out, 1))); }
+  neg(x: Tensor): Tensor {
+    return this.unary('neg', x, (g) => this.neg(g));
+  }
+  exp(x: Tensor): Tensor {
+    return this.unary('exp', x, (g, out) => this.mul(g, out));
+  }
+  log(x: Tensor): Tensor {
+    return this.unary('log', x, (g) => this.div(g, x));
+  }
+  log1p(x: Tensor): Tensor {
+    return this.unary('log1p', x, (g) => this.div(g, this.add(x, 1)));
+  }
+  expm1(x: Tensor): Tensor {
+    return this.unary('expm1', x, (g, out) => this.mul(g, this.add(out, 1)));
+  }
   sigmoid(x: Tensor): Tensor {
     return this.unary('sigmoid', x, (g, out) => this.mul(g, this.mul(out, this.sub(1, out))));
   }
-  softplus(x: Tensor): Tensor { return this.unary('softplus', x, (g) => this.mul(g, this.sigmoid(x))); }
+  softplus(x: Tensor): Tensor {
+    return this.unary('softplus', x, (g) => this.mul(g, this.sigmoid(x)));
+  }
   /** `log σ(x) = −softplus(−x)`, stable for all x. */
-  logSigmoid(x: Tensor): Tensor { return this.unary('logSigmoid', x, (g) => this.mul(g, this.sigmoid(this.neg(x)))); }
-  relu(x: Tensor): Tensor { return this.unary('relu', x, (g) => this.mul(g, this.greater(x, 0))); }
-  square(x: Tensor): Tensor { return this.unary('square', x, (g) => this.mul(g, this.mul(x, 2))); }
-  sqrt(x: Tensor): Tensor { return this.unary('sqrt', x, (g, out) => this.div(g, this.mul(out, 2))); }
+  logSigmoid(x: Tensor): Tensor {
+    return this.unary('logSigmoid', x, (g) => this.mul(g, this.sigmoid(this.neg(x))));
+  }
+  relu(x: Tensor): Tensor {
+    return this.unary('relu', x, (g) => this.mul(g, this.greater(x, 0)));
+  }
+  square(x: Tensor): Tensor {
+    return this.unary('square', x, (g) => this.mul(g, this.mul(x, 2)));
+  }
+  sqrt(x: Tensor): Tensor {
+    return this.unary('sqrt', x, (g, out) => this.div(g, this.mul(out, 2)));
+  }
   abs(x: Tensor): Tensor {
     return this.unary('abs', x, (g) => this.mul(g, this.sub(this.greater(x, 0), this.less(x, 0))));
   }
@@ -122,21 +152,19 @@ export class TensorOps {
     const value = this.backend.binary(op, ta.value, tb.value);
     const out: Tensor = this.result(value, [ta, tb], (g) => {
       const [ga, gb] = rule(g, ta, tb, out);
-      return [
-        ga && ta.requiresGrad ? this.sumToShape(ga, ta.shape) : null,
-        gb && tb.requiresGrad ? this.sumToShape(gb, tb.shape) : null,
-      ];
+      return [ga && ta.requiresGrad ? this.sumToShape(ga, ta.shape) : null, gb && tb.requiresGrad ? this.sumToShape(gb, tb.shape) : null];
     });
     return out;
   }
 
-  add(a: TensorLike, b: TensorLike): Tensor { return this.binary('add', a, b, (g) => [g, g]); }
-  sub(a: TensorLike, b: TensorLike): Tensor { return this.binary('sub', a, b, (g, _a, tb) => [g, tb.requiresGrad ? this.neg(g) : null]); }
+  add(a: TensorLike, b: TensorLike): Tensor {
+    return this.binary('add', a, b, (g) => [g, g]);
+  }
+  sub(a: TensorLike, b: TensorLike): Tensor {
+    return this.binary('sub', a, b, (g, _a, tb) => [g, tb.requiresGrad ? this.neg(g) : null]);
+  }
   mul(a: TensorLike, b: TensorLike): Tensor {
-    return this.binary('mul', a, b, (g, ta, tb) => [
-      ta.requiresGrad ? this.mul(g, tb) : null,
-      tb.requiresGrad ? this.mul(g, ta) : null,
-    ]);
+    return this.binary('mul', a, b, (g, ta, tb) => [ta.requiresGrad ? this.mul(g, tb) : null, tb.requiresGrad ? this.mul(g, ta) : null]);
   }
   div(a: TensorLike, b: TensorLike): Tensor {
     return this.binary('div', a, b, (g, ta, tb, out) => [
@@ -174,11 +202,21 @@ export class TensorOps {
     broadcastShapeOf(op, [ta.shape, tb.shape]);
     return this.result(this.backend.compare(op, ta.value, tb.value), [], () => []);
   }
-  greater(a: TensorLike, b: TensorLike): Tensor { return this.compare('greater', a, b); }
-  greaterEqual(a: TensorLike, b: TensorLike): Tensor { return this.compare('greaterEqual', a, b); }
-  less(a: TensorLike, b: TensorLike): Tensor { return this.compare('less', a, b); }
-  lessEqual(a: TensorLike, b: TensorLike): Tensor { return this.compare('lessEqual', a, b); }
-  equal(a: TensorLike, b: TensorLike): Tensor { return this.compare('equal', a, b); }
+  greater(a: TensorLike, b: TensorLike): Tensor {
+    return this.compare('greater', a, b);
+  }
+  greaterEqual(a: TensorLike, b: TensorLike): Tensor {
+    return this.compare('greaterEqual', a, b);
+  }
+  less(a: TensorLike, b: TensorLike): Tensor {
+    return this.compare('less', a, b);
+  }
+  lessEqual(a: TensorLike, b: TensorLike): Tensor {
+    return this.compare('lessEqual', a, b);
+  }
+  equal(a: TensorLike, b: TensorLike): Tensor {
+    return this.compare('equal', a, b);
+  }
 
   /** `cond ? a : b` elementwise (cond is 0/1); the unselected side gets exactly zero gradient. */
   where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
@@ -210,9 +248,7 @@ export class TensorOps {
     const ax = this.axesOf('mean', x, axes);
     const count = ax.reduce((n, a) => n * x.shape[a], 1);
     const value = this.backend.reduce('mean', x.value, ax, keepDims);
-    return this.result(value, [x], (g) => [
-      this.broadcastTo(this.reshape(this.div(g, count), reducedShape(x.shape, ax, true)), x.shape),
-    ]);
+    return this.result(value, [x], (g) => [this.broadcastTo(this.reshape(this.div(g, count), reducedShape(x.shape, ax, true)), x.shape)]);
   }
 
   /** Max over `axes`; tied maxima share the gradient equally. */
@@ -263,9 +299,21 @@ export class TensorOps {
         const before = begin[axis];
         const after = dim - before - size[axis];
         const parts: Tensor[] = [];
-        if (before > 0) parts.push(this.fill(padded.shape.map((d, i) => (i === axis ? before : d)), 0));
+        if (before > 0)
+          parts.push(
+            this.fill(
+              padded.shape.map((d, i) => (i === axis ? before : d)),
+              0,
+            ),
+          );
         parts.push(padded);
-        if (after > 0) parts.push(this.fill(padded.shape.map((d, i) => (i === axis ? after : d)), 0));
+        if (after > 0)
+          parts.push(
+            this.fill(
+              padded.shape.map((d, i) => (i === axis ? after : d)),
+              0,
+            ),
+          );
         if (parts.length > 1) padded = this.concat(parts, axis);
       });
       return [padded];
@@ -273,9 +321,15 @@ export class TensorOps {
   }
 
   concat(xs: readonly Tensor[], axis: number): Tensor {
-    const ax = concatShapeOf(xs.map((t) => t.value), axis).axis;
+    const ax = concatShapeOf(
+      xs.map((t) => t.value),
+      axis,
+    ).axis;
     if (xs.length === 1) return xs[0];
-    const value = this.backend.concat(xs.map((t) => t.value), ax);
+    const value = this.backend.concat(
+      xs.map((t) => t.value),
+      ax,
+    );
     return this.result(value, xs, (g) => {
       let offset = 0;
       return xs.map((t) => {
@@ -349,7 +403,11 @@ export class TensorOps {
     const size = hidden.shape[hidden.shape.length - 1];
     const rows = sizeOf(rowShape);
     if (hidden.shape.length < 1 || !sameShape(hidden.shape.slice(0, -1), rowShape)) {
-      throw new PrefShapeError('linearTokenLogProbs', [hidden.shape, rowShape], `linearTokenLogProbs: hidden [${hidden.shape.join(', ')}] must be labels' shape [${rowShape.join(', ')}] plus the hidden size`);
+      throw new PrefShapeError(
+        'linearTokenLogProbs',
+        [hidden.shape, rowShape],
+        `linearTokenLogProbs: hidden [${hidden.shape.join(', ')}] must be labels' shape [${rowShape.join(', ')}] plus the hidden size`,
+      );
     }
     const flatHidden = this.rawReshape(hidden.value, [rows, size]);
     const flatLabels = this.rawReshape(labels.value, [rows]);
@@ -366,7 +424,15 @@ export class TensorOps {
     const inputs = bias ? [hidden, weight, bias] : [hidden, weight];
     return this.result(this.rawReshape(logps, rowShape), inputs, (g) => {
       const upstream = this.rawReshape(g.value, [rows]);
-      const grads = this.backend.linearTokenLogProbsGrad(flatHidden, weight.value, bias ? bias.value : null, flatLabels, logSumExp, upstream, head);
+      const grads = this.backend.linearTokenLogProbsGrad(
+        flatHidden,
+        weight.value,
+        bias ? bias.value : null,
+        flatLabels,
+        logSumExp,
+        upstream,
+        head,
+      );
       this.created.push(grads.hidden, grads.weight);
       if (grads.bias) this.created.push(grads.bias);
       const leaf = (value: BackendTensor) => this.result(value, [], () => []);
@@ -403,8 +469,10 @@ export class TensorOps {
 function checkLinearHead(head: LinearHeadOptions): void {
   const bad = (param: string, what: string) => new PrefParamError(param, `linearTokenLogProbs: ${param} ${what}`);
   if (!Number.isInteger(head.ignoreIndex)) throw bad('ignoreIndex', `must be an integer, got ${head.ignoreIndex}`);
-  if (!(Number.isFinite(head.logitScale) && head.logitScale !== 0)) throw bad('logitScale', `must be finite and non-zero, got ${head.logitScale}`);
-  if (head.softcap !== null && !(Number.isFinite(head.softcap) && head.softcap > 0)) throw bad('softcap', `must be a positive number or null, got ${head.softcap}`);
+  if (!(Number.isFinite(head.logitScale) && head.logitScale !== 0))
+    throw bad('logitScale', `must be finite and non-zero, got ${head.logitScale}`);
+  if (head.softcap !== null && !(Number.isFinite(head.softcap) && head.softcap > 0))
+    throw bad('softcap', `must be a positive number or null, got ${head.softcap}`);
   if (head.chunkSize !== undefined && !(Number.isInteger(head.chunkSize) && head.chunkSize >= 1)) {
     throw bad('chunkSize', `must be a positive integer, got ${head.chunkSize}`);
   }

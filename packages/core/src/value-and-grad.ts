@@ -162,7 +162,10 @@ function withLmHeadOptions(prepared: PreparedBatch, lmHead: ValueAndGradOptions[
   if (lmHead?.chunkSize === undefined) return prepared;
   const chunkSize = lmHead.chunkSize;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-    throw new PrefParamError('lmHead.chunkSize', `lmHead.chunkSize must be a positive integer (vocabulary rows per chunk), got ${String(chunkSize)}`);
+    throw new PrefParamError(
+      'lmHead.chunkSize',
+      `lmHead.chunkSize must be a positive integer (vocabulary rows per chunk), got ${String(chunkSize)}`,
+    );
   }
   if (entry?.kind !== 'lmHead') return prepared;
   return { ...prepared, [LM_HEAD_INPUT]: { ...entry, chunkSize } };

@@ -16,7 +16,10 @@ describe('loadBackendConfig', () => {
     const cwd = dirWith('{ "backend": "onnxruntime", "executionProviders": ["cpu"] }');
     expect(await loadBackendConfig({ cwd, env: {} })).toEqual({ backend: 'onnxruntime', executionProviders: ['cpu'] });
     expect(await loadBackendConfig({ cwd, env: { PREF_BACKEND: 'webgpu,reference' } })).toEqual({ backend: ['webgpu', 'reference'] });
-    expect(await loadBackendConfig({ cwd, env: { PREF_BACKEND: '{"backend":"tfjs","tfjsBackend":"wasm"}' } })).toEqual({ backend: 'tfjs', tfjsBackend: 'wasm' });
+    expect(await loadBackendConfig({ cwd, env: { PREF_BACKEND: '{"backend":"tfjs","tfjsBackend":"wasm"}' } })).toEqual({
+      backend: 'tfjs',
+      tfjsBackend: 'wasm',
+    });
     expect(await loadBackendConfig({ cwd, env: { PREF_BACKEND: 'tfjs' }, explicit: 'reference' })).toEqual({ backend: 'reference' });
     expect(await loadBackendConfig({ cwd: dirWith(), env: {} })).toEqual({ backend: 'reference' });
   });
@@ -34,24 +37,35 @@ describe('createBackend', () => {
 
   it('loads the adapter package lazily and passes it the config', async () => {
     const seen: unknown[] = [];
-    const backend = await createBackend({ backend: 'webgpu', powerPreference: 'low-power' }, {
-      importAdapter: async (name) => {
-        expect(name).toBe('@pref/adapter-webgpu');
-        return { createPrefBackend: async (config: unknown) => (seen.push(config), fakeBackend) };
+    const backend = await createBackend(
+      { backend: 'webgpu', powerPreference: 'low-power' },
+      {
+        importAdapter: async (name) => {
+          expect(name).toBe('@pref/adapter-webgpu');
+          return { createPrefBackend: async (config: unknown) => (seen.push(config), fakeBackend) };
+        },
       },
-    });
+    );
     expect(backend).toBe(fakeBackend);
     expect(seen).toEqual([{ backend: 'webgpu', powerPreference: 'low-power' }]);
   });
 
   it('falls through a list and reports every attempt in one actionable error', async () => {
-    const attempt = createBackend({ backend: ['webgpu', 'onnxruntime', 'tfjs'] }, {
-      importAdapter: async (name) => {
-        if (name === '@pref/adapter-webgpu') return { createPrefBackend: async () => { throw new Error('no GPU adapter found'); } };
-        if (name === '@pref/adapter-tfjs') return { createPrefBackend: async () => ({ ...fakeBackend, specificationVersion: 99 }) };
-        throw notFound(name);
+    const attempt = createBackend(
+      { backend: ['webgpu', 'onnxruntime', 'tfjs'] },
+      {
+        importAdapter: async (name) => {
+          if (name === '@pref/adapter-webgpu')
+            return {
+              createPrefBackend: async () => {
+                throw new Error('no GPU adapter found');
+              },
+            };
+          if (name === '@pref/adapter-tfjs') return { createPrefBackend: async () => ({ ...fakeBackend, specificationVersion: 99 }) };
+          throw notFound(name);
+        },
       },
-    });
+    );
     await expect(attempt).rejects.toBeInstanceOf(PrefBackendError);
     const error = (await attempt.catch((e) => e)) as PrefBackendError;
     expect(error.message).toMatch(/webgpu: no GPU adapter found/);

@@ -17,8 +17,14 @@ import { checkObjectiveState } from '../src/objective-state';
 
 const schema: InputSchema = { ...PAIRWISE_INPUTS, ...REFERENCE_INPUTS };
 const good = () => ({
-  chosenLogps: [[-0.5, -1.0], [-0.2, -0.3]],
-  chosenMask: [[1, 1], [1, 0]],
+  chosenLogps: [
+    [-0.5, -1.0],
+    [-0.2, -0.3],
+  ],
+  chosenMask: [
+    [1, 1],
+    [1, 0],
+  ],
   rejectedLogps: [[-2.0], [-1.0]],
   rejectedMask: [[1], [1]],
   refChosenLogps: [-1.2, -0.8],
@@ -38,24 +44,44 @@ function inputError(run: () => unknown): PrefInputError {
 
 describe('host validation of batches', () => {
   it('an empty batch ({ data: [], shape: [0, T] }) is an error naming the input', () => {
-    const e = inputError(() => prepareBatch(schema, { ...good(), chosenLogps: { data: [], shape: [0, 2] }, chosenMask: { data: [], shape: [0, 2] } }));
+    const e = inputError(() =>
+      prepareBatch(schema, { ...good(), chosenLogps: { data: [], shape: [0, 2] }, chosenMask: { data: [], shape: [0, 2] } }),
+    );
     expect(e.input).toBe('chosenMask');
     expect(e.message).toMatch(/batch is empty/);
   });
 
   it('values finite in float64 but not representable in float32 are rejected on a float32 backend, with row and position', () => {
-    const batch = { ...good(), chosenLogps: [[-0.5, -1e39], [-0.2, -0.3]] };
+    const batch = {
+      ...good(),
+      chosenLogps: [
+        [-0.5, -1e39],
+        [-0.2, -0.3],
+      ],
+    };
     expect(() => prepareBatch(schema, batch)).not.toThrow();
     const e = inputError(() => prepareBatch(schema, batch, f32));
     expect(e.message).toMatch(/row 0 position 1 is -1e\+39, outside ±1000000000/);
-    expect(() => prepareBatch(schema, { ...good(), chosenLogps: [[-0.5, -1e308], [-0.2, -0.3]] })).toThrow(/outside ±1e\+100 \(the float64 input range\)/);
+    expect(() =>
+      prepareBatch(schema, {
+        ...good(),
+        chosenLogps: [
+          [-0.5, -1e308],
+          [-0.2, -0.3],
+        ],
+      }),
+    ).toThrow(/outside ±1e\+100 \(the float64 input range\)/);
     expect(e).toMatchObject({ input: 'chosenLogps', row: 0 });
     expect(e.message).toMatch(/float32/);
     expect(() => prepareBatch(schema, { ...good(), refChosenLogps: [-1.2, -1e308] })).toThrow(/refChosenLogps row 1/);
   });
 
   it('rows given as Float64Array / Float32Array are accepted and equal the nested-array form', () => {
-    const typed = prepareBatch(schema, { ...good(), chosenLogps: [Float64Array.of(-0.5, -1), Float32Array.of(-0.2, -0.3)], refChosenLogps: Float64Array.of(-1.2, -0.8) });
+    const typed = prepareBatch(schema, {
+      ...good(),
+      chosenLogps: [Float64Array.of(-0.5, -1), Float32Array.of(-0.2, -0.3)],
+      refChosenLogps: Float64Array.of(-1.2, -0.8),
+    });
     const plain = prepareBatch(schema, good());
     expect(typed.chosen).toMatchObject({ rows: 2, steps: 2 });
     expect(typed.refChosen).toBeDefined();
@@ -63,7 +89,9 @@ describe('host validation of batches', () => {
   });
 
   it('negative or fractional dims and non-number data are clear errors', () => {
-    expect(() => toHostTensor('chosenMask', { data: [], shape: [-1, 0] })).toThrow(/chosenMask.shape must be a list of non-negative integers, got \[-1,0\]/);
+    expect(() => toHostTensor('chosenMask', { data: [], shape: [-1, 0] })).toThrow(
+      /chosenMask.shape must be a list of non-negative integers, got \[-1,0\]/,
+    );
     expect(() => toHostTensor('chosenMask', { data: [1, 1], shape: [1.5, 2] })).toThrow(/non-negative integers/);
     expect(() => toHostTensor('chosenMask', { data: [1, 'a'], shape: [1, 2] })).toThrow(/chosenMask.data\[1\] is not a number/);
     expect(() => toHostTensor('chosenMask', { data: [1, 1, 1], shape: [2, 2] })).toThrow(/3 values but shape \[2, 2\] holds 4/);
@@ -78,7 +106,20 @@ describe('host validation of batches', () => {
 
   it('logits at an ignored position must be finite too, and labels name their position', () => {
     const logits = { ...good(), chosenLogps: undefined, chosenMask: undefined };
-    const batch = { ...logits, chosenLogits: [[[0, 1], [NaN, 0]]], chosenLabels: [[1, -100]], rejectedLogps: [[-1]], rejectedMask: [[1]], refChosenLogps: [-1], refRejectedLogps: [-1] };
+    const batch = {
+      ...logits,
+      chosenLogits: [
+        [
+          [0, 1],
+          [NaN, 0],
+        ],
+      ],
+      chosenLabels: [[1, -100]],
+      rejectedLogps: [[-1]],
+      rejectedMask: [[1]],
+      refChosenLogps: [-1],
+      refRejectedLogps: [-1],
+    };
     expect(() => prepareBatch(schema, batch)).toThrow(/chosenLogits row 0 position 1 entry 0 is NaN/);
   });
 
@@ -92,8 +133,22 @@ describe('conditional and alternative inputs', () => {
   const rule: InputSchema = {
     ...PAIRWISE_INPUTS,
     sums: { kind: 'rows', name: 'refSums', optional: true, oneOf: 'ref', requiredWhen: needsRef, description: 'Summed.' },
-    tokens: { kind: 'tokens', name: 'refTokens', sequence: 'chosen', optional: true, oneOf: 'ref', requiredWhen: needsRef, description: 'Per token.' },
-    bonus: { kind: 'rows', name: 'bonus', optional: true, forbiddenWhen: { when: 'beta > 1', holds: (p) => (p.beta as number) > 1, param: 'beta' }, description: 'Bonus.' },
+    tokens: {
+      kind: 'tokens',
+      name: 'refTokens',
+      sequence: 'chosen',
+      optional: true,
+      oneOf: 'ref',
+      requiredWhen: needsRef,
+      description: 'Per token.',
+    },
+    bonus: {
+      kind: 'rows',
+      name: 'bonus',
+      optional: true,
+      forbiddenWhen: { when: 'beta > 1', holds: (p) => (p.beta as number) > 1, param: 'beta' },
+      description: 'Bonus.',
+    },
   };
   const pair = { chosenLogps: [[-1]], chosenMask: [[1]], rejectedLogps: [[-1]], rejectedMask: [[1]] };
 
@@ -115,8 +170,17 @@ describe('conditional and alternative inputs', () => {
   });
 
   it('logitsWhen: a sequence given as log-probs is refused when the rule holds', () => {
-    const s: InputSchema = { seq: { kind: 'sequence', prefix: 'chosen', description: 'x', logitsWhen: { when: 'useWeighting is true', holds: (p) => p.useWeighting === true } } };
-    expect(() => prepareBatch(s, { chosenLogps: [[-1]], chosenMask: [[1]] }, undefined, { useWeighting: true })).toThrow(/useWeighting is true, so pass chosenLogits with chosenLabels/);
+    const s: InputSchema = {
+      seq: {
+        kind: 'sequence',
+        prefix: 'chosen',
+        description: 'x',
+        logitsWhen: { when: 'useWeighting is true', holds: (p) => p.useWeighting === true },
+      },
+    };
+    expect(() => prepareBatch(s, { chosenLogps: [[-1]], chosenMask: [[1]] }, undefined, { useWeighting: true })).toThrow(
+      /useWeighting is true, so pass chosenLogits with chosenLabels/,
+    );
   });
 });
 
@@ -132,7 +196,17 @@ describe('parameters, call arguments and state', () => {
   });
 
   it('valueAndGrad with batch = null, params = null or no backend gives typed errors', async () => {
-    const objective = { id: 'toy', forward: () => { throw new Error('not reached'); }, inputs: {}, params: toy, presets: {}, stateful: false, metrics: [] };
+    const objective = {
+      id: 'toy',
+      forward: () => {
+        throw new Error('not reached');
+      },
+      inputs: {},
+      params: toy,
+      presets: {},
+      stateful: false,
+      metrics: [],
+    };
     const backend = { fromHost: () => null } as unknown as PrefBackend;
     await expect(valueAndGrad(objective as never, null as never, {}, { backend })).rejects.toThrow(PrefInputError);
     await expect(valueAndGrad(objective as never, {}, null as never, { backend })).rejects.toThrow(PrefParamError);
@@ -142,7 +216,11 @@ describe('parameters, call arguments and state', () => {
   });
 
   it('state: extra keys, std −0, steps 1e20 and non-finite values are refused, naming the field', () => {
-    const lmpo = { id: 'lmpo', stateful: true, stateSchema: { mean: { description: 'a' }, std: { description: 'b', min: 0 }, steps: { description: 'n', integer: true } } };
+    const lmpo = {
+      id: 'lmpo',
+      stateful: true,
+      stateSchema: { mean: { description: 'a' }, std: { description: 'b', min: 0 }, steps: { description: 'n', integer: true } },
+    };
     const ok = { mean: 0.5, std: 0, steps: 3 };
     expect(() => checkObjectiveState(lmpo, ok)).not.toThrow();
     const field = (state: unknown) => inputError(() => checkObjectiveState(lmpo, state)).input;

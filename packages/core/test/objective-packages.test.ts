@@ -6,11 +6,16 @@ const objectiveModule = (id: string) => ({ objectives: [{ id }] });
 describe('loadObjectives (the one list of objective packages)', () => {
   it('loads every package of the list and reports the ones that are not installed', async () => {
     const result = await loadObjectives(async (name) => {
-      if (name === '@pref/kto') throw Object.assign(new Error(`Cannot find package '${name}' imported from /app/x.js`), { code: 'ERR_MODULE_NOT_FOUND' });
+      if (name === '@pref/kto')
+        throw Object.assign(new Error(`Cannot find package '${name}' imported from /app/x.js`), { code: 'ERR_MODULE_NOT_FOUND' });
       return objectiveModule(name.slice('@pref/'.length));
     });
     expect(result.missing).toEqual(['@pref/kto']);
-    expect(Object.keys(result.objectives).sort()).toEqual(OBJECTIVE_PACKAGES.filter((n) => n !== '@pref/kto').map((n) => n.slice(6)).sort());
+    expect(Object.keys(result.objectives).sort()).toEqual(
+      OBJECTIVE_PACKAGES.filter((n) => n !== '@pref/kto')
+        .map((n) => n.slice(6))
+        .sort(),
+    );
   });
 
   it('does not hide a package that is installed but broken', async () => {
@@ -23,9 +28,12 @@ describe('loadObjectives (the one list of objective packages)', () => {
   });
 
   it('does not hide a missing dependency of an installed package', async () => {
-    const error = Object.assign(new Error("Cannot find package 'some-dependency' imported from /app/node_modules/@pref/lmpo/dist/index.js"), {
-      code: 'ERR_MODULE_NOT_FOUND',
-    });
+    const error = Object.assign(
+      new Error("Cannot find package 'some-dependency' imported from /app/node_modules/@pref/lmpo/dist/index.js"),
+      {
+        code: 'ERR_MODULE_NOT_FOUND',
+      },
+    );
     expect(isPackageNotFound(error, '@pref/lmpo')).toBe(false);
     await expect(loadObjectives(async () => Promise.reject(error))).rejects.toThrow(/@pref\/simpo is installed but failed to load/);
   });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PrefParamError, resolveParams, type ParamSchema } from '../src';
 
-type Params = { beta: number; lossType: string | readonly string[]; weights: readonly number[] | null; flag: boolean; limit: number | null };
+type Params = {
+  beta: number;
+  lossType: string | readonly string[];
+  weights: readonly number[] | null;
+  flag: boolean;
+  limit: number | null;
+};
 const schema: ParamSchema<Params> = {
   beta: { kind: 'number', default: 0.1, min: 0, minExclusive: true, description: '' },
   lossType: { kind: 'enumList', values: ['sigmoid', 'hinge', 'sft'], default: 'sigmoid', description: '' },
@@ -25,7 +31,9 @@ describe('resolveParams', () => {
   it('defaults, then the preset, then explicit values', () => {
     expect(resolveParams('toy', schema, presets, {})).toEqual({ beta: 0.1, lossType: 'sigmoid', weights: null, flag: true, limit: null });
     expect(resolveParams('toy', schema, presets, { preset: 'strong', beta: 3 })).toMatchObject({ beta: 3, flag: false });
-    expect(resolveParams('toy', schema, presets, { lossType: ['sigmoid', 'sft'], weights: [1, 0.5] })).toMatchObject({ lossType: ['sigmoid', 'sft'] });
+    expect(resolveParams('toy', schema, presets, { lossType: ['sigmoid', 'sft'], weights: [1, 0.5] })).toMatchObject({
+      lossType: ['sigmoid', 'sft'],
+    });
   });
 
   it('names the parameter in every error', () => {

@@ -11,7 +11,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export async function loadKernels() {
   if (process.argv.includes('--dist')) return import(pathToFileURL(join(root, 'dist/index.js')).href);
   const { build } = await import('esbuild');
-  const result = await build({ entryPoints: [join(root, 'src/index.ts')], bundle: true, format: 'esm', platform: 'node', target: 'node20', write: false });
+  const result = await build({
+    entryPoints: [join(root, 'src/index.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+  });
   const file = join(mkdtempSync(join(tmpdir(), 'cpu-kernels-')), 'index.mjs');
   writeFileSync(file, result.outputFiles[0].text);
   return import(pathToFileURL(file).href);

@@ -35,8 +35,38 @@ const MODULES = [
 ];
 
 const PRECISIONS = [
-  { P: 'f32', V: 'f32x4', I: 'i32x4', L: '4', L4: '16', SZ: '4', SH: '2', PW: '8', PWM1: '7', DEMOTE: 'f32.demote_f64', PROMOTE: 'f64.promote_f32', SPLAT: 'v128.load32_splat', IOTA: 'v128.const i32x4 0 1 2 3', ISCALAR: 'nop' },
-  { P: 'f64', V: 'f64x2', I: 'i64x2', L: '2', L4: '8', SZ: '8', SH: '3', PW: '4', PWM1: '3', DEMOTE: 'nop', PROMOTE: 'nop', SPLAT: 'v128.load64_splat', IOTA: 'v128.const i64x2 0 1', ISCALAR: 'i64.extend_i32_s' },
+  {
+    P: 'f32',
+    V: 'f32x4',
+    I: 'i32x4',
+    L: '4',
+    L4: '16',
+    SZ: '4',
+    SH: '2',
+    PW: '8',
+    PWM1: '7',
+    DEMOTE: 'f32.demote_f64',
+    PROMOTE: 'f64.promote_f32',
+    SPLAT: 'v128.load32_splat',
+    IOTA: 'v128.const i32x4 0 1 2 3',
+    ISCALAR: 'nop',
+  },
+  {
+    P: 'f64',
+    V: 'f64x2',
+    I: 'i64x2',
+    L: '2',
+    L4: '8',
+    SZ: '8',
+    SH: '3',
+    PW: '4',
+    PWM1: '3',
+    DEMOTE: 'nop',
+    PROMOTE: 'nop',
+    SPLAT: 'v128.load64_splat',
+    IOTA: 'v128.const i64x2 0 1',
+    ISCALAR: 'i64.extend_i32_s',
+  },
 ];
 
 function includes(text, depth = 0) {
@@ -46,17 +76,22 @@ function includes(text, depth = 0) {
 
 function precisions(text) {
   return text.replace(/^[ \t]*;;@precision[ \t]*\n([\s\S]*?)^[ \t]*;;@end-precision[ \t]*$/gm, (_, body) =>
-    PRECISIONS.map((p) => body.replace(/\{(P|V|I|L4|L|SZ|SH|PWM1|PW|DEMOTE|PROMOTE|SPLAT|IOTA|ISCALAR)\}/g, (__, key) => p[key])).join('\n'),
+    PRECISIONS.map((p) => body.replace(/\{(P|V|I|L4|L|SZ|SH|PWM1|PW|DEMOTE|PROMOTE|SPLAT|IOTA|ISCALAR)\}/g, (__, key) => p[key])).join(
+      '\n',
+    ),
   );
 }
 
 function macros(text) {
   const defs = new Map();
-  const stripped = text.replace(/^[ \t]*;;@define[ \t]+(\S+)((?:[ \t]+\$\S+)*)[ \t]*\n([\s\S]*?)^[ \t]*;;@end[ \t]*$/gm, (_, name, params, body) => {
-    if (defs.has(name)) throw new Error(`macro ${name} defined twice`);
-    defs.set(name, { params: params.trim().split(/\s+/).filter(Boolean), body: body.replace(/\n$/, '') });
-    return '';
-  });
+  const stripped = text.replace(
+    /^[ \t]*;;@define[ \t]+(\S+)((?:[ \t]+\$\S+)*)[ \t]*\n([\s\S]*?)^[ \t]*;;@end[ \t]*$/gm,
+    (_, name, params, body) => {
+      if (defs.has(name)) throw new Error(`macro ${name} defined twice`);
+      defs.set(name, { params: params.trim().split(/\s+/).filter(Boolean), body: body.replace(/\n$/, '') });
+      return '';
+    },
+  );
   const expand = (line, depth) => {
     const call = /^([ \t]*);;@(\S+)((?:[ \t]+\S+)*)[ \t]*$/.exec(line);
     if (!call) return line;
@@ -65,14 +100,21 @@ function macros(text) {
     if (!def) throw new Error(`unknown directive or macro ;;@${name}`);
     if (depth > 16) throw new Error(`macro ${name} nested too deep`);
     const args = argText.trim().split(/\s+/).filter(Boolean);
-    if (args.length !== def.params.length) throw new Error(`macro ${name} takes ${def.params.length} arguments, got ${args.length}: ${line.trim()}`);
+    if (args.length !== def.params.length)
+      throw new Error(`macro ${name} takes ${def.params.length} arguments, got ${args.length}: ${line.trim()}`);
     let body = def.body;
     def.params.forEach((param, i) => {
       body = body.replace(new RegExp(`\\${param}(?![A-Za-z0-9_.])`, 'g'), () => args[i]);
     });
-    return body.split('\n').map((l) => expand(indent + l, depth + 1)).join('\n');
+    return body
+      .split('\n')
+      .map((l) => expand(indent + l, depth + 1))
+      .join('\n');
   };
-  return stripped.split('\n').map((line) => expand(line, 0)).join('\n');
+  return stripped
+    .split('\n')
+    .map((line) => expand(line, 0))
+    .join('\n');
 }
 
 /** The WAT of one module after preprocessing (memory left as `__SHARED__`). */

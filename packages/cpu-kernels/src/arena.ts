@@ -139,13 +139,19 @@ export class Arena {
   private counters = { grows: 0, blocksCreated: 0, allocations: 0, reuses: 0, bytesInUse: 0, peakBytesInUse: 0, stagedBytes: 0 };
 
   constructor(options: ArenaOptions) {
-    if (options.precision !== 32 && options.precision !== 64) throw new Error(`arena: precision must be 32 or 64, got ${String(options.precision)}`);
+    if (options.precision !== 32 && options.precision !== 64)
+      throw new Error(`arena: precision must be 32 or 64, got ${String(options.precision)}`);
     this.precision = options.precision;
     this.floatBytes = options.precision === 32 ? 4 : 8;
     this.shared = options.shared === true;
     this.maximumPages = Math.max(1, Math.min(MAX_PAGES, Math.floor((options.maximumBytes ?? MAX_PAGES * PAGE_BYTES) / PAGE_BYTES)));
-    const initial = Math.min(this.maximumPages, Math.max(1, Math.ceil(Math.max(options.initialBytes ?? 1 << 20, HEADER_BYTES + SLACK) / PAGE_BYTES)));
-    this.memory = new (wasmApi().Memory)(this.shared ? { initial, maximum: this.maximumPages, shared: true } : { initial, maximum: this.maximumPages });
+    const initial = Math.min(
+      this.maximumPages,
+      Math.max(1, Math.ceil(Math.max(options.initialBytes ?? 1 << 20, HEADER_BYTES + SLACK) / PAGE_BYTES)),
+    );
+    this.memory = new (wasmApi().Memory)(
+      this.shared ? { initial, maximum: this.maximumPages, shared: true } : { initial, maximum: this.maximumPages },
+    );
     this.currentBuffer = this.memory.buffer;
     this.knownBuffers.add(this.currentBuffer);
   }
@@ -158,7 +164,9 @@ export class Arena {
   /** @internal A typed array over `length` elements of `kind` at `offset`, on the current buffer. */
   typedView(kind: BlockKind, offset: number, length: number): FloatArray | Int32Array {
     if (kind === 'int32') return new Int32Array(this.currentBuffer, offset, length);
-    return this.precision === 32 ? new Float32Array(this.currentBuffer, offset, length) : new Float64Array(this.currentBuffer, offset, length);
+    return this.precision === 32
+      ? new Float32Array(this.currentBuffer, offset, length)
+      : new Float64Array(this.currentBuffer, offset, length);
   }
 
   allocate(kind: 'float', length: number): FloatBlock;

@@ -130,7 +130,13 @@ export interface CpuKernels {
   linearForward(args: LinearForwardArgs): LinearForwardResult;
   linearBackward(args: LinearBackwardArgs): void;
   /** The vocabulary chunk `linearForward` / `linearBackward` would use for `rows` active rows. */
-  linearChunkSize(pass: 'forward' | 'backward', rows: number, hiddenSize: number, vocab: number, options?: { chunkSize?: number; scratchBytes?: number }): number;
+  linearChunkSize(
+    pass: 'forward' | 'backward',
+    rows: number,
+    hiddenSize: number,
+    vocab: number,
+    options?: { chunkSize?: number; scratchBytes?: number },
+  ): number;
   /**
    * A plain GEMM on arena blocks (the comparison the benchmark makes; not on the loss path):
    * C[m × n] (+)= A[m × k]·B[k × n] with A(i, j) at `a[i·aRowStride + j·aColStride]` (so a
@@ -143,7 +149,14 @@ export interface CpuKernels {
    * `copy` (b ← a), `triad` (c ← a + s·b), `write` (a ← const) — over the first `bytes` bytes
    * (rounded down to 64·threads), and returns the bytes moved (counted as read + written).
    */
-  memoryProbe(mode: 'read' | 'copy' | 'triad' | 'write', bytes: number, a: ArenaBlock, b?: ArenaBlock, c?: ArenaBlock, threads?: number): number;
+  memoryProbe(
+    mode: 'read' | 'copy' | 'triad' | 'write',
+    bytes: number,
+    a: ArenaBlock,
+    b?: ArenaBlock,
+    c?: ArenaBlock,
+    threads?: number,
+  ): number;
   /** Stops the worker threads (the arena's memory stays readable). */
   dispose(): void;
 }
@@ -196,9 +209,13 @@ class CallScope {
     }
     if (!ArrayBuffer.isView(ref)) throw new TypeError(`${this.where}: ${name} must be an arena block or a typed array`);
     const ok = kind === 'int32' ? ref instanceof Int32Array : precision === 32 ? ref instanceof Float32Array : ref instanceof Float64Array;
-    if (!ok) throw new TypeError(`${this.where}: ${name} must be ${kind === 'int32' ? 'an Int32Array' : precision === 32 ? 'a Float32Array' : 'a Float64Array'} (or an arena block)`);
+    if (!ok)
+      throw new TypeError(
+        `${this.where}: ${name} must be ${kind === 'int32' ? 'an Int32Array' : precision === 32 ? 'a Float32Array' : 'a Float64Array'} (or an arena block)`,
+      );
     const array = ref as FloatArray | Int32Array;
-    if (array.buffer.byteLength === 0 && length > 0) throw new Error(`${this.where}: ${name} is a detached view (the arena's memory grew): read block.view again`);
+    if (array.buffer.byteLength === 0 && length > 0)
+      throw new Error(`${this.where}: ${name} is a detached view (the arena's memory grew): read block.view again`);
     if (array.length !== length) throw new RangeError(`${this.where}: ${name} has ${array.length} elements, expected ${length}`);
     const location = this.arena.ownsView(array);
     return location && location.block ? location.offset : null;
@@ -256,7 +273,8 @@ class WasmCpuKernels implements CpuKernels {
     const os = nodeBuiltin<typeof import('node:os')>('node:os');
     const wanted = Math.max(1, Math.floor(options.threads ?? os?.availableParallelism?.() ?? 1));
     const variant = options.tokenForwardVariant ?? 'two-pass';
-    if (variant !== 'two-pass' && variant !== 'online') throw new Error(`cpu kernels: tokenForwardVariant must be two-pass or online, got ${String(variant)}`);
+    if (variant !== 'two-pass' && variant !== 'online')
+      throw new Error(`cpu kernels: tokenForwardVariant must be two-pass or online, got ${String(variant)}`);
     this.variant = variant;
     const shared = wanted > 1 && wasmThreadsSupported();
     this.arena = new Arena({ precision, shared, initialBytes: options.initialBytes, maximumBytes: options.maximumBytes });
@@ -305,7 +323,8 @@ class WasmCpuKernels implements CpuKernels {
   }
 
   private rowsOf(where: string, labels: Int32Ref, vocab: number): number {
-    if (!labels || (!isBlock(labels) && !(labels instanceof Int32Array))) throw new TypeError(`${where}: labels must be an Int32Array or an int32 arena block`);
+    if (!labels || (!isBlock(labels) && !(labels instanceof Int32Array)))
+      throw new TypeError(`${where}: labels must be an Int32Array or an int32 arena block`);
     if (!Number.isInteger(vocab) || vocab < 1) throw new RangeError(`${where}: vocab must be a positive integer, got ${vocab}`);
     const rows = labels.length;
     if (rows * vocab * this.size > 2 ** 32) throw new RangeError(`${where}: ${rows}×${vocab} does not fit a 4 GiB WebAssembly memory`);
@@ -315,7 +334,8 @@ class WasmCpuKernels implements CpuKernels {
   private checkLabels(where: string, labels: Int32Array, vocab: number, ignore: number): void {
     for (let r = 0; r < labels.length; r++) {
       const y = labels[r];
-      if (y !== ignore && (y < 0 || y >= vocab)) throw new RangeError(`${where}: labels[${r}] = ${y} is outside [0, ${vocab}) and not the ignore index ${ignore}`);
+      if (y !== ignore && (y < 0 || y >= vocab))
+        throw new RangeError(`${where}: labels[${r}] = ${y} is outside [0, ${vocab}) and not the ignore index ${ignore}`);
     }
   }
 
@@ -361,7 +381,8 @@ class WasmCpuKernels implements CpuKernels {
     const vocab = args.vocab;
     const ignore = args.ignoreIndex ?? -100;
     if (args.gradEntropy && !args.entropy) throw new Error(`${where}: gradEntropy needs the forward's entropy`);
-    if (!args.logits && (!args.probs || args.gradEntropy)) throw new Error(`${where}: logits are needed unless probs are given and there is no gradEntropy`);
+    if (!args.logits && (!args.probs || args.gradEntropy))
+      throw new Error(`${where}: logits are needed unless probs are given and there is no gradEntropy`);
     const scope = new CallScope(this.arena, where);
     try {
       const z = args.logits ? scope.input(args.logits, 'float', rows * vocab, 'logits') : 0;
@@ -382,7 +403,13 @@ class WasmCpuKernels implements CpuKernels {
     }
   }
 
-  linearChunkSize(pass: 'forward' | 'backward', rows: number, hiddenSize: number, vocab: number, options: { chunkSize?: number; scratchBytes?: number } = {}): number {
+  linearChunkSize(
+    pass: 'forward' | 'backward',
+    rows: number,
+    hiddenSize: number,
+    vocab: number,
+    options: { chunkSize?: number; scratchBytes?: number } = {},
+  ): number {
     const pw = this.panel;
     const full = Math.ceil(vocab / pw) * pw;
     if (options.chunkSize !== undefined) {
@@ -409,7 +436,8 @@ class WasmCpuKernels implements CpuKernels {
     const cap = args.softcap ?? 0;
     if (!Number.isFinite(scale)) throw new RangeError(`${where}: logitScale must be finite, got ${scale}`);
     if (!(cap === 0 || (cap > 0 && Number.isFinite(cap)))) throw new RangeError(`${where}: softcap must be a positive number, got ${cap}`);
-    if (rows * H * this.size > 2 ** 32 || V * H * this.size > 2 ** 32) throw new RangeError(`${where}: the tensors do not fit a 4 GiB WebAssembly memory`);
+    if (rows * H * this.size > 2 ** 32 || V * H * this.size > 2 ** 32)
+      throw new RangeError(`${where}: the tensors do not fit a 4 GiB WebAssembly memory`);
     return { rows, H, V, scale, cap, ignore: args.ignoreIndex ?? -100 };
   }
 
@@ -478,9 +506,25 @@ class WasmCpuKernels implements CpuKernels {
         const clp = compact ? scope.temp('float', Ra).offset : out.lp;
         const cen = out.en ? (compact ? scope.temp('float', Ra).offset : out.en) : 0;
         const job = this.job([
-          hc, w, b, Ra, H, V, chunk, labc, cls, clp, cen,
-          scratch, scratch + wpBytes, scratch + wpBytes + tileBytes, stride, state,
-          { f64: scale }, { f64: cap }, zeros.offset,
+          hc,
+          w,
+          b,
+          Ra,
+          H,
+          V,
+          chunk,
+          labc,
+          cls,
+          clp,
+          cen,
+          scratch,
+          scratch + wpBytes,
+          scratch + wpBytes + tileBytes,
+          stride,
+          state,
+          { f64: scale },
+          { f64: cap },
+          zeros.offset,
         ]);
         this.run('linear.lin_fwd', job, nt);
         if (compact) this.scatter(rows, active, [[cls, out.ls], [clp, out.lp], ...(out.en ? [[cen, out.en] as [number, number]] : [])]);
@@ -558,9 +602,32 @@ class WasmCpuKernels implements CpuKernels {
         const enc = ge ? (compact ? this.gather(scope, en, rows, active, 'float') : en) : 0;
         const rb = Math.max(4, Math.min(Ra, Math.floor(DW_BLOCK_BYTES / ((H + vcp) * this.size))));
         const job = this.job([
-          hc, w, b, Ra, H, V, chunk, labc, lsc, enc, uc, ec, gW, gB, parts, partStride,
-          scratch, scratch + wpBytes, zeros.offset, scratch + wpBytes + dpBytes, scratch + wpBytes + dpBytes + dbBytes, stride,
-          { f64: scale }, { f64: cap }, accumulate ? 1 : 0, rb,
+          hc,
+          w,
+          b,
+          Ra,
+          H,
+          V,
+          chunk,
+          labc,
+          lsc,
+          enc,
+          uc,
+          ec,
+          gW,
+          gB,
+          parts,
+          partStride,
+          scratch,
+          scratch + wpBytes,
+          zeros.offset,
+          scratch + wpBytes + dpBytes,
+          scratch + wpBytes + dpBytes + dbBytes,
+          stride,
+          { f64: scale },
+          { f64: cap },
+          accumulate ? 1 : 0,
+          rb,
         ]);
         this.run('linear.lin_bwd', job, nt);
         if (gH) {
@@ -584,31 +651,67 @@ class WasmCpuKernels implements CpuKernels {
     const { a, b, c, m, n, k } = args;
     const bRow = args.bRowStride ?? n;
     const cRow = args.cRowStride ?? n;
-    for (const [x, name] of [[a, 'a'], [b, 'b'], [c, 'c']] as const) if (!this.arena.isLiveBlock(x) || x.kind !== 'float') throw new Error(`matmul: ${name} must be a live float block of these kernels' arena`);
+    for (const [x, name] of [
+      [a, 'a'],
+      [b, 'b'],
+      [c, 'c'],
+    ] as const)
+      if (!this.arena.isLiveBlock(x) || x.kind !== 'float')
+        throw new Error(`matmul: ${name} must be a live float block of these kernels' arena`);
     const span = (rows: number, cols: number, rs: number, cs: number) => (rows - 1) * rs + (cols - 1) * cs + 1;
-    if (span(m, k, args.aRowStride, args.aColStride) > a.length || span(k, n, bRow, 1) > b.length || span(m, n, cRow, 1) > c.length) throw new RangeError('matmul: a block is smaller than its strides reach');
+    if (span(m, k, args.aRowStride, args.aColStride) > a.length || span(k, n, bRow, 1) > b.length || span(m, n, cRow, 1) > c.length)
+      throw new RangeError('matmul: a block is smaller than its strides reach');
     const sz = this.size;
     const kb = Math.max(16, Math.min(k, Math.floor((1 << 20) / (n * sz))));
     const nt = this.split(m * n * k >= LINEAR_PARALLEL, Math.ceil(m / 4));
     const scratch = this.arena.allocate('int32', 32 * nt);
     try {
-      const job = this.job([a.offset, args.aRowStride * sz, args.aColStride * sz, b.offset, bRow * sz, c.offset, cRow * sz, m, n, k, args.accumulate ? 1 : 0, kb, scratch.offset]);
+      const job = this.job([
+        a.offset,
+        args.aRowStride * sz,
+        args.aColStride * sz,
+        b.offset,
+        bRow * sz,
+        c.offset,
+        cRow * sz,
+        m,
+        n,
+        k,
+        args.accumulate ? 1 : 0,
+        kb,
+        scratch.offset,
+      ]);
       this.run('linear.lin_gemm', job, nt);
     } finally {
       scratch.free();
     }
   }
 
-  memoryProbe(mode: 'read' | 'copy' | 'triad' | 'write', bytes: number, a: ArenaBlock, b?: ArenaBlock, c?: ArenaBlock, threads = this.threads): number {
+  memoryProbe(
+    mode: 'read' | 'copy' | 'triad' | 'write',
+    bytes: number,
+    a: ArenaBlock,
+    b?: ArenaBlock,
+    c?: ArenaBlock,
+    threads = this.threads,
+  ): number {
     const nt = this.split(threads > 1, Math.floor(threads));
     const n = Math.floor(bytes / (64 * nt)) * 64 * nt;
     const code = { read: 0, copy: 1, triad: 2, write: 3 }[mode];
     const need = [a, mode === 'copy' || mode === 'triad' ? b : a, mode === 'triad' || mode === 'read' ? c : a];
     for (const block of need) {
-      if (!block || !this.arena.isLiveBlock(block)) throw new Error(`memoryProbe: ${mode} needs live arena blocks (a${mode === 'copy' ? ', b' : mode === 'triad' ? ', b, c' : mode === 'read' ? ', c (16·threads bytes)' : ''})`);
+      if (!block || !this.arena.isLiveBlock(block))
+        throw new Error(
+          `memoryProbe: ${mode} needs live arena blocks (a${mode === 'copy' ? ', b' : mode === 'triad' ? ', b, c' : mode === 'read' ? ', c (16·threads bytes)' : ''})`,
+        );
     }
-    for (const [block, size] of [[a, n], [b, mode === 'copy' || mode === 'triad' ? n : 0], [c, mode === 'triad' ? n : mode === 'read' ? 16 * nt : 0]] as const) {
-      if (block && block.byteLength < size) throw new RangeError(`memoryProbe: a block of ${block.byteLength} bytes is smaller than ${size}`);
+    for (const [block, size] of [
+      [a, n],
+      [b, mode === 'copy' || mode === 'triad' ? n : 0],
+      [c, mode === 'triad' ? n : mode === 'read' ? 16 * nt : 0],
+    ] as const) {
+      if (block && block.byteLength < size)
+        throw new RangeError(`memoryProbe: a block of ${block.byteLength} bytes is smaller than ${size}`);
     }
     this.pool.run('token.probe', this.job([code, a.offset, b?.offset ?? 0, c?.offset ?? 0, n]), nt);
     return mode === 'read' || mode === 'write' ? n : mode === 'copy' ? 2 * n : 3 * n;
@@ -621,6 +724,7 @@ class WasmCpuKernels implements CpuKernels {
 
 /** The WebAssembly SIMD kernels in one precision, with their arena and (in Node) worker threads. */
 export function createCpuKernels(options: CpuKernelsOptions): CpuKernels {
-  if (!options || (options.precision !== 32 && options.precision !== 64)) throw new Error(`cpu kernels: precision must be 32 or 64, got ${String(options?.precision)}`);
+  if (!options || (options.precision !== 32 && options.precision !== 64))
+    throw new Error(`cpu kernels: precision must be 32 or 64, got ${String(options?.precision)}`);
   return new WasmCpuKernels(options.precision, options);
 }

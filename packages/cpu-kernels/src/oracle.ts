@@ -35,7 +35,14 @@ export function tokenForward(logits: Values, labels: ArrayLike<number>, vocab: n
 }
 
 /** g[r, v] = u_r·(δ_{v,y} − p_v) + e_r·p_v·(lse_r − z_v − H_r), from the logits alone. */
-export function tokenBackward(logits: Values, labels: ArrayLike<number>, vocab: number, gradLogps: Values, gradEntropy?: Values, ignoreIndex = -100): Float64Array {
+export function tokenBackward(
+  logits: Values,
+  labels: ArrayLike<number>,
+  vocab: number,
+  gradLogps: Values,
+  gradEntropy?: Values,
+  ignoreIndex = -100,
+): Float64Array {
   const rows = labels.length;
   const { lse, entropy } = tokenForward(logits, labels, vocab, ignoreIndex);
   const grad = new Float64Array(rows * vocab);
@@ -98,7 +105,11 @@ export function linearForward(a: OracleLinear): OracleForward {
 }
 
 /** dHidden = dpre·W, dWeight = dpreᵀ·h, dBias = Σ_r dpre, dpre = s·dz·(1 − t²) (or s·dz). */
-export function linearBackward(a: OracleLinear & { gradLogps: Values; gradEntropy?: Values }): { gradHidden: Float64Array; gradWeight: Float64Array; gradBias: Float64Array } {
+export function linearBackward(a: OracleLinear & { gradLogps: Values; gradEntropy?: Values }): {
+  gradHidden: Float64Array;
+  gradWeight: Float64Array;
+  gradBias: Float64Array;
+} {
   const rows = a.labels.length;
   const { hiddenSize: H, vocab: V } = a;
   const s = a.logitScale ?? 1;

@@ -44,7 +44,10 @@ const compiled: { shared?: KernelModules; plain?: KernelModules } = {};
 export function kernelModules(shared: boolean): KernelModules {
   const Module = wasmApi().Module;
   if (shared) {
-    compiled.shared ??= { token: new Module(decode(TOKEN_LOG_PROBS_WASM_SHARED)), linear: new Module(decode(LINEAR_LOG_PROBS_WASM_SHARED)) };
+    compiled.shared ??= {
+      token: new Module(decode(TOKEN_LOG_PROBS_WASM_SHARED)),
+      linear: new Module(decode(LINEAR_LOG_PROBS_WASM_SHARED)),
+    };
     return compiled.shared;
   }
   compiled.plain ??= { token: new Module(decode(TOKEN_LOG_PROBS_WASM)), linear: new Module(decode(LINEAR_LOG_PROBS_WASM)) };

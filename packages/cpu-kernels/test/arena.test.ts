@@ -145,11 +145,21 @@ describe.skipIf(!wasmSimdSupported())('kernels on arena memory', () => {
   for (const threads of [1, 2]) {
     it(`${threads} thread(s): 50 calls with the same shapes make no new blocks and no grows after the first, and copy nothing`, () => {
       const k = make(32, threads);
-      const R = 64, V = 3000, H = 24, VL = 500;
+      const R = 64,
+        V = 3000,
+        H = 24,
+        VL = 500;
       const A = k.arena;
-      const logits = A.allocate('float', R * V), grad = A.allocate('float', R * V), labels = A.allocate('int32', R);
-      const lse = A.allocate('float', R), logps = A.allocate('float', R), u = A.allocate('float', R);
-      const hidden = A.allocate('float', R * H), weight = A.allocate('float', VL * H), gH = A.allocate('float', R * H), gW = A.allocate('float', VL * H);
+      const logits = A.allocate('float', R * V),
+        grad = A.allocate('float', R * V),
+        labels = A.allocate('int32', R);
+      const lse = A.allocate('float', R),
+        logps = A.allocate('float', R),
+        u = A.allocate('float', R);
+      const hidden = A.allocate('float', R * H),
+        weight = A.allocate('float', VL * H),
+        gH = A.allocate('float', R * H),
+        gW = A.allocate('float', VL * H);
       const next = rng(3);
       logits.view.forEach((_, i, a) => (a[i] = 4 * next() - 2));
       hidden.view.forEach((_, i, a) => (a[i] = next() - 0.5));
@@ -224,7 +234,8 @@ describe.skipIf(!wasmSimdSupported())('kernels on arena memory', () => {
   it.skipIf(!wasmThreadsSupported())('two threads share one growing memory (workers see the grown memory)', () => {
     const k = make(32, 2);
     expect(k.arena.shared).toBe(true);
-    const R = 8, V = 40_000;
+    const R = 8,
+      V = 40_000;
     const small = k.arena.allocate('float', R * V);
     small.view.fill(0);
     const labels = Int32Array.from({ length: R }, (_, i) => i);

@@ -18,7 +18,8 @@ export interface FloatConstructor {
   from(values: ArrayLike<number> | Iterable<number>): FloatArray;
   from<T>(values: ArrayLike<T>, map: (value: T, index: number) => number): FloatArray;
 }
-export const FloatOf = (precision: 32 | 64): FloatConstructor => (precision === 32 ? Float32Array : Float64Array) as unknown as FloatConstructor;
+export const FloatOf = (precision: 32 | 64): FloatConstructor =>
+  (precision === 32 ? Float32Array : Float64Array) as unknown as FloatConstructor;
 
 /**
  * Worst error ratio of `actual` against `expected`, normwise like the benchmarks:
@@ -47,7 +48,13 @@ export function rounded(precision: 32 | 64, values: ArrayLike<number>): FloatArr
  * Worst error ratio of a `[rows, vocab]` gradient, |a − e| ≤ rtol·(|e| + rowScale[r]): a logits
  * gradient u·(δ − p) + ... has the absolute error of its row's upstream scale (1 − p cancels).
  */
-export function worstRowRatio(actual: ArrayLike<number>, expected: ArrayLike<number>, vocab: number, rowScale: ArrayLike<number>, rtol: number): number {
+export function worstRowRatio(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  vocab: number,
+  rowScale: ArrayLike<number>,
+  rtol: number,
+): number {
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
     if (Number.isNaN(actual[i]) !== Number.isNaN(expected[i])) return Infinity;

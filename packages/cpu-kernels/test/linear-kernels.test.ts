@@ -29,7 +29,8 @@ function makeCase(precision: 32 | 64, c: Case) {
 }
 
 /** float64 1e-12 (normwise); float32 from a length-H dot product and the token-kernel error sources. */
-const tolerance = (precision: 32 | 64, c: Case) => (precision === 64 ? 1e-12 : EPS[32] * (32 + 4 * c.hidden + c.vocab / 8 + 8 * Math.min(c.softcap || 30, 30)));
+const tolerance = (precision: 32 | 64, c: Case) =>
+  precision === 64 ? 1e-12 : EPS[32] * (32 + 4 * c.hidden + c.vocab / 8 + 8 * Math.min(c.softcap || 30, 30));
 
 const CASES: Case[] = [];
 {
@@ -83,27 +84,68 @@ describe.skipIf(!wasmSimdSupported())('hidden-state (linear) kernels against the
           const gH = new Float(c.rows * c.hidden).fill(NaN);
           const gW = new Float(c.vocab * c.hidden).fill(NaN);
           const gB = new Float(c.vocab).fill(NaN);
-          k.linearBackward({ ...spec, lse: got.lse, entropy: got.entropy, gradLogps: u, gradEntropy: e, gradHidden: gH, gradWeight: gW, gradBias: gB, chunkSize: c.chunk });
+          k.linearBackward({
+            ...spec,
+            lse: got.lse,
+            entropy: got.entropy,
+            gradLogps: u,
+            gradEntropy: e,
+            gradHidden: gH,
+            gradWeight: gW,
+            gradBias: gB,
+            chunkSize: c.chunk,
+          });
           // dz has its row's upstream scale; dH and dW sum dz over V and over rows.
           let upstream = 0;
-          for (let r = 0; r < c.rows; r++) if (labels[r] !== -100) upstream = Math.max(upstream, Math.abs(u[r]) + (e ? Math.abs(e[r]) * 4 : 0));
+          for (let r = 0; r < c.rows; r++)
+            if (labels[r] !== -100) upstream = Math.max(upstream, Math.abs(u[r]) + (e ? Math.abs(e[r]) * 4 : 0));
           const wScale = Array.from(weight, Math.abs).reduce((a, b) => Math.max(a, b), 0);
           const rowScale = Array.from({ length: c.rows }, () => upstream * c.scale * wScale);
           expect(worstRowRatio(gH, wantG.gradHidden, c.hidden, rowScale, tol), `${where} dHidden`).toBeLessThanOrEqual(1);
-          expect(worstRowRatio(gW, wantG.gradWeight, c.hidden, Array(c.vocab).fill(upstream * c.scale), tol), `${where} dWeight`).toBeLessThanOrEqual(1);
-          expect(worstRowRatio(gB, wantG.gradBias, 1, Array(c.vocab).fill(upstream * c.scale), tol), `${where} dBias`).toBeLessThanOrEqual(1);
+          expect(
+            worstRowRatio(gW, wantG.gradWeight, c.hidden, Array(c.vocab).fill(upstream * c.scale), tol),
+            `${where} dWeight`,
+          ).toBeLessThanOrEqual(1);
+          expect(worstRowRatio(gB, wantG.gradBias, 1, Array(c.vocab).fill(upstream * c.scale), tol), `${where} dBias`).toBeLessThanOrEqual(
+            1,
+          );
           for (const g of [gH, gW, gB]) expect(g.some(Number.isNaN), `${where} NaN`).toBe(false);
           for (let r = 0; r < c.rows; r++) {
             if (labels[r] === -100 || (u[r] === 0 && (!e || e[r] === 0))) {
-              expect(Array.from(gH.subarray(r * c.hidden, (r + 1) * c.hidden)).every((x) => Object.is(x, 0)), `${where} row ${r}`).toBe(true);
+              expect(
+                Array.from(gH.subarray(r * c.hidden, (r + 1) * c.hidden)).every((x) => Object.is(x, 0)),
+                `${where} row ${r}`,
+              ).toBe(true);
             }
           }
           // accumulate: adds to what is there; omitted outputs are not computed
           const acc = Float.from(gW);
           const accH = Float.from(gH);
-          k.linearBackward({ ...spec, lse: got.lse, entropy: got.entropy, gradLogps: u, gradEntropy: e, gradWeight: acc, gradHidden: accH, accumulate: true, chunkSize: c.chunk });
-          expect(worstRatio(acc, Array.from(gW, (x) => 2 * x), 4 * EPS[precision])).toBeLessThanOrEqual(1);
-          expect(worstRatio(accH, Array.from(gH, (x) => 2 * x), 4 * EPS[precision])).toBeLessThanOrEqual(1);
+          k.linearBackward({
+            ...spec,
+            lse: got.lse,
+            entropy: got.entropy,
+            gradLogps: u,
+            gradEntropy: e,
+            gradWeight: acc,
+            gradHidden: accH,
+            accumulate: true,
+            chunkSize: c.chunk,
+          });
+          expect(
+            worstRatio(
+              acc,
+              Array.from(gW, (x) => 2 * x),
+              4 * EPS[precision],
+            ),
+          ).toBeLessThanOrEqual(1);
+          expect(
+            worstRatio(
+              accH,
+              Array.from(gH, (x) => 2 * x),
+              4 * EPS[precision],
+            ),
+          ).toBeLessThanOrEqual(1);
         }
       });
     }
@@ -113,12 +155,26 @@ describe.skipIf(!wasmSimdSupported())('hidden-state (linear) kernels against the
     const c: Case = { rows: 29, hidden: 33, vocab: 517, bias: true, softcap: 20, scale: 1.2, entropy: true, seed: 11 };
     const { hidden, weight, bias, labels, u, e } = makeCase(64, c);
     const spec = { hidden, weight, bias, labels, hiddenSize: c.hidden, logitScale: c.scale, softcap: c.softcap };
-    const results = [[1, 8], [1, 100], [2, 13], [2, undefined]].map(([threads, chunkSize]) => {
+    const results = [
+      [1, 8],
+      [1, 100],
+      [2, 13],
+      [2, undefined],
+    ].map(([threads, chunkSize]) => {
       const k = get(64, threads!);
       const f = k.linearForward({ ...spec, entropy: true, chunkSize });
       const gW = new Float64Array(c.vocab * c.hidden);
       const gH = new Float64Array(c.rows * c.hidden);
-      k.linearBackward({ ...spec, lse: f.lse, entropy: f.entropy, gradLogps: u, gradEntropy: e, gradWeight: gW, gradHidden: gH, chunkSize });
+      k.linearBackward({
+        ...spec,
+        lse: f.lse,
+        entropy: f.entropy,
+        gradLogps: u,
+        gradEntropy: e,
+        gradWeight: gW,
+        gradHidden: gH,
+        chunkSize,
+      });
       return { logps: f.logps as Float64Array, gW, gH };
     });
     for (const r of results.slice(1)) {
@@ -135,14 +191,51 @@ describe.skipIf(!wasmSimdSupported())('hidden-state (linear) kernels against the
     for (let r = 0; r < c.rows; r++) if (labels[r] === -100) labels[r] = r;
     hidden.forEach((x, i) => (hidden[i] = Number.isFinite(x) ? x : 0.3));
     const objective = (h: Float64Array, w: Float64Array, b: Float64Array) => {
-      const f = k.linearForward({ hidden: h, weight: w, bias: b, labels, hiddenSize: c.hidden, logitScale: c.scale, softcap: c.softcap, entropy: true, chunkSize: 4 });
+      const f = k.linearForward({
+        hidden: h,
+        weight: w,
+        bias: b,
+        labels,
+        hiddenSize: c.hidden,
+        logitScale: c.scale,
+        softcap: c.softcap,
+        entropy: true,
+        chunkSize: 4,
+      });
       let s = 0;
       for (let r = 0; r < c.rows; r++) s += u[r] * (f.logps as Float64Array)[r] + e![r] * (f.entropy as Float64Array)[r];
       return s;
     };
-    const f = k.linearForward({ hidden, weight, bias, labels, hiddenSize: c.hidden, logitScale: c.scale, softcap: c.softcap, entropy: true });
-    const gH = new Float64Array(hidden.length), gW = new Float64Array(weight.length), gB = new Float64Array(bias!.length);
-    k.linearBackward({ hidden, weight, bias, labels, hiddenSize: c.hidden, logitScale: c.scale, softcap: c.softcap, lse: f.lse, entropy: f.entropy, gradLogps: u, gradEntropy: e, gradHidden: gH, gradWeight: gW, gradBias: gB, chunkSize: 4 });
+    const f = k.linearForward({
+      hidden,
+      weight,
+      bias,
+      labels,
+      hiddenSize: c.hidden,
+      logitScale: c.scale,
+      softcap: c.softcap,
+      entropy: true,
+    });
+    const gH = new Float64Array(hidden.length),
+      gW = new Float64Array(weight.length),
+      gB = new Float64Array(bias!.length);
+    k.linearBackward({
+      hidden,
+      weight,
+      bias,
+      labels,
+      hiddenSize: c.hidden,
+      logitScale: c.scale,
+      softcap: c.softcap,
+      lse: f.lse,
+      entropy: f.entropy,
+      gradLogps: u,
+      gradEntropy: e,
+      gradHidden: gH,
+      gradWeight: gW,
+      gradBias: gB,
+      chunkSize: 4,
+    });
     const numeric = (which: 0 | 1 | 2) => {
       const base = [hidden, weight, bias!][which];
       return Float64Array.from(base, (_, i) => {
@@ -161,10 +254,18 @@ describe.skipIf(!wasmSimdSupported())('hidden-state (linear) kernels against the
 
   it('never holds [rows, vocab]: a 128256-entry vocabulary stays within the scratch budget', () => {
     const k = get(32, 2);
-    const R = 256, H = 16, V = 128256;
+    const R = 256,
+      H = 16,
+      V = 128256;
     const A = k.arena;
-    const hidden = A.allocate('float', R * H), weight = A.allocate('float', V * H), labels = A.allocate('int32', R);
-    const gH = A.allocate('float', R * H), gW = A.allocate('float', V * H), lse = A.allocate('float', R), logps = A.allocate('float', R), u = A.allocate('float', R);
+    const hidden = A.allocate('float', R * H),
+      weight = A.allocate('float', V * H),
+      labels = A.allocate('int32', R);
+    const gH = A.allocate('float', R * H),
+      gW = A.allocate('float', V * H),
+      lse = A.allocate('float', R),
+      logps = A.allocate('float', R),
+      u = A.allocate('float', R);
     const next = rng(4);
     hidden.view.forEach((_, i, a) => (a[i] = next() - 0.5));
     weight.view.forEach((_, i, a) => (a[i] = next() - 0.5));
@@ -190,16 +291,24 @@ describe.skipIf(!wasmSimdSupported())('hidden-state (linear) kernels against the
     expect(Math.abs(logps.view[r] - want)).toBeLessThan(1e-4);
   });
 
-  it('matmul (the benchmark\'s plain GEMM) matches a naive product, with A transposed and accumulate', () => {
+  it("matmul (the benchmark's plain GEMM) matches a naive product, with A transposed and accumulate", () => {
     for (const precision of [32, 64] as const) {
       const k = get(precision, 2);
       const next = rng(precision);
-      for (const [m, n, kk] of [[1, 1, 1], [5, 9, 3], [37, 70, 301], [64, 130, 40]]) {
-        const A = k.arena.allocate('float', m * kk), B = k.arena.allocate('float', kk * n), C = k.arena.allocate('float', m * n);
+      for (const [m, n, kk] of [
+        [1, 1, 1],
+        [5, 9, 3],
+        [37, 70, 301],
+        [64, 130, 40],
+      ]) {
+        const A = k.arena.allocate('float', m * kk),
+          B = k.arena.allocate('float', kk * n),
+          C = k.arena.allocate('float', m * n);
         A.view.forEach((_, i, a) => (a[i] = next() - 0.5));
         B.view.forEach((_, i, a) => (a[i] = next() - 0.5));
         const want = new Float64Array(m * n);
-        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let l = 0; l < kk; l++) want[i * n + j] += A.view[i * kk + l] * B.view[l * n + j];
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) for (let l = 0; l < kk; l++) want[i * n + j] += A.view[i * kk + l] * B.view[l * n + j];
         k.matmul({ a: A, b: B, c: C, m, n, k: kk, aRowStride: kk, aColStride: 1 });
         const tol = precision === 64 ? 1e-13 : EPS[32] * 4 * kk;
         expect(worstRatio(C.view, want, tol)).toBeLessThanOrEqual(1);
@@ -207,7 +316,13 @@ describe.skipIf(!wasmSimdSupported())('hidden-state (linear) kernels against the
         const At = k.arena.allocate('float', kk * m);
         for (let i = 0; i < m; i++) for (let l = 0; l < kk; l++) At.view[l * m + i] = A.view[i * kk + l];
         k.matmul({ a: At, b: B, c: C, m, n, k: kk, aRowStride: 1, aColStride: m, accumulate: true });
-        expect(worstRatio(C.view, Array.from(want, (x) => 2 * x), tol)).toBeLessThanOrEqual(1);
+        expect(
+          worstRatio(
+            C.view,
+            Array.from(want, (x) => 2 * x),
+            tol,
+          ),
+        ).toBeLessThanOrEqual(1);
         [A, B, C, At].forEach((x) => x.free());
       }
     }
@@ -217,8 +332,14 @@ describe.skipIf(!wasmSimdSupported())('hidden-state (linear) kernels against the
     const k = get(32, 1);
     const labels = Int32Array.of(0, 1);
     expect(() => k.linearForward({ hidden: new Float32Array(6), weight: new Float32Array(7), labels, hiddenSize: 3 })).toThrow(/vocab/);
-    expect(() => k.linearForward({ hidden: new Float32Array(5), weight: new Float32Array(9), labels, hiddenSize: 3 })).toThrow(/hidden has 5/);
-    expect(() => k.linearForward({ hidden: new Float32Array(6), weight: new Float32Array(9), labels, hiddenSize: 3, softcap: -1 })).toThrow(/softcap/);
-    expect(() => k.linearForward({ hidden: new Float32Array(6), weight: new Float32Array(9), labels: Int32Array.of(0, 3), hiddenSize: 3 })).toThrow(/labels\[1\] = 3/);
+    expect(() => k.linearForward({ hidden: new Float32Array(5), weight: new Float32Array(9), labels, hiddenSize: 3 })).toThrow(
+      /hidden has 5/,
+    );
+    expect(() => k.linearForward({ hidden: new Float32Array(6), weight: new Float32Array(9), labels, hiddenSize: 3, softcap: -1 })).toThrow(
+      /softcap/,
+    );
+    expect(() =>
+      k.linearForward({ hidden: new Float32Array(6), weight: new Float32Array(9), labels: Int32Array.of(0, 3), hiddenSize: 3 }),
+    ).toThrow(/labels\[1\] = 3/);
   });
 });

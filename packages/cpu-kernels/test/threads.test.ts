@@ -9,11 +9,15 @@ const loader = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../b
 /** Runs an ES module snippet in a fresh Node with the package bundled from source as `K`; returns stdout + stderr. */
 function child(body: string): string {
   const source = `const K = await (await import(${JSON.stringify(loader)})).loadKernels();\n${body}`;
-  return execFileSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(process.execPath, ['--input-type=module', '-e', source], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 describe.skipIf(!wasmSimdSupported() || !wasmThreadsSupported())('worker threads', () => {
-  it('are unref\'d: a process that never calls dispose() still exits, and the library prints nothing', () => {
+  it("are unref'd: a process that never calls dispose() still exits, and the library prints nothing", () => {
     const out = child(`
       const k = K.createCpuKernels({ precision: 32, threads: 2 });
       const R = 64, V = 4096;
@@ -53,14 +57,27 @@ describe.skipIf(!wasmSimdSupported() || !wasmThreadsSupported())('worker threads
   });
 
   it('print nothing in process either (console and the streams stay silent)', () => {
-    const spies = [vi.spyOn(console, 'log'), vi.spyOn(console, 'warn'), vi.spyOn(console, 'error'), vi.spyOn(console, 'info'), vi.spyOn(console, 'debug')];
+    const spies = [
+      vi.spyOn(console, 'log'),
+      vi.spyOn(console, 'warn'),
+      vi.spyOn(console, 'error'),
+      vi.spyOn(console, 'info'),
+      vi.spyOn(console, 'debug'),
+    ];
     try {
       const k = createCpuKernels({ precision: 32, threads: 2 });
       const old = createTokenLogProbsKernel({ precision: 32, threads: 2 });
       const logits = new Float32Array(16 * 5000).fill(0.5);
       const labels = new Int32Array(16);
       const f = k.tokenForward({ logits, labels, vocab: 5000 });
-      k.tokenBackward({ logits, labels, vocab: 5000, lse: f.lse, gradLogps: new Float32Array(16).fill(1), grad: new Float32Array(16 * 5000) });
+      k.tokenBackward({
+        logits,
+        labels,
+        vocab: 5000,
+        lse: f.lse,
+        gradLogps: new Float32Array(16).fill(1),
+        grad: new Float32Array(16 * 5000),
+      });
       old.backward(logits, labels, old.forward(logits, labels, 5000, -100).lse, new Float32Array(16).fill(1), 5000, -100);
       k.dispose();
       old.dispose();

@@ -36,7 +36,12 @@ const CASES: Case[] = [];
     CASES.push({ rows: 1 + Math.floor(next() * 9), vocab: 1 + Math.floor(next() * 70), scale: [1, 10, 40][i % 3], seed: 1000 + i });
   }
   // vocabularies past the 4-vector loop and the online block (2048), odd tails, enough rows for threads
-  CASES.push({ rows: 17, vocab: 4099, scale: 8, seed: 7 }, { rows: 3, vocab: 2053, scale: 30, seed: 8 }, { rows: 33, vocab: 2048, scale: 2, seed: 9 }, { rows: 5, vocab: 6150, scale: 5, seed: 10 });
+  CASES.push(
+    { rows: 17, vocab: 4099, scale: 8, seed: 7 },
+    { rows: 3, vocab: 2053, scale: 30, seed: 8 },
+    { rows: 33, vocab: 2048, scale: 2, seed: 9 },
+    { rows: 5, vocab: 6150, scale: 5, seed: 10 },
+  );
 }
 
 describe.skipIf(!wasmSimdSupported())('token kernels against the float64 oracle', () => {
@@ -59,7 +64,8 @@ describe.skipIf(!wasmSimdSupported())('token kernels against the float64 oracle'
         const k = get(precision, threads);
         for (const c of CASES) {
           const { logits, labels, u, e } = makeCase(precision, c);
-          const R = c.rows, V = c.vocab;
+          const R = c.rows,
+            V = c.vocab;
           const want = oracle.tokenForward(logits, labels, V);
           const tf = tolerance(precision, c, 'forward');
           const tg = tolerance(precision, c, 'grad');
@@ -74,7 +80,8 @@ describe.skipIf(!wasmSimdSupported())('token kernels against the float64 oracle'
                 expect(lse[r], where).toBe(0);
                 expect((got.logps as FloatArray)[r]).toBe(0);
                 expect((got.entropy as FloatArray)[r]).toBe(0);
-              } else expect(Math.abs(lse[r] - want.lse[r]), `${where} lse[${r}]`).toBeLessThanOrEqual(tf * (Math.abs(want.lse[r]) + c.scale));
+              } else
+                expect(Math.abs(lse[r] - want.lse[r]), `${where} lse[${r}]`).toBeLessThanOrEqual(tf * (Math.abs(want.lse[r]) + c.scale));
             }
           }
           // without entropy, the logps alone
@@ -103,7 +110,8 @@ describe.skipIf(!wasmSimdSupported())('token kernels against the float64 oracle'
             if (labels[r] === -100) continue;
             let s = 0;
             for (let v = 0; v < V; v++) s += probs[r * V + v];
-            if (!(Math.abs(s - 1) <= (precision === 32 ? tf * 4 : 1e-12))) expect(Math.abs(s - 1), `${where} Σp`).toBeLessThanOrEqual(precision === 32 ? tf * 4 : 1e-12);
+            if (!(Math.abs(s - 1) <= (precision === 32 ? tf * 4 : 1e-12)))
+              expect(Math.abs(s - 1), `${where} Σp`).toBeLessThanOrEqual(precision === 32 ? tf * 4 : 1e-12);
           }
           const g3 = Float.from(probs);
           k.tokenBackward({ labels, vocab: V, lse: sf.lse, gradLogps: u, probs: g3, grad: g3 });
@@ -144,7 +152,10 @@ describe.skipIf(!wasmSimdSupported())('token kernels against the float64 oracle'
 
   it('float64: the backward is the derivative of the forward (central differences)', () => {
     const k = get(64, 1);
-    for (const c of [{ rows: 3, vocab: 5, scale: 3, seed: 5 }, { rows: 2, vocab: 9, scale: 1, seed: 6 }]) {
+    for (const c of [
+      { rows: 3, vocab: 5, scale: 3, seed: 5 },
+      { rows: 2, vocab: 9, scale: 1, seed: 6 },
+    ]) {
       const { logits, labels, u, e } = makeCase(64, c);
       for (let r = 0; r < c.rows; r++) if (labels[r] === -100) logits.fill(0.25, r * c.vocab, (r + 1) * c.vocab);
       const objective = (z: Float64Array) => {
@@ -172,7 +183,10 @@ describe.skipIf(!wasmSimdSupported())('token kernels against the float64 oracle'
   it('the inlined exp: the softmax stash is within a few ulp of the exact one', () => {
     // z − max over [−80, 0] (float32) and [−700, 0] (float64): p = exp(z − max)/S with S ≈ 1, so
     // the error of p is the exp's plus two roundings.
-    for (const [precision, span, ulps] of [[32, 80, 4], [64, 700, 6]] as const) {
+    for (const [precision, span, ulps] of [
+      [32, 80, 4],
+      [64, 700, 6],
+    ] as const) {
       const k = get(precision, 1);
       const V = 4001;
       const Float = FloatOf(precision);
@@ -212,7 +226,17 @@ describe.skipIf(!wasmSimdSupported())('token kernels against the float64 oracle'
     const lse = Float32Array.of(0);
     const g = new Float32Array(2);
     expect(() => k.tokenBackward({ labels, vocab: 2, lse, gradLogps: Float32Array.of(1), grad: g })).toThrow(/logits are needed/);
-    expect(() => k.tokenBackward({ logits: new Float32Array(2), labels, vocab: 2, lse, gradLogps: Float32Array.of(1), gradEntropy: Float32Array.of(1), grad: g })).toThrow(/entropy/);
+    expect(() =>
+      k.tokenBackward({
+        logits: new Float32Array(2),
+        labels,
+        vocab: 2,
+        lse,
+        gradLogps: Float32Array.of(1),
+        gradEntropy: Float32Array.of(1),
+        grad: g,
+      }),
+    ).toThrow(/entropy/);
     expect(() => k.tokenForward({ logits: new Float32Array(2), labels, vocab: 0 })).toThrow(/vocab/);
   });
 });

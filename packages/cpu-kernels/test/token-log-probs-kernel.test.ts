@@ -38,7 +38,7 @@ const caseArb = fc.record({
 
 function makeCase({ rows, vocab, seed, scale }: { rows: number; vocab: number; seed: number; scale: number }) {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const logits = Float64Array.from({ length: rows * vocab }, () => scale * (2 * rand() - 1));
   const labels = Int32Array.from({ length: rows }, () => (rand() < 0.2 ? -100 : Math.floor(rand() * vocab)));
   const upstream = Float64Array.from({ length: rows }, () => (rand() < 0.1 ? 0 : 2 * rand() - 1));
@@ -54,7 +54,10 @@ describe.skipIf(!wasmSimdSupported())('WebAssembly SIMD token log-prob kernels',
   };
   afterAll(() => kernels.forEach((k) => k.dispose()));
 
-  for (const [precision, rtol, atol] of [[64, 1e-13, 1e-15], [32, 2e-5, 1e-6]] as const) {
+  for (const [precision, rtol, atol] of [
+    [64, 1e-13, 1e-15],
+    [32, 2e-5, 1e-6],
+  ] as const) {
     for (const threads of [1, 2]) {
       it(`float${precision}, ${threads} thread(s): forward and gradient match the float64 oracle`, () => {
         const kernel = make(precision, threads);
@@ -65,7 +68,13 @@ describe.skipIf(!wasmSimdSupported())('WebAssembly SIMD token log-prob kernels',
             // float32: log-probs near 0 come from lse − z with |lse| up to the logit scale, so
             // the absolute error is a few ulps of that scale, not of the result.
             const abs = precision === 32 ? atol * c.scale : atol;
-            const want = oracle(precision === 32 ? Float32Array.from(logits) : logits, labels, c.vocab, precision === 32 ? Float32Array.from(upstream) : upstream, -100);
+            const want = oracle(
+              precision === 32 ? Float32Array.from(logits) : logits,
+              labels,
+              c.vocab,
+              precision === 32 ? Float32Array.from(upstream) : upstream,
+              -100,
+            );
             const input = precision === 32 ? Float32Array.from(logits) : logits;
             const up = precision === 32 ? Float32Array.from(upstream) : upstream;
             const { logps, lse } = kernel.forward(input, labels, c.vocab, -100);
@@ -92,7 +101,9 @@ describe.skipIf(!wasmSimdSupported())('WebAssembly SIMD token log-prob kernels',
     const a = one.forward(input, labels, c.vocab, -100);
     const b = two.forward(input, labels, c.vocab, -100);
     expect(Array.from(b.lse)).toEqual(Array.from(a.lse));
-    expect(Array.from(two.backward(input, labels, b.lse, up, c.vocab, -100))).toEqual(Array.from(one.backward(input, labels, a.lse, up, c.vocab, -100)));
+    expect(Array.from(two.backward(input, labels, b.lse, up, c.vocab, -100))).toEqual(
+      Array.from(one.backward(input, labels, a.lse, up, c.vocab, -100)),
+    );
   });
 
   it('extreme but finite logits stay finite and exact in float64', () => {

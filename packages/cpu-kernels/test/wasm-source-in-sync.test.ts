@@ -14,7 +14,10 @@ it('the committed WebAssembly modules are the assembly of their WAT sources', ()
 });
 
 it('every WAT file of the package is assembled or included by the build', () => {
-  const build = execFileSync(process.execPath, [join(here, '../scripts/build-wasm.mjs'), '--expand'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const build = execFileSync(process.execPath, [join(here, '../scripts/build-wasm.mjs'), '--expand'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const wat = readdirSync(join(here, '../src')).filter((f) => f.endsWith('.wat'));
   expect(wat.sort()).toEqual(['linear-log-probs.wat', 'simd-common.wat', 'token-log-probs.wat']);
   expect(build).toMatch(/;; ===== token-log-probs.wat/);

@@ -64,9 +64,13 @@ const lastRow = (base: BaseCall) => base.rows - 1;
 /** The first counted position of a row of the base mask. */
 const countedAt = (base: BaseCall, row: number) => (base.batch[base.mask] as number[][])[row].indexOf(1);
 const rowsInputs = (o: AnyObjective, batch: Batch) =>
-  Object.values(o.inputs as Record<string, InputSpec>).filter((s): s is Extract<InputSpec, { kind: 'rows' }> => s.kind === 'rows' && batch[s.name] !== undefined);
+  Object.values(o.inputs as Record<string, InputSpec>).filter(
+    (s): s is Extract<InputSpec, { kind: 'rows' }> => s.kind === 'rows' && batch[s.name] !== undefined,
+  );
 const firstNumberParam = (o: AnyObjective) =>
-  Object.entries(o.params as Record<string, { kind: string; default: unknown }>).find(([, spec]) => spec.kind === 'number' && spec.default !== null)?.[0];
+  Object.entries(o.params as Record<string, { kind: string; default: unknown }>).find(
+    ([, spec]) => spec.kind === 'number' && spec.default !== null,
+  )?.[0];
 const input = (name: string, row?: number, message?: RegExp): ExpectedRejection => ({ error: PrefInputError, name, row, message });
 
 /** The classes of bad input of issue 15, each with the typed error it must give. */
@@ -74,38 +78,133 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: 'empty batch ({ data: [], shape: [0, ...] })',
     build: (b) => ({
-      batch: Object.fromEntries(Object.entries(b.batch).map(([k, v]) => {
-        const inner = Array.isArray(v) && Array.isArray(v[0]) ? [0, ...shapeOf(v[0])] : [0];
-        return [k, { data: [], shape: inner }];
-      })),
+      batch: Object.fromEntries(
+        Object.entries(b.batch).map(([k, v]) => {
+          const inner = Array.isArray(v) && Array.isArray(v[0]) ? [0, ...shapeOf(v[0])] : [0];
+          return [k, { data: [], shape: inner }];
+        }),
+      ),
       expect: { error: PrefInputError, message: /empty/ },
     }),
   },
-  { name: 'NaN log-prob at a counted position of the last row', build: (b) => ({ batch: edited(b, b.logps, (r) => { r[lastRow(b)][countedAt(b, lastRow(b))] = NaN; }), expect: input(b.logps, lastRow(b), /NaN/) }) },
-  { name: '+Infinity log-prob', build: (b) => ({ batch: edited(b, b.logps, (r) => { r[lastRow(b)][countedAt(b, lastRow(b))] = Infinity; }), expect: input(b.logps, lastRow(b), /Infinity/) }) },
+  {
+    name: 'NaN log-prob at a counted position of the last row',
+    build: (b) => ({
+      batch: edited(b, b.logps, (r) => {
+        r[lastRow(b)][countedAt(b, lastRow(b))] = NaN;
+      }),
+      expect: input(b.logps, lastRow(b), /NaN/),
+    }),
+  },
+  {
+    name: '+Infinity log-prob',
+    build: (b) => ({
+      batch: edited(b, b.logps, (r) => {
+        r[lastRow(b)][countedAt(b, lastRow(b))] = Infinity;
+      }),
+      expect: input(b.logps, lastRow(b), /Infinity/),
+    }),
+  },
   {
     name: "log-prob outside the backend precision's range (finite in float64)",
-    build: (b, precision) => ({ batch: edited(b, b.logps, (r) => { r[lastRow(b)][countedAt(b, lastRow(b))] = -MAX_INPUT_MAGNITUDE[precision] * 10; }), expect: input(b.logps, lastRow(b), /outside/) }),
+    build: (b, precision) => ({
+      batch: edited(b, b.logps, (r) => {
+        r[lastRow(b)][countedAt(b, lastRow(b))] = -MAX_INPUT_MAGNITUDE[precision] * 10;
+      }),
+      expect: input(b.logps, lastRow(b), /outside/),
+    }),
   },
-  { name: 'log-prob above 0', build: (b) => ({ batch: edited(b, b.logps, (r) => { r[lastRow(b)][countedAt(b, lastRow(b))] = 0.5; }), expect: input(b.logps, lastRow(b), /above 0/) }) },
-  { name: 'mask value 2', build: (b) => ({ batch: edited(b, b.mask, (r) => { r[lastRow(b)][0] = 2; }), expect: input(b.mask, lastRow(b), /0 or 1/) }) },
-  { name: 'empty completion (mask row of zeros)', build: (b) => ({ batch: edited(b, b.mask, (r) => { r[lastRow(b)].fill(0); }), expect: input(b.mask, lastRow(b), /empty/) }) },
-  { name: 'ragged mask (row 0 short)', build: (b) => ({ batch: edited(b, b.mask, (r) => { r[0].pop(); }), expect: input(b.mask, 0, /ragged/) }) },
-  { name: 'log-probs and mask of different shapes', build: (b) => ({ batch: edited(b, b.logps, (r) => { for (const row of r) row.push(-1); }), expect: input(b.logps, undefined, /shape/) }) },
+  {
+    name: 'log-prob above 0',
+    build: (b) => ({
+      batch: edited(b, b.logps, (r) => {
+        r[lastRow(b)][countedAt(b, lastRow(b))] = 0.5;
+      }),
+      expect: input(b.logps, lastRow(b), /above 0/),
+    }),
+  },
+  {
+    name: 'mask value 2',
+    build: (b) => ({
+      batch: edited(b, b.mask, (r) => {
+        r[lastRow(b)][0] = 2;
+      }),
+      expect: input(b.mask, lastRow(b), /0 or 1/),
+    }),
+  },
+  {
+    name: 'empty completion (mask row of zeros)',
+    build: (b) => ({
+      batch: edited(b, b.mask, (r) => {
+        r[lastRow(b)].fill(0);
+      }),
+      expect: input(b.mask, lastRow(b), /empty/),
+    }),
+  },
+  {
+    name: 'ragged mask (row 0 short)',
+    build: (b) => ({
+      batch: edited(b, b.mask, (r) => {
+        r[0].pop();
+      }),
+      expect: input(b.mask, 0, /ragged/),
+    }),
+  },
+  {
+    name: 'log-probs and mask of different shapes',
+    build: (b) => ({
+      batch: edited(b, b.logps, (r) => {
+        for (const row of r) row.push(-1);
+      }),
+      expect: input(b.logps, undefined, /shape/),
+    }),
+  },
   { name: 'missing mask', build: (b) => ({ batch: withInput(b, b.mask, undefined), expect: input(b.mask, undefined, /missing/) }) },
-  { name: 'misspelled input name', build: (b) => ({ batch: withInput(b, `${b.logps}s`, b.batch[b.logps]), expect: input(`${b.logps}s`, undefined, /unknown input/) }) },
+  {
+    name: 'misspelled input name',
+    build: (b) => ({ batch: withInput(b, `${b.logps}s`, b.batch[b.logps]), expect: input(`${b.logps}s`, undefined, /unknown input/) }),
+  },
   {
     name: 'rows given as Float64Array (accepted)',
-    build: (b) => ({ batch: withInput(b, b.logps, (b.batch[b.logps] as number[][]).map((r) => Float64Array.from(r))), expect: 'accepted' }),
+    build: (b) => ({
+      batch: withInput(
+        b,
+        b.logps,
+        (b.batch[b.logps] as number[][]).map((r) => Float64Array.from(r)),
+      ),
+      expect: 'accepted',
+    }),
   },
-  { name: 'negative dims', build: (b) => ({ batch: withInput(b, b.mask, { data: [], shape: [-1, 2] }), expect: input(b.mask, undefined, /non-negative integers/) }) },
-  { name: 'fractional dims', build: (b) => ({ batch: withInput(b, b.mask, { data: [1, 1, 1], shape: [1.5, 2] }), expect: input(b.mask, undefined, /non-negative integers/) }) },
-  { name: 'a string among the values', build: (b) => ({ batch: edited(b, b.logps, (r) => { (r[lastRow(b)] as unknown[])[0] = '-1'; }), expect: input(b.logps, lastRow(b), /not a number/) }) },
+  {
+    name: 'negative dims',
+    build: (b) => ({
+      batch: withInput(b, b.mask, { data: [], shape: [-1, 2] }),
+      expect: input(b.mask, undefined, /non-negative integers/),
+    }),
+  },
+  {
+    name: 'fractional dims',
+    build: (b) => ({
+      batch: withInput(b, b.mask, { data: [1, 1, 1], shape: [1.5, 2] }),
+      expect: input(b.mask, undefined, /non-negative integers/),
+    }),
+  },
+  {
+    name: 'a string among the values',
+    build: (b) => ({
+      batch: edited(b, b.logps, (r) => {
+        (r[lastRow(b)] as unknown[])[0] = '-1';
+      }),
+      expect: input(b.logps, lastRow(b), /not a number/),
+    }),
+  },
   {
     name: 'rows input one row short',
     build: (b) => {
       const spec = rowsInputs(b.objective, b.batch)[0];
-      return spec ? { batch: withInput(b, spec.name, (b.batch[spec.name] as number[]).slice(1)), expect: input(spec.name, undefined, /rows/) } : null;
+      return spec
+        ? { batch: withInput(b, spec.name, (b.batch[spec.name] as number[]).slice(1)), expect: input(spec.name, undefined, /rows/) }
+        : null;
     },
   },
   {
@@ -142,13 +241,29 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     name: `${value} as a parameter`,
     build: (b) => {
       const param = firstNumberParam(b.objective);
-      return param ? { batch: b.batch, params: { ...b.params, [param]: value }, expect: { error: PrefParamError, name: param, message: new RegExp(`got ${value}`) } } : null;
+      return param
+        ? {
+            batch: b.batch,
+            params: { ...b.params, [param]: value },
+            expect: { error: PrefParamError, name: param, message: new RegExp(`got ${value}`) },
+          }
+        : null;
     },
   })),
-  { name: 'misspelled parameter', build: (b) => ({ batch: b.batch, params: { ...b.params, betta: 0.1 }, expect: { error: PrefParamError, name: 'betta', message: /unknown parameter/ } }) },
+  {
+    name: 'misspelled parameter',
+    build: (b) => ({
+      batch: b.batch,
+      params: { ...b.params, betta: 0.1 },
+      expect: { error: PrefParamError, name: 'betta', message: /unknown parameter/ },
+    }),
+  },
   { name: 'params = null', build: (b) => ({ batch: b.batch, params: null, expect: { error: PrefParamError, name: 'params' } }) },
   { name: 'batch = null', build: () => ({ batch: null, expect: input('batch') }) },
-  { name: 'no backend', build: (b) => ({ batch: b.batch, options: () => ({}), expect: { error: PrefBackendError, message: /options.backend/ } }) },
+  {
+    name: 'no backend',
+    build: (b) => ({ batch: b.batch, options: () => ({}), expect: { error: PrefBackendError, message: /options.backend/ } }),
+  },
   {
     name: 'state with an unknown key (or any state for a stateless objective)',
     build: (b) => ({
@@ -159,11 +274,21 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   },
   {
     name: 'state with std −0 (stateful objectives)',
-    build: (b) => (b.objective.stateSchema?.std ? { batch: b.batch, options: (backend) => ({ backend, state: { mean: 0, std: -0, steps: 1 } }), expect: input('state.std', undefined, /-0/) } : null),
+    build: (b) =>
+      b.objective.stateSchema?.std
+        ? {
+            batch: b.batch,
+            options: (backend) => ({ backend, state: { mean: 0, std: -0, steps: 1 } }),
+            expect: input('state.std', undefined, /-0/),
+          }
+        : null,
   },
   {
     name: 'state with steps 1e20 (stateful objectives)',
-    build: (b) => (b.objective.stateSchema?.steps ? { batch: b.batch, options: (backend) => ({ backend, state: { mean: 0, std: 1, steps: 1e20 } }), expect: input('state.steps') } : null),
+    build: (b) =>
+      b.objective.stateSchema?.steps
+        ? { batch: b.batch, options: (backend) => ({ backend, state: { mean: 0, std: 1, steps: 1e20 } }), expect: input('state.steps') }
+        : null,
   },
 ];
 
@@ -204,7 +329,10 @@ async function outcome(call: BadCall, base: BaseCall, backend: PrefBackend): Pro
 }
 
 function checkRejection(error: unknown, expected: ExpectedRejection, label: string): void {
-  expect(error, `${label}: expected ${expected.error.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : 'a result'}`).toBeInstanceOf(expected.error);
+  expect(
+    error,
+    `${label}: expected ${expected.error.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : 'a result'}`,
+  ).toBeInstanceOf(expected.error);
   expect(error).toBeInstanceOf(PrefError);
   const e = error as PrefInputError & PrefParamError;
   if (expected.name !== undefined) {

@@ -19,9 +19,7 @@ export function sequenceArbitrary(options: SequenceArbitraryOptions) {
     fc.record({
       logps: fc.array(fc.array(logp, { minLength: steps, maxLength: steps }), { minLength: rows, maxLength: rows }),
       mask: fc.array(
-        fc.integer({ min: 1, max: steps }).chain((length) =>
-          fc.constant(Array.from({ length: steps }, (_, t) => (t < length ? 1 : 0))),
-        ),
+        fc.integer({ min: 1, max: steps }).chain((length) => fc.constant(Array.from({ length: steps }, (_, t) => (t < length ? 1 : 0)))),
         { minLength: rows, maxLength: rows },
       ),
     }),
@@ -30,14 +28,12 @@ export function sequenceArbitrary(options: SequenceArbitraryOptions) {
 
 /** A batch of `rows` preference pairs on the log-prob path. */
 export function pairBatchArbitrary(rows: number, options: Omit<SequenceArbitraryOptions, 'rows'> = {}) {
-  return fc
-    .tuple(sequenceArbitrary({ rows, ...options }), sequenceArbitrary({ rows, ...options }))
-    .map(([chosen, rejected]) => ({
-      chosenLogps: chosen.logps,
-      chosenMask: chosen.mask,
-      rejectedLogps: rejected.logps,
-      rejectedMask: rejected.mask,
-    }));
+  return fc.tuple(sequenceArbitrary({ rows, ...options }), sequenceArbitrary({ rows, ...options })).map(([chosen, rejected]) => ({
+    chosenLogps: chosen.logps,
+    chosenMask: chosen.mask,
+    rejectedLogps: rejected.logps,
+    rejectedMask: rejected.mask,
+  }));
 }
 
 /** Summed reference log-probs `[N]`. */

@@ -18,6 +18,10 @@ export function conformanceCaseDir(): { dir: string; source: 'shared' | 'vendore
 /** Every case of the named files (`simpo.json`, ...), or of all files when none is named. */
 export function loadConformanceCases(fileNames?: readonly string[]): ConformanceCase[] {
   const { dir } = conformanceCaseDir();
-  const names = fileNames ?? readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const names =
+    fileNames ??
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   return names.flatMap((name) => parseConformanceFile(readFileSync(join(dir, name), 'utf8'), name).cases);
 }

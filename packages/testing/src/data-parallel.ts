@@ -18,7 +18,12 @@ export async function runDataParallel(
   objective: AnyObjective,
   batch: Batch,
   params: Readonly<Record<string, unknown>>,
-  options: { readonly backend: PrefBackend; readonly rows: number; readonly boundaries: readonly number[]; readonly state?: ObjectiveState | null },
+  options: {
+    readonly backend: PrefBackend;
+    readonly rows: number;
+    readonly boundaries: readonly number[];
+    readonly state?: ObjectiveState | null;
+  },
 ): Promise<{ workers: ValueAndGradResult[]; grads: Record<string, Float64Array> }> {
   const { boundaries, rows } = options;
   const collectives = simulateCollectives(boundaries.length - 1);

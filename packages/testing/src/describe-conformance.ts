@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runConformanceCase, type AnyObjective, type ConformanceCase, type PrefBackend } from '@pref/core';
+import { runConformanceCase, type AnyObjective, type PrefBackend } from '@pref/core';
 import { loadConformanceCases } from './conformance-cases';
 import { EARLIER_DEFAULTS, SUPERSEDED_METRICS } from './earlier-defaults';
 

@@ -19,7 +19,11 @@ export function loadTrlCases(fileName: string): {
 } {
   const text = readFileSync(join(trlCaseDir, fileName), 'utf8');
   const source = (JSON.parse(text) as { source?: { trl?: string; precision?: number } }).source;
-  return { cases: parseConformanceFile(text, fileName).cases, trlVersion: source?.trl ?? 'unknown', precision: source?.precision === 32 ? 32 : 64 };
+  return {
+    cases: parseConformanceFile(text, fileName).cases,
+    trlVersion: source?.trl ?? 'unknown',
+    precision: source?.precision === 32 ? 32 : 64,
+  };
 }
 
 /** Where the golden cases run by default: the reference backend in float64 (1e-9) and float32 (1e-4). */

@@ -65,7 +65,13 @@ function hostLogits(hidden: Float64Array, weight: Float64Array, bias: Float64Arr
 }
 
 /** `dHidden`, `dWeight`, `dBias` from the gradient of the logits (the chain rule, float64). */
-function chainRule(gradLogits: ArrayLike<number>, hidden: Float64Array, weight: Float64Array, tanh: Float64Array, head: HiddenStateHeadCase) {
+function chainRule(
+  gradLogits: ArrayLike<number>,
+  hidden: Float64Array,
+  weight: Float64Array,
+  tanh: Float64Array,
+  head: HiddenStateHeadCase,
+) {
   const { hiddenSize: H, vocab: V } = head;
   const rows = hidden.length / H;
   const s = head.logitScale ?? 1;
@@ -93,7 +99,12 @@ export interface HiddenStatePair {
   readonly logits: Batch;
   /** Sequence prefixes converted. */
   readonly prefixes: readonly string[];
-  readonly values: { readonly weight: Float64Array; readonly bias: Float64Array | null; readonly hidden: Readonly<Record<string, Float64Array>>; readonly tanh: Readonly<Record<string, Float64Array>> };
+  readonly values: {
+    readonly weight: Float64Array;
+    readonly bias: Float64Array | null;
+    readonly hidden: Readonly<Record<string, Float64Array>>;
+    readonly tanh: Readonly<Record<string, Float64Array>>;
+  };
 }
 
 /**
@@ -157,8 +168,15 @@ export async function expectHiddenMatchesLogits(
 ): Promise<void> {
   const pair = hiddenStatePair(objective.inputs as InputSchema, batch, head);
   const chunk = head.chunkSize !== undefined ? { lmHead: { chunkSize: head.chunkSize } } : {};
-  const fromLogits = (await valueAndGrad(objective, pair.logits, params as never, { backend: backends.oracle ?? backends.backend, state })) as ValueAndGradResult;
-  const fromHidden = (await valueAndGrad(objective, pair.hidden, params as never, { backend: backends.backend, state, ...chunk })) as ValueAndGradResult;
+  const fromLogits = (await valueAndGrad(objective, pair.logits, params as never, {
+    backend: backends.oracle ?? backends.backend,
+    state,
+  })) as ValueAndGradResult;
+  const fromHidden = (await valueAndGrad(objective, pair.hidden, params as never, {
+    backend: backends.backend,
+    state,
+    ...chunk,
+  })) as ValueAndGradResult;
   const { rtol, atol } = tolerance;
   const close = (what: string, actual: ArrayLike<number>, expected: ArrayLike<number>) => {
     expect(actual.length, `${what}: length`).toBe(expected.length);
@@ -176,7 +194,7 @@ export async function expectHiddenMatchesLogits(
     const chain = chainRule(g.data, pair.values.hidden[prefix], pair.values.weight, pair.values.tanh[prefix], head);
     const got = fromHidden.grads[hiddenName];
     expect(got, `grads.${hiddenName}`).toBeDefined();
-    expect([...got.shape]).toEqual([...(toHostTensor(hiddenName, pair.hidden[hiddenName]).shape)]);
+    expect([...got.shape]).toEqual([...toHostTensor(hiddenName, pair.hidden[hiddenName]).shape]);
     close(`grads.${hiddenName}`, got.data, chain.dHidden);
     chain.dWeight.forEach((v, i) => (dWeight[i] += v));
     chain.dBias.forEach((v, i) => (dBias[i] += v));
@@ -225,7 +243,15 @@ export function describeHiddenStateBattery(options: {
       const params = { ...(EARLIER_DEFAULTS[testCase.id] ?? {}), ...testCase.params };
       for (const head of HIDDEN_STATE_HEAD_CASES) {
         it(`${testCase.id}: ${head.name}`, () =>
-          expectHiddenMatchesLogits(options.objectives[testCase.objective], testCase.inputs, params, head, { backend, oracle }, options.tolerance, testCase.state ?? null));
+          expectHiddenMatchesLogits(
+            options.objectives[testCase.objective],
+            testCase.inputs,
+            params,
+            head,
+            { backend, oracle },
+            options.tolerance,
+            testCase.state ?? null,
+          ));
       }
     }
   });

@@ -8,9 +8,27 @@ export { referenceBackends } from './reference-backends';
 export { runDataParallel } from './data-parallel';
 export { installedObjectives } from './installed-objectives';
 export { OBJECTIVE_PACKAGES } from '@pref/core';
-export { expectGradientsMatchFiniteDifferences, expectMaskedValuesIgnored, expectDataParallelAgreement, PAIRWISE_MASKS } from './objective-assertions';
-export { describeShapeErrorBattery, SHAPE_ERROR_CASES, SHAPE_VALID_CASES, type ShapeErrorCase, type ShapeValidCase } from './shape-error-battery';
+export {
+  expectGradientsMatchFiniteDifferences,
+  expectMaskedValuesIgnored,
+  expectDataParallelAgreement,
+  PAIRWISE_MASKS,
+} from './objective-assertions';
+export {
+  describeShapeErrorBattery,
+  SHAPE_ERROR_CASES,
+  SHAPE_VALID_CASES,
+  type ShapeErrorCase,
+  type ShapeValidCase,
+} from './shape-error-battery';
 export { describeLeakBattery, countingBackend, type CountingBackend } from './leak-battery';
 export { describeBadInputBattery, BAD_INPUT_CASES, type BadInputCase, type ExpectedRejection } from './bad-input-battery';
-export { describeHiddenStateBattery, expectHiddenMatchesLogits, hiddenStatePair, HIDDEN_STATE_HEAD_CASES, type HiddenStateHeadCase, type HiddenStatePair } from './hidden-state-battery';
+export {
+  describeHiddenStateBattery,
+  expectHiddenMatchesLogits,
+  hiddenStatePair,
+  HIDDEN_STATE_HEAD_CASES,
+  type HiddenStateHeadCase,
+  type HiddenStatePair,
+} from './hidden-state-battery';
 export { renderParamTable, extractParamTable, replaceParamTable } from './param-table';

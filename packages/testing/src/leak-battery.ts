@@ -61,9 +61,15 @@ const vocab = 4;
 /** A pair batch on the logits path: every call creates logits, labels, masks and log-probs. */
 const LEAK_BATCH: Batch = {
   chosenLogits: { data: Array.from({ length: rows * steps * vocab }, (_, i) => Math.sin(i)), shape: [rows, steps, vocab] },
-  chosenLabels: [[1, 2, -100], [3, 0, 0]],
+  chosenLabels: [
+    [1, 2, -100],
+    [3, 0, 0],
+  ],
   rejectedLogits: { data: Array.from({ length: rows * steps * vocab }, (_, i) => Math.cos(i)), shape: [rows, steps, vocab] },
-  rejectedLabels: [[0, 0, 1], [2, -100, -100]],
+  rejectedLabels: [
+    [0, 0, 1],
+    [2, -100, -100],
+  ],
 };
 
 const PAIR = {
@@ -143,11 +149,16 @@ export function describeLeakBattery(
       expectNoLeak(async (b) => {
         const [first, second] = simulateCollectives(2);
         const objective = failingObjective('throws');
-        const results = await Promise.allSettled([first, second].map((collective) => valueAndGrad(objective, LEAK_BATCH, {}, { backend: b, collective })));
+        const results = await Promise.allSettled(
+          [first, second].map((collective) => valueAndGrad(objective, LEAK_BATCH, {}, { backend: b, collective })),
+        );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       }, /forward failed/));
     it('an all-reduce that fails on the data-parallel path', () =>
-      expectNoLeak((b) => valueAndGrad(failingObjective('none'), LEAK_BATCH, {}, { backend: b, collective: failingCollective() }), /all-reduce failed/));
+      expectNoLeak(
+        (b) => valueAndGrad(failingObjective('none'), LEAK_BATCH, {}, { backend: b, collective: failingCollective() }),
+        /all-reduce failed/,
+      ));
   });
 }

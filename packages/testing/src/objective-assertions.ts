@@ -11,7 +11,13 @@ export async function expectGradientsMatchFiniteDifferences(
   objective: AnyObjective,
   batch: Batch,
   params: Params,
-  options: { readonly backend: PrefBackend; readonly inputs: readonly string[]; readonly rtol?: number; readonly atol?: number; readonly state?: ObjectiveState | null },
+  options: {
+    readonly backend: PrefBackend;
+    readonly inputs: readonly string[];
+    readonly rtol?: number;
+    readonly atol?: number;
+    readonly state?: ObjectiveState | null;
+  },
 ): Promise<void> {
   const result = await valueAndGrad(objective, batch, params, { backend: options.backend, state: options.state ?? null });
   for (const name of options.inputs) {
@@ -70,7 +76,10 @@ export async function expectDataParallelAgreement(
     for (const [name, value] of Object.entries(single.metrics)) expect(worker.metrics[name], name).toBeCloseTo(value, digits);
   }
   for (const name of Object.keys(single.grads)) {
-    expect(worstMismatch(grads[name], single.grads[name].data, options.gradRtol ?? 1e-12, options.gradAtol ?? 1e-15), name).toBeLessThanOrEqual(1);
+    expect(
+      worstMismatch(grads[name], single.grads[name].data, options.gradRtol ?? 1e-12, options.gradAtol ?? 1e-15),
+      name,
+    ).toBeLessThanOrEqual(1);
   }
 }
 

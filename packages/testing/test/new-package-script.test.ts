@@ -47,7 +47,10 @@ describe('scripts/new-package.mjs objective', () => {
   });
 
   it('refuses an existing package and a malformed id with exit code 2', () => {
-    for (const args of [['objective', 'demo-po', 'X', 'Y'], ['objective', 'Bad_Id', 'X', 'Y']]) {
+    for (const args of [
+      ['objective', 'demo-po', 'X', 'Y'],
+      ['objective', 'Bad_Id', 'X', 'Y'],
+    ]) {
       expect(() => scaffold(...args)).toThrow(expect.objectContaining({ status: 2 }));
     }
   });

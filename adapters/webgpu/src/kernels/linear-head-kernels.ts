@@ -132,7 +132,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let colGroup = group % colGroups;
   let tx = lid % 16u;
   let ty = lid / 16u;
-  let label = array<i32, 4>(${unroll(4, (i) => `rowLabel(row0 + ty + ${16 * i}u)`).split('\n').join(', ')});`;
+  let label = array<i32, 4>(${unroll(4, (i) => `rowLabel(row0 + ty + ${16 * i}u)`)
+    .split('\n')
+    .join(', ')});`;
 
 /**
  * Forward over one vocabulary chunk: each workgroup takes 64 rows and `tilesPerGroup` tiles of
@@ -156,11 +158,15 @@ ${HEAD_ENTRY}
     let col0 = (colGroup * params[9] + t) * TN;
     if (col0 >= cols) { break; }
     let acc = tileProduct(row0, col0, rows, cols, params[1], lid);
-${unroll(4, (i) => `    {
+${unroll(
+  4,
+  (i) => `    {
       let r = ty + ${16 * i}u;
       var m = LOWEST;
       var s = 0.0;
-${unroll(4, (j) => `      {
+${unroll(
+  4,
+  (j) => `      {
         let col = col0 + tx + ${16 * j}u;
         if (col < cols) {
           let z = headLogit(acc[${i}][${j}] + biasAt(chunkStart + col)).x;
@@ -168,11 +174,13 @@ ${unroll(4, (j) => `      {
           s += exp(z - m);
           if (label[${i}] != ignore && label[${i}] == i32(chunkStart + col)) { labelLogit[row0 + r] = z; }
         }
-      }`)}
+      }`,
+)}
       // The operand tiles are free between products: they hold the per-thread (max, Σexp) pairs.
       tileA[r * 16u + tx] = m;
       tileB[r * 16u + tx] = s;
-    }`)}
+    }`,
+)}
     workgroupBarrier();
     if (lid < TM) {
       var m = runMax[lid];
@@ -209,22 +217,28 @@ ${HEAD_ENTRY}
   let ignore = bitcast<i32>(params[5]);
   let col0 = colGroup * TN;
   let acc = tileProduct(row0, col0, rows, cols, params[1], lid);
-${unroll(4, (i) => `  {
+${unroll(
+  4,
+  (i) => `  {
     let row = row0 + ty + ${16 * i}u;
     if (row < rows) {
       let kept = label[${i}] != ignore;
       let up = upstream[row];
       let total = lse[row];
-${unroll(4, (j) => `      {
+${unroll(
+  4,
+  (j) => `      {
         let col = col0 + tx + ${16 * j}u;
         if (col < cols) {
           let z = headLogit(acc[${i}][${j}] + biasAt(chunkStart + col));
           let onehot = select(0.0, 1.0, label[${i}] == i32(chunkStart + col));
           dPre[row * cols + col] = select(0.0, up * (onehot - exp(z.x - total)) * z.y, kept);
         }
-      }`)}
+      }`,
+)}
     }
-  }`)}
+  }`,
+)}
 }`;
 
 /**
@@ -290,7 +304,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let acc = tileProduct(row0, col0, rows, cols, params[2], lid);
   let tx = lid % 16u;
   let ty = lid / 16u;
-${unroll(16, (n) => `  {
+${unroll(
+  16,
+  (n) => `  {
     let row = row0 + ty + ${16 * (n >> 2)}u;
     let col = col0 + tx + ${16 * (n & 3)}u;
     if (row < rows && col < cols) {
@@ -299,7 +315,8 @@ ${unroll(16, (n) => `  {
       if (params[11] != 0u) { v += c[at]; }
       c[at] = v;
     }
-  }`)}
+  }`,
+)}
 }`;
 }
 

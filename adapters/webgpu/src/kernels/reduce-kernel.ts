@@ -38,9 +38,7 @@ fn reducedOffset(r: u32) -> u32 {
   return offset;
 }`;
   if (!perWorkgroup) {
-    const step = isMax
-      ? 'acc = select(acc, v, v > acc || v != v);'
-      : 'let y = v - carry; let t = acc + y; carry = (t - acc) - y; acc = t;';
+    const step = isMax ? 'acc = select(acc, v, v > acc || v != v);' : 'let y = v - carry; let t = acc + y; carry = (t - acc) - y; acc = t;';
     return /* wgsl */ `${header}
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

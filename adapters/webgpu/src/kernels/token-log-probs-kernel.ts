@@ -104,9 +104,7 @@ fn loadLabel(row: u32, lid: u32) -> i32 {
 }
 
 function entry(options: TokenKernelOptions, body: string): string {
-  const subgroupArgs = options.subgroups
-    ? ', @builtin(subgroup_invocation_id) lane: u32'
-    : '';
+  const subgroupArgs = options.subgroups ? ', @builtin(subgroup_invocation_id) lane: u32' : '';
   return `@compute @workgroup_size(${TOKEN_WORKGROUP_SIZE})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${subgroupArgs}) {
   ${options.subgroups ? '' : 'let lane = 0u;'}
@@ -127,7 +125,9 @@ export function tokenLogProbsKernel(options: TokenKernelOptions): string {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>>;
-${entry(options, `  if (ignored) {
+${entry(
+  options,
+  `  if (ignored) {
     if (lid == 0u) { out[row] = 0.0; lse[row] = 0.0; }
     return;
   }
@@ -135,7 +135,8 @@ ${entry(options, `  if (ignored) {
   if (lid == 0u) {
     out[row] = logitAt(first + u32(label)) - total;
     lse[row] = total;
-  }`)}`;
+  }`,
+)}`;
 }
 
 /**
@@ -149,7 +150,9 @@ export function tokenLogProbsGradKernel(options: TokenKernelOptions): string {
 @group(0) @binding(4) var<storage, read_write> grad: array<${vector}>;
 @group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>>;
 @group(0) @binding(6) var<storage, read> savedLse: array<f32>;
-${entry(options, `  let start = first / LANES;
+${entry(
+  options,
+  `  let start = first / LANES;
   let count = vocab / LANES;
   if (ignored) {
     for (var i = lid; i < count; i += WG) { grad[start + i] = ${vector}(0.0); }
@@ -163,5 +166,6 @@ ${entry(options, `  let start = first / LANES;
     let at = i * LANES;
     if (labelAt >= at && labelAt < at + LANES) { g${options.vectorized ? '[labelAt - at]' : ''} += up; }
     grad[start + i] = g;
-  }`)}`;
+  }`,
+)}`;
 }

@@ -7,7 +7,11 @@ import {
   sequenceSum,
   tokenMeanNll,
   type Tensor,
-  type TensorOps, PAIR_METRIC_NAMES, defineParams, type ParamsOf } from '@pref/core';
+  type TensorOps,
+  PAIR_METRIC_NAMES,
+  defineParams,
+  type ParamsOf,
+} from '@pref/core';
 import { alphaReward } from './alpha-reward';
 
 export type CpoLossType = 'sigmoid' | 'hinge' | 'ipo' | 'simpo';
@@ -21,16 +25,25 @@ const AVERAGED: readonly CpoLossType[] = ['ipo', 'simpo'];
 export const CPO_PARAMS = defineParams({
   beta: { kind: 'number', default: 0.1, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
   lossType: {
-    kind: 'enum', values: ['sigmoid', 'hinge', 'ipo', 'simpo'], default: 'sigmoid',
+    kind: 'enum',
+    values: ['sigmoid', 'hinge', 'ipo', 'simpo'],
+    default: 'sigmoid',
     description: 'Loss on the margin Δ: sigmoid and hinge use summed log-probs, ipo and simpo length-averaged ones.',
   },
   gamma: { kind: 'number', default: 0.5, symbol: 'γ', description: 'Absolute target margin of the simpo loss type (TRL simpo_gamma).' },
   alpha: {
-    kind: 'number', default: 0, symbol: 'α',
+    kind: 'number',
+    default: 0,
+    symbol: 'α',
     description: 'AlphaPO reward shape R = (1 − exp(−α·logp))/α; 0 keeps R = logp.',
   },
   labelSmoothing: {
-    kind: 'number', default: 0, min: 0, max: 0.5, maxExclusive: true, symbol: 'ε',
+    kind: 'number',
+    default: 0,
+    min: 0,
+    max: 0.5,
+    maxExclusive: true,
+    symbol: 'ε',
     description: 'Label smoothing of the sigmoid and simpo losses (probability that a preference label is flipped).',
   },
   cpoAlpha: { kind: 'number', default: 1.0, min: 0, description: 'Weight of the token-mean NLL of the chosen completions.' },
@@ -77,9 +90,7 @@ export const cpo = defineObjective({
       values: { lossType: 'simpo', alpha: 0.25, beta: 2.5, gamma: 0.1, cpoAlpha: 0 },
     },
   },
-  metrics: [
-    ...PAIR_METRIC_NAMES, 'nll_loss',
-  ],
+  metrics: [...PAIR_METRIC_NAMES, 'nll_loss'],
   stateful: false,
   validateParams(params) {
     if (params.labelSmoothing > 0 && (params.lossType === 'hinge' || params.lossType === 'ipo')) {
@@ -91,8 +102,7 @@ export const cpo = defineObjective({
   },
   forward(ctx, inputs, params) {
     const { ops } = ctx;
-    const logp = (side: typeof inputs.chosen) =>
-      AVERAGED.includes(params.lossType) ? sequenceMean(ops, side) : sequenceSum(ops, side);
+    const logp = (side: typeof inputs.chosen) => (AVERAGED.includes(params.lossType) ? sequenceMean(ops, side) : sequenceSum(ops, side));
     const chosen = logp(inputs.chosen);
     const rejected = logp(inputs.rejected);
     const rewardChosen = alphaReward(ops, chosen, params.alpha);

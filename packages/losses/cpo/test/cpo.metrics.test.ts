@@ -5,10 +5,22 @@ import { cpo } from '../src';
 
 const backend = createReferenceBackend();
 const batch = {
-  chosenLogps: [[-0.5, -1.0, -0.25], [-0.05, -0.3, 0]],
-  chosenMask: [[1, 1, 1], [1, 1, 0]],
-  rejectedLogps: [[-2.0, -0.1], [-1.5, -2.5]],
-  rejectedMask: [[1, 1], [1, 1]],
+  chosenLogps: [
+    [-0.5, -1.0, -0.25],
+    [-0.05, -0.3, 0],
+  ],
+  chosenMask: [
+    [1, 1, 1],
+    [1, 1, 0],
+  ],
+  rejectedLogps: [
+    [-2.0, -0.1],
+    [-1.5, -2.5],
+  ],
+  rejectedMask: [
+    [1, 1],
+    [1, 1],
+  ],
 };
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
 const averaged = { chosen: [-1.75 / 3, -0.35 / 2], rejected: [-2.1 / 2, -4.0 / 2] };

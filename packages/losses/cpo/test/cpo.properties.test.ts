@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import { valueAndGrad } from '@pref/core';
-import { expectDataParallelAgreement, expectMaskedValuesIgnored, finiteDifferenceGrad, pairBatchArbitrary, PAIRWISE_MASKS, worstMismatch } from '@pref/testing';
+import {
+  expectDataParallelAgreement,
+  expectMaskedValuesIgnored,
+  finiteDifferenceGrad,
+  pairBatchArbitrary,
+  PAIRWISE_MASKS,
+  worstMismatch,
+} from '@pref/testing';
 import { cpo, type CpoParams } from '../src';
 
 const backend = createReferenceBackend();
@@ -29,8 +36,7 @@ function scaledMargins(batch: PairBatch, params: CpoParams): number[] {
   };
   const reward = (p: number) => (params.alpha === 0 ? p : (1 - Math.exp(-params.alpha * p)) / params.alpha);
   return batch.chosenLogps.map(
-    (row, b) =>
-      params.beta * (reward(logp(row, batch.chosenMask[b])) - reward(logp(batch.rejectedLogps[b], batch.rejectedMask[b]))),
+    (row, b) => params.beta * (reward(logp(row, batch.chosenMask[b])) - reward(logp(batch.rejectedLogps[b], batch.rejectedMask[b]))),
   );
 }
 
@@ -61,7 +67,14 @@ describe('cpo properties', () => {
   it('a batch split over 3 simulated workers gives the single-worker loss, gradients and metrics', async () => {
     await fc.assert(
       fc.asyncProperty(pairBatchArbitrary(5, { minLogp: -3 }), paramsArbitrary, (batch, params) =>
-        expectDataParallelAgreement(cpo, batch, params, { backend, rows: 5, boundaries: [0, 1, 3, 5], digits: 10, gradRtol: 1e-10, gradAtol: 1e-14 }),
+        expectDataParallelAgreement(cpo, batch, params, {
+          backend,
+          rows: 5,
+          boundaries: [0, 1, 3, 5],
+          digits: 10,
+          gradRtol: 1e-10,
+          gradAtol: 1e-14,
+        }),
       ),
       { numRuns: 20 },
     );

@@ -28,34 +28,71 @@ export type FDivergence = (typeof F_DIVERGENCES)[number];
 
 /** DPO's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
 export const DPO_PARAM_SCHEMA = defineParams({
-  beta: { kind: 'number', default: 0.1, min: 0, minExclusive: true, symbol: 'β', description: 'Inverse temperature of the implicit reward β·(S − S_ref).' },
+  beta: {
+    kind: 'number',
+    default: 0.1,
+    min: 0,
+    minExclusive: true,
+    symbol: 'β',
+    description: 'Inverse temperature of the implicit reward β·(S − S_ref).',
+  },
   labelSmoothing: {
-    kind: 'number', default: 0, min: 0, max: 0.5, maxExclusive: true, symbol: 'ε',
-    description: 'Label noise ε: cDPO smoothing of sigmoid and aot/aot_unpaired, the noise rate of robust, and ε of exo_pair (must be > 0 there).',
+    kind: 'number',
+    default: 0,
+    min: 0,
+    max: 0.5,
+    maxExclusive: true,
+    symbol: 'ε',
+    description:
+      'Label noise ε: cDPO smoothing of sigmoid and aot/aot_unpaired, the noise rate of robust, and ε of exo_pair (must be > 0 there).',
   },
   lossType: {
-    kind: 'enumList', values: DPO_LOSS_TYPES, default: 'sigmoid',
+    kind: 'enumList',
+    values: DPO_LOSS_TYPES,
+    default: 'sigmoid',
     description: 'Per-pair loss, or a list of them summed with lossWeights (sft adds the token-mean NLL of the chosen tokens).',
   },
-  lossWeights: { kind: 'numberList', default: null, symbol: 'w_k', description: 'Weights of the listed loss types, one per entry (≥ 0); null: all 1.' },
+  lossWeights: {
+    kind: 'numberList',
+    default: null,
+    symbol: 'w_k',
+    description: 'Weights of the listed loss types, one per entry (≥ 0); null: all 1.',
+  },
   referenceFree: { kind: 'boolean', default: false, description: 'Reference sums treated as 0 (in the loss and in the rewards metrics).' },
-  discopopTau: { kind: 'number', default: 0.05, min: 0, minExclusive: true, symbol: 'τ', description: 'Temperature of the DiscoPOP blend σ(βΔ/τ).' },
+  discopopTau: {
+    kind: 'number',
+    default: 0.05,
+    min: 0,
+    minExclusive: true,
+    symbol: 'τ',
+    description: 'Temperature of the DiscoPOP blend σ(βΔ/τ).',
+  },
   ldAlpha: {
-    kind: 'number', default: null, min: 0, max: 1, symbol: 'α_LD',
+    kind: 'number',
+    default: null,
+    min: 0,
+    max: 1,
+    symbol: 'α_LD',
     description: 'LD-DPO: tokens past the shorter completion of the pair count with weight α (policy and reference); null = off.',
   },
   useWeighting: {
-    kind: 'boolean', default: false,
+    kind: 'boolean',
+    default: false,
     description: 'WPO: multiply each pair loss by the detached w(y_w)·w(y_l); needs the logits path; not with aot/aot_unpaired.',
   },
   fDivergence: {
-    kind: 'enum', values: F_DIVERGENCES, default: 'reverse_kl', symbol: 'f',
+    kind: 'enum',
+    values: F_DIVERGENCES,
+    default: 'reverse_kl',
+    symbol: 'f',
     description: 'f-DPO: the divergence whose score f′(π/π_ref) replaces the log-ratio r.',
   },
   fAlphaCoef: { kind: 'number', default: 0.5, symbol: 'α_f', description: 'α of alpha_divergence (|α − 1| < 1e-6 is reverse KL).' },
   fDivergenceConstants: {
-    kind: 'boolean', default: true,
-    description: 'Keep the constants of the f-divergence scores as TRL 1.13 does (1 − e^{−r}, log 2 + logσ(r), (e^{…} − 1)/(α − 1)); false: the constant-free forms of earlier TRL. They matter for ipo and sigmoid_norm.',
+    kind: 'boolean',
+    default: true,
+    description:
+      'Keep the constants of the f-divergence scores as TRL 1.13 does (1 − e^{−r}, log 2 + logσ(r), (e^{…} − 1)/(α − 1)); false: the constant-free forms of earlier TRL. They matter for ipo and sigmoid_norm.',
   },
 });
 

@@ -6,16 +6,11 @@ import {
   tokenMeanNll,
   type SequenceTensors,
   type Tensor,
-  type TensorOps, PAIR_METRIC_NAMES } from '@pref/core';
+  type TensorOps,
+  PAIR_METRIC_NAMES,
+} from '@pref/core';
 import { DPO_INPUTS } from './dpo-inputs';
-import {
-  BATCH_SORTING_LOSS_TYPES,
-  DPO_PARAM_SCHEMA,
-  lossTypeList,
-  lossWeightList,
-  validateDpoParams,
-  type DpoParams,
-} from './dpo-params';
+import { BATCH_SORTING_LOSS_TYPES, DPO_PARAM_SCHEMA, lossTypeList, lossWeightList, validateDpoParams, type DpoParams } from './dpo-params';
 import { fDivergenceScore } from './f-divergence-score';
 import { lengthDesensitizedWeights, weightedSequenceSum } from './length-desensitized-weights';
 import { pairLoss, type PairTerms } from './pair-loss';
@@ -86,8 +81,10 @@ import { wpoSequenceWeights } from './wpo-weights';
 export const dpo = defineObjective({
   id: 'dpo',
   title: 'DPO',
-  summary: 'Direct preference optimization on the policy/reference log-ratio margin, with its pairwise variants (IPO, cDPO, robust, EXO, NCA, BCO, SPPO, APO, DiscoPOP, AOT) and the LD-DPO, WPO and f-DPO modifiers.',
-  reference: 'Rafailov et al. Direct Preference Optimization: Your Language Model is Secretly a Reward Model. NeurIPS 2023, Eq. 7; variants as in TRL DPOTrainer.',
+  summary:
+    'Direct preference optimization on the policy/reference log-ratio margin, with its pairwise variants (IPO, cDPO, robust, EXO, NCA, BCO, SPPO, APO, DiscoPOP, AOT) and the LD-DPO, WPO and f-DPO modifiers.',
+  reference:
+    'Rafailov et al. Direct Preference Optimization: Your Language Model is Secretly a Reward Model. NeurIPS 2023, Eq. 7; variants as in TRL DPOTrainer.',
   inputs: DPO_INPUTS,
   params: DPO_PARAM_SCHEMA,
   presets: {},
@@ -116,16 +113,30 @@ export const dpo = defineObjective({
     const policyChosen = weightedSequenceSum(ops, inputs.chosen.logps, inputs.chosen.mask, chosenWeights);
     const policyRejected = weightedSequenceSum(ops, inputs.rejected.logps, inputs.rejected.mask, rejectedWeights);
     const reference = (side: 'chosen' | 'rejected', seq: SequenceTensors, tokenWeights: Tensor | null) =>
-      referenceSum(ops, params, seq, side === 'chosen' ? inputs.refChosen : inputs.refRejected,
-        side === 'chosen' ? inputs.refChosenTokens : inputs.refRejectedTokens, tokenWeights);
+      referenceSum(
+        ops,
+        params,
+        seq,
+        side === 'chosen' ? inputs.refChosen : inputs.refRejected,
+        side === 'chosen' ? inputs.refChosenTokens : inputs.refRejectedTokens,
+        tokenWeights,
+      );
     const referenceChosen = reference('chosen', inputs.chosen, chosenWeights);
     const referenceRejected = reference('rejected', inputs.rejected, rejectedWeights);
     const logRatioChosen = ops.sub(policyChosen, referenceChosen);
     const logRatioRejected = ops.sub(policyRejected, referenceRejected);
     const score = (r: Tensor) => fDivergenceScore(ops, r, params.fDivergence, params.fAlphaCoef, params.fDivergenceConstants);
     const terms: PairTerms = {
-      policyChosen, policyRejected, referenceChosen, referenceRejected, logRatioChosen, logRatioRejected,
-      scoreChosen: score(logRatioChosen), scoreRejected: score(logRatioRejected), lengthChosen, lengthRejected,
+      policyChosen,
+      policyRejected,
+      referenceChosen,
+      referenceRejected,
+      logRatioChosen,
+      logRatioRejected,
+      scoreChosen: score(logRatioChosen),
+      scoreRejected: score(logRatioRejected),
+      lengthChosen,
+      lengthRejected,
     };
     const pairWeights = params.useWeighting
       ? ops.mul(wpoSequenceWeights(ops, inputs.chosen), wpoSequenceWeights(ops, inputs.rejected))

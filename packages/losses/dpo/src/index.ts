@@ -1,13 +1,7 @@
 import { dpo } from './dpo';
 
 export { dpo } from './dpo';
-export {
-  DPO_LOSS_TYPES,
-  F_DIVERGENCES,
-  type DpoParams,
-  type DpoLossType,
-  type FDivergence,
-} from './dpo-params';
+export { DPO_LOSS_TYPES, F_DIVERGENCES, type DpoParams, type DpoLossType, type FDivergence } from './dpo-params';
 export { DPO_INPUTS } from './dpo-inputs';
 export { fDivergenceScore, ALPHA_DIVERGENCE_EXPONENT_CAP } from './f-divergence-score';
 export { completionPositions, lengthDesensitizedWeights } from './length-desensitized-weights';

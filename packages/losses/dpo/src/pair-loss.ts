@@ -77,10 +77,7 @@ export function pairLoss(ops: TensorOps, type: Exclude<DpoLossType, 'sft'>, term
       return ops.add(ops.square(ops.sub(terms.scoreChosen, target)), ops.square(ops.add(terms.scoreRejected, target)));
     }
     case 'apo_zero':
-      return ops.add(
-        ops.sub(1, ops.sigmoid(ops.mul(terms.logRatioChosen, beta))),
-        ops.sigmoid(ops.mul(terms.logRatioRejected, beta)),
-      );
+      return ops.add(ops.sub(1, ops.sigmoid(ops.mul(terms.logRatioChosen, beta))), ops.sigmoid(ops.mul(terms.logRatioRejected, beta)));
     case 'apo_down':
       return ops.add(ops.sigmoid(ops.mul(terms.logRatioChosen, beta)), ops.sub(1, ops.sigmoid(z())));
     case 'discopop': {

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 
 /** A 0/1 row of `steps` with at least one 1, anywhere (prompt-like leading zeros, holes, padding). */
-const maskRow = (steps: number) =>
-  fc.array(fc.constantFrom(0, 1), { minLength: steps, maxLength: steps }).filter((row) => row.includes(1));
+const maskRow = (steps: number) => fc.array(fc.constantFrom(0, 1), { minLength: steps, maxLength: steps }).filter((row) => row.includes(1));
 
 const matrix = (rows: number, steps: number, min: number, max: number) =>
   fc.array(fc.array(fc.double({ min, max, noNaN: true }), { minLength: steps, maxLength: steps }), { minLength: rows, maxLength: rows });
@@ -35,9 +34,16 @@ export function tokenReferenceBatchArbitrary(rows: number, options: { maxSteps?:
 function logitsSide(rows: number, maxSteps: number, vocab: number) {
   return fc.integer({ min: 1, max: maxSteps }).chain((steps) =>
     fc.record({
-      logits: fc.array(fc.array(fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: vocab, maxLength: vocab }), { minLength: steps, maxLength: steps }), { minLength: rows, maxLength: rows }),
+      logits: fc.array(
+        fc.array(fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: vocab, maxLength: vocab }), {
+          minLength: steps,
+          maxLength: steps,
+        }),
+        { minLength: rows, maxLength: rows },
+      ),
       labels: fc.array(
-        fc.tuple(maskRow(steps), fc.array(fc.integer({ min: 0, max: vocab - 1 }), { minLength: steps, maxLength: steps }))
+        fc
+          .tuple(maskRow(steps), fc.array(fc.integer({ min: 0, max: vocab - 1 }), { minLength: steps, maxLength: steps }))
           .map(([mask, ids]) => ids.map((id, t) => (mask[t] ? id : -100))),
         { minLength: rows, maxLength: rows },
       ),

@@ -7,8 +7,10 @@ import { dpoByFormula, type FormulaBatch, type FormulaParams } from './dpo-formu
 import { tokenReferenceBatchArbitrary } from './dpo-arbitraries';
 
 const backend = createReferenceBackend();
-const closeTo = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-10 + 1e-10 * Math.abs(expected));
-const run = (batch: FormulaBatch, params: FormulaParams) => valueAndGrad(dpo, batch as Record<string, unknown>, params as Record<string, unknown>, { backend });
+const closeTo = (actual: number, expected: number) =>
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-10 + 1e-10 * Math.abs(expected));
+const run = (batch: FormulaBatch, params: FormulaParams) =>
+  valueAndGrad(dpo, batch as Record<string, unknown>, params as Record<string, unknown>, { backend });
 const DIVERGENCES = ['forward_kl', 'js_divergence', 'alpha_divergence'] as const;
 
 describe('f-divergence constants (fDivergenceConstants)', () => {
@@ -31,8 +33,12 @@ describe('f-divergence constants (fDivergenceConstants)', () => {
 
   it('change ipo and sigmoid_norm with unequal lengths, and cancel in every unnormalized Δ (sigmoid, hinge)', async () => {
     const batch = {
-      chosenLogps: [[-0.4, -0.9, -0.2]], chosenMask: [[1, 1, 1]], rejectedLogps: [[-1.5, -0.7]], rejectedMask: [[1, 0]],
-      refChosenLogps: [-1.0], refRejectedLogps: [-2.2],
+      chosenLogps: [[-0.4, -0.9, -0.2]],
+      chosenMask: [[1, 1, 1]],
+      rejectedLogps: [[-1.5, -0.7]],
+      rejectedMask: [[1, 0]],
+      refChosenLogps: [-1.0],
+      refRejectedLogps: [-2.2],
     };
     for (const fDivergence of DIVERGENCES) {
       for (const lossType of ['ipo', 'sigmoid_norm']) {
@@ -50,7 +56,14 @@ describe('f-divergence constants (fDivergenceConstants)', () => {
 
   it('forward_kl with constants: s = 1 − e^{−r}, by hand', async () => {
     // r_w = −1 − (−1.5) = 0.5, r_l = −2 − (−1) = −1; lengths 1 and 2; β = 0.1.
-    const batch = { chosenLogps: [[-1]], chosenMask: [[1]], rejectedLogps: [[-1.5, -0.5]], rejectedMask: [[1, 1]], refChosenLogps: [-1.5], refRejectedLogps: [-1] };
+    const batch = {
+      chosenLogps: [[-1]],
+      chosenMask: [[1]],
+      rejectedLogps: [[-1.5, -0.5]],
+      rejectedMask: [[1, 1]],
+      refChosenLogps: [-1.5],
+      refRejectedLogps: [-1],
+    };
     const result = await run(batch, { lossType: 'sigmoid_norm', fDivergence: 'forward_kl' });
     const delta = (1 - Math.exp(-0.5)) / 1 - (1 - Math.exp(1)) / 2;
     closeTo(result.loss, Math.log1p(Math.exp(-0.1 * delta)));

@@ -73,7 +73,13 @@ describe('LD-DPO (ldAlpha)', () => {
         const summed = dpoByFormula(batch, {}).sums;
         const withSums = await valueAndGrad(
           dpo,
-          { ...batch, refChosenTokenLogps: undefined, refRejectedTokenLogps: undefined, refChosenLogps: summed.refChosen, refRejectedLogps: summed.refRejected },
+          {
+            ...batch,
+            refChosenTokenLogps: undefined,
+            refRejectedTokenLogps: undefined,
+            refChosenLogps: summed.refChosen,
+            refRejectedLogps: summed.refRejected,
+          },
           {},
           { backend },
         );
@@ -86,19 +92,28 @@ describe('LD-DPO (ldAlpha)', () => {
 
   it('needs token-level reference log-probs', async () => {
     const batch = {
-      chosenLogps: [[-1, -2]], chosenMask: [[1, 1]], rejectedLogps: [[-3]], rejectedMask: [[1]],
-      refChosenLogps: [-3], refRejectedLogps: [-3],
+      chosenLogps: [[-1, -2]],
+      chosenMask: [[1, 1]],
+      rejectedLogps: [[-3]],
+      rejectedMask: [[1]],
+      refChosenLogps: [-3],
+      refRejectedLogps: [-3],
     };
     await expect(valueAndGrad(dpo, batch, { ldAlpha: 0.5 }, { backend })).rejects.toThrow(/ldAlpha.*refChosenTokenLogps/);
-    await expect(
-      valueAndGrad(dpo, { ...batch, refChosenTokenLogps: [[-1, -2]] }, {}, { backend }),
-    ).rejects.toThrow(/either refChosenLogps .* or refChosenTokenLogps/);
+    await expect(valueAndGrad(dpo, { ...batch, refChosenTokenLogps: [[-1, -2]] }, {}, { backend })).rejects.toThrow(
+      /either refChosenLogps .* or refChosenTokenLogps/,
+    );
     await expect(valueAndGrad(dpo, batch, { ldAlpha: 1.5 }, { backend })).rejects.toThrow(/ldAlpha/);
-    await expect(
-      valueAndGrad(dpo, { ...batch, refChosenTokenLogps: [[-1]] , refChosenLogps: undefined }, {}, { backend }),
-    ).rejects.toThrow(/refChosenTokenLogps has shape \[1, 1\]/);
+    await expect(valueAndGrad(dpo, { ...batch, refChosenTokenLogps: [[-1]], refChosenLogps: undefined }, {}, { backend })).rejects.toThrow(
+      /refChosenTokenLogps has shape \[1, 1\]/,
+    );
     // referenceFree needs no reference at all.
-    const free = await valueAndGrad(dpo, { ...batch, refChosenLogps: undefined, refRejectedLogps: undefined }, { referenceFree: true, ldAlpha: 0.5 }, { backend });
+    const free = await valueAndGrad(
+      dpo,
+      { ...batch, refChosenLogps: undefined, refRejectedLogps: undefined },
+      { referenceFree: true, ldAlpha: 0.5 },
+      { backend },
+    );
     // l_p = min(2, 1) = 1: S_w = −1 + 0.5·(−2) = −2, S_l = −3, z = 0.1·(−2 + 3).
     closeTo(free.loss, Math.log1p(Math.exp(-0.1 * (-2 - -3))));
   });
@@ -156,8 +171,12 @@ describe('WPO (useWeighting)', () => {
 
   it('errors: log-prob path, and aot/aot_unpaired', async () => {
     const batch = {
-      chosenLogps: [[-1, -2]], chosenMask: [[1, 1]], rejectedLogps: [[-3]], rejectedMask: [[1]],
-      refChosenLogps: [-3], refRejectedLogps: [-3],
+      chosenLogps: [[-1, -2]],
+      chosenMask: [[1, 1]],
+      rejectedLogps: [[-3]],
+      rejectedMask: [[1]],
+      refChosenLogps: [-3],
+      refRejectedLogps: [-3],
     };
     await expect(valueAndGrad(dpo, batch, { useWeighting: true }, { backend })).rejects.toThrow(/useWeighting.*chosenLogits/);
     for (const lossType of ['aot', ['sigmoid', 'aot_unpaired']] as const) {
@@ -185,8 +204,12 @@ describe('f-divergence scores (fDivergence)', () => {
   it('alpha_divergence clamps the exponent at 80 (finite loss, zero gradient past the clamp)', async () => {
     // r_w = 0 − (−400) = 400, α = 0.5 → (α−1)·r_w = −200 (no clamp); r_l = −400 → exponent 200 → clamped.
     const batch = {
-      chosenLogps: [[-1e-3]], chosenMask: [[1]], rejectedLogps: [[-100, -100, -100, -100]], rejectedMask: [[1, 1, 1, 1]],
-      refChosenLogps: [-400], refRejectedLogps: [-1e-3],
+      chosenLogps: [[-1e-3]],
+      chosenMask: [[1]],
+      rejectedLogps: [[-100, -100, -100, -100]],
+      rejectedMask: [[1, 1, 1, 1]],
+      refChosenLogps: [-400],
+      refRejectedLogps: [-1e-3],
     };
     const result = await valueAndGrad(dpo, batch, { fDivergence: 'alpha_divergence', lossType: 'sppo_hard' }, { backend });
     const sW = Math.exp(-0.5 * (400 - 1e-3)) / -0.5;
@@ -211,8 +234,12 @@ describe('f-divergence scores (fDivergence)', () => {
 
 describe('parameter errors', () => {
   const batch = {
-    chosenLogps: [[-1, -2]], chosenMask: [[1, 1]], rejectedLogps: [[-3]], rejectedMask: [[1]],
-    refChosenLogps: [-3], refRejectedLogps: [-3],
+    chosenLogps: [[-1, -2]],
+    chosenMask: [[1, 1]],
+    rejectedLogps: [[-3]],
+    rejectedMask: [[1]],
+    refChosenLogps: [-3],
+    refRejectedLogps: [-3],
   };
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['lossWeights of the wrong length', { lossType: ['sigmoid', 'sft'], lossWeights: [1] }, /lossWeights.*expected 2.*got 1/],
@@ -230,9 +257,25 @@ describe('parameter errors', () => {
   }
 
   it('aot on several workers is refused, naming lossType', async () => {
-    const two = { ...batch, chosenLogps: [[-1, -2], [-1, -1]], chosenMask: [[1, 1], [1, 0]], rejectedLogps: [[-3], [-2]], rejectedMask: [[1], [1]], refChosenLogps: [-3, -2], refRejectedLogps: [-3, -1] };
+    const two = {
+      ...batch,
+      chosenLogps: [
+        [-1, -2],
+        [-1, -1],
+      ],
+      chosenMask: [
+        [1, 1],
+        [1, 0],
+      ],
+      rejectedLogps: [[-3], [-2]],
+      rejectedMask: [[1], [1]],
+      refChosenLogps: [-3, -2],
+      refRejectedLogps: [-3, -1],
+    };
     for (const lossType of ['aot', 'aot_unpaired'] as const) {
-      await expect(runDataParallel(dpo, two, { lossType }, { backend, rows: 2, boundaries: [0, 1, 2] })).rejects.toThrow(/lossType.*one worker/);
+      await expect(runDataParallel(dpo, two, { lossType }, { backend, rows: 2, boundaries: [0, 1, 2] })).rejects.toThrow(
+        /lossType.*one worker/,
+      );
     }
   });
 });

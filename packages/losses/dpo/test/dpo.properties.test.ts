@@ -72,7 +72,13 @@ describe('dpo properties', () => {
         fc.asyncProperty(
           tokenReferenceBatchArbitrary(3, { minLogp: -3, maxSteps: 4 }),
           fc.record({
-            lossType: fc.constantFrom<string | string[]>('sigmoid', 'ipo', 'nca_pair', ['sigmoid', 'sft'], ['bco_pair', 'sppo_hard', 'sft']),
+            lossType: fc.constantFrom<string | string[]>(
+              'sigmoid',
+              'ipo',
+              'nca_pair',
+              ['sigmoid', 'sft'],
+              ['bco_pair', 'sppo_hard', 'sft'],
+            ),
             ldAlpha: fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
             fDivergence: fc.constantFrom('reverse_kl', 'forward_kl', 'js_divergence', 'alpha_divergence'),
             fAlphaCoef: fc.double({ min: -1, max: 2, noNaN: true }),
@@ -180,18 +186,23 @@ describe('dpo properties', () => {
 
   it('DPO sigmoid with policy = reference gives log 2 per pair', async () => {
     await fc.assert(
-      fc.asyncProperty(tokenReferenceBatchArbitrary(4), fc.double({ min: 0.01, max: 5, noNaN: true }), fc.option(fc.double({ min: 0, max: 1, noNaN: true })), async (batch, beta, ldAlpha) => {
-        // Token-level reference equal to the policy tokens (exact), with or without LD-DPO.
-        const same = { ...batch, refChosenTokenLogps: batch.chosenLogps, refRejectedTokenLogps: batch.rejectedLogps };
-        const tokens = await valueAndGrad(dpo, same, { beta, ldAlpha }, { backend });
-        expect(Array.from(tokens.perExample!)).toEqual([Math.LN2, Math.LN2, Math.LN2, Math.LN2]);
-        expect(tokens.loss).toBeCloseTo(Math.LN2, 15);
-        // Summed reference equal to the policy sums.
-        const { chosen, rejected } = dpoByFormula(batch, {}).sums;
-        const { refChosenTokenLogps: _c, refRejectedTokenLogps: _r, ...pairs } = batch;
-        const sums = await valueAndGrad(dpo, { ...pairs, refChosenLogps: chosen, refRejectedLogps: rejected }, { beta }, { backend });
-        for (const v of sums.perExample!) expect(v).toBeCloseTo(Math.LN2, 12);
-      }),
+      fc.asyncProperty(
+        tokenReferenceBatchArbitrary(4),
+        fc.double({ min: 0.01, max: 5, noNaN: true }),
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+        async (batch, beta, ldAlpha) => {
+          // Token-level reference equal to the policy tokens (exact), with or without LD-DPO.
+          const same = { ...batch, refChosenTokenLogps: batch.chosenLogps, refRejectedTokenLogps: batch.rejectedLogps };
+          const tokens = await valueAndGrad(dpo, same, { beta, ldAlpha }, { backend });
+          expect(Array.from(tokens.perExample!)).toEqual([Math.LN2, Math.LN2, Math.LN2, Math.LN2]);
+          expect(tokens.loss).toBeCloseTo(Math.LN2, 15);
+          // Summed reference equal to the policy sums.
+          const { chosen, rejected } = dpoByFormula(batch, {}).sums;
+          const { refChosenTokenLogps: _c, refRejectedTokenLogps: _r, ...pairs } = batch;
+          const sums = await valueAndGrad(dpo, { ...pairs, refChosenLogps: chosen, refRejectedLogps: rejected }, { beta }, { backend });
+          for (const v of sums.perExample!) expect(v).toBeCloseTo(Math.LN2, 12);
+        },
+      ),
       { numRuns: 20 },
     );
   });
@@ -222,13 +233,17 @@ describe('dpo properties', () => {
 
   it('3 simulated workers with LD-DPO token references and an f-divergence equal one worker', async () => {
     await fc.assert(
-      fc.asyncProperty(tokenReferenceBatchArbitrary(5, { minLogp: -4 }), fc.double({ min: 0, max: 1, noNaN: true }), async (batch, ldAlpha) => {
-        const params = { lossType: ['sigmoid', 'sft'], ldAlpha, fDivergence: 'js_divergence' } as const;
-        const single = await valueAndGrad(dpo, batch, params, { backend });
-        const { workers, grads } = await runDataParallel(dpo, batch, params, { backend, rows: 5, boundaries: [0, 2, 3, 5] });
-        for (const worker of workers) expect(Math.abs(worker.loss - single.loss)).toBeLessThanOrEqual(1e-12);
-        for (const name of GRAD_INPUTS) expect(worstMismatch(grads[name], single.grads[name].data, 1e-11, 1e-15)).toBeLessThanOrEqual(1);
-      }),
+      fc.asyncProperty(
+        tokenReferenceBatchArbitrary(5, { minLogp: -4 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (batch, ldAlpha) => {
+          const params = { lossType: ['sigmoid', 'sft'], ldAlpha, fDivergence: 'js_divergence' } as const;
+          const single = await valueAndGrad(dpo, batch, params, { backend });
+          const { workers, grads } = await runDataParallel(dpo, batch, params, { backend, rows: 5, boundaries: [0, 2, 3, 5] });
+          for (const worker of workers) expect(Math.abs(worker.loss - single.loss)).toBeLessThanOrEqual(1e-12);
+          for (const name of GRAD_INPUTS) expect(worstMismatch(grads[name], single.grads[name].data, 1e-11, 1e-15)).toBeLessThanOrEqual(1);
+        },
+      ),
       { numRuns: 10 },
     );
   });
@@ -238,7 +253,12 @@ describe('dpo properties', () => {
       fc.asyncProperty(batchArbitrary(3), fc.constantFrom(...NON_SORTING), async (batch, lossType) => {
         const params = { referenceFree: true, lossType, labelSmoothing: 0.1 };
         const result = await valueAndGrad(dpo, batch, params, { backend });
-        const zeroRefs = await valueAndGrad(dpo, { ...batch, refChosenLogps: [0, 0, 0], refRejectedLogps: [0, 0, 0] }, { ...params, referenceFree: false }, { backend });
+        const zeroRefs = await valueAndGrad(
+          dpo,
+          { ...batch, refChosenLogps: [0, 0, 0], refRejectedLogps: [0, 0, 0] },
+          { ...params, referenceFree: false },
+          { backend },
+        );
         expect(result.loss).toBe(zeroRefs.loss);
         expect(result.metrics).toEqual(zeroRefs.metrics);
         expect(result.metrics['rewards/chosen']).toBeCloseTo(0.1 * result.metrics['logps/chosen'], 12);

@@ -24,11 +24,16 @@ export interface AdaptiveEntropyOptions {
  * micro-batches): the coefficient rises by `entropyCoefDelta` (up to `entropyCoefMax`) when
  * `H ≤ entropyTarget`, else falls (down to `entropyCoefMin`). Defaults 0, 1, 0.005, 0.2 (TRL's).
  */
-export function nextAdaptiveEntropy(state: AdaptiveEntropyState, worldEntropy: number, options: AdaptiveEntropyOptions = {}): AdaptiveEntropyState {
+export function nextAdaptiveEntropy(
+  state: AdaptiveEntropyState,
+  worldEntropy: number,
+  options: AdaptiveEntropyOptions = {},
+): AdaptiveEntropyState {
   const { entropyCoefMin = 0, entropyCoefMax = 1, entropyCoefDelta = 0.005, entropyTarget = 0.2 } = options;
-  const entropyCoef = worldEntropy <= entropyTarget
-    ? Math.min(state.entropyCoef + entropyCoefDelta, entropyCoefMax)
-    : Math.max(state.entropyCoef - entropyCoefDelta, entropyCoefMin);
+  const entropyCoef =
+    worldEntropy <= entropyTarget
+      ? Math.min(state.entropyCoef + entropyCoefDelta, entropyCoefMax)
+      : Math.max(state.entropyCoef - entropyCoefDelta, entropyCoefMin);
   return { entropyCoef, lastWorldEntropy: worldEntropy };
 }
 

@@ -20,76 +20,158 @@ export type GrpoParams = ParamsOf<typeof GRPO_PARAMS>;
  */
 export const GRPO_PARAMS = defineParams({
   epsilon: {
-    kind: 'number', default: 0.2, min: 0, max: 1, minExclusive: true, maxExclusive: true, symbol: 'ε',
+    kind: 'number',
+    default: 0.2,
+    min: 0,
+    max: 1,
+    minExclusive: true,
+    maxExclusive: true,
+    symbol: 'ε',
     description: 'Lower clip range ε_low: the ratio is clipped below at 1 − ε.',
   },
   epsilonHigh: {
-    kind: 'number', default: null, min: 0, minExclusive: true, symbol: 'ε_high',
-    description: 'Upper clip range: the ratio is clipped above at 1 + ε_high (cispo: the ratio itself is capped at ε_high). null = epsilon; DAPO uses 0.28, CISPO 5.',
+    kind: 'number',
+    default: null,
+    min: 0,
+    minExclusive: true,
+    symbol: 'ε_high',
+    description:
+      'Upper clip range: the ratio is clipped above at 1 + ε_high (cispo: the ratio itself is capped at ε_high). null = epsilon; DAPO uses 0.28, CISPO 5.',
   },
   delta: {
-    kind: 'number', default: null, min: 0, minExclusive: true, symbol: 'δ',
-    description: 'Two-sided clipping (INTELLECT-2): the unclipped ratio is capped at δ, bounding the loss of negative advantages; null = off. Use > 1 + ε_high.',
+    kind: 'number',
+    default: null,
+    min: 0,
+    minExclusive: true,
+    symbol: 'δ',
+    description:
+      'Two-sided clipping (INTELLECT-2): the unclipped ratio is capped at δ, bounding the loss of negative advantages; null = off. Use > 1 + ε_high.',
   },
-  beta: { kind: 'number', default: 0, min: 0, symbol: 'β', description: 'Weight of the per-token k3 KL to the reference model (needs refLogps when > 0).' },
+  beta: {
+    kind: 'number',
+    default: 0,
+    min: 0,
+    symbol: 'β',
+    description: 'Weight of the per-token k3 KL to the reference model (needs refLogps when > 0).',
+  },
   useBiasCorrectionKl: {
-    kind: 'boolean', default: true,
-    description: 'Multiply the per-token KL by the importance ratio ρ (DeepSeek-V3.2: the unbiased reverse-KL gradient); changes the gradient even on-policy.',
+    kind: 'boolean',
+    default: true,
+    description:
+      'Multiply the per-token KL by the importance ratio ρ (DeepSeek-V3.2: the unbiased reverse-KL gradient); changes the gradient even on-policy.',
   },
   lossType: {
-    kind: 'enum', values: ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo', 'sapo', 'luspo', 'vespo'], default: 'dapo',
+    kind: 'enum',
+    values: ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo', 'sapo', 'luspo', 'vespo'],
+    default: 'dapo',
     description:
       'Per-token loss and aggregation: grpo (mean of row token means), bnpo (token mean per worker), dr_grpo (sum / (N·L)), dapo (token mean over the whole batch), ' +
       'cispo (clipped detached ratio × A × log-prob, dapo aggregation), sapo (soft sigmoid gate, grpo aggregation), luspo (mean of row sums), vespo (Gamma sequence weight × A × log-prob, dapo aggregation).',
   },
   maxCompletionLength: {
-    kind: 'number', default: 512, min: 1, integer: true, symbol: 'L',
+    kind: 'number',
+    default: 512,
+    min: 1,
+    integer: true,
+    symbol: 'L',
     description: 'Constant per-row token budget that dr_grpo divides by.',
   },
   importanceSampling: {
-    kind: 'enum', values: ['token', 'sequence'], default: 'token',
-    description: 'token: one ratio per token (GRPO); sequence: the length-normalized sequence ratio for every token (GSPO; LUSPO expects it).',
+    kind: 'enum',
+    values: ['token', 'sequence'],
+    default: 'token',
+    description:
+      'token: one ratio per token (GRPO); sequence: the length-normalized sequence ratio for every token (GSPO; LUSPO expects it).',
   },
-  sapoTemperaturePos: { kind: 'number', default: 1.0, min: 0, minExclusive: true, symbol: 'τ_pos', description: 'SAPO gate temperature for tokens with A > 0.' },
-  sapoTemperatureNeg: { kind: 'number', default: 1.05, min: 0, minExclusive: true, symbol: 'τ_neg', description: 'SAPO gate temperature for tokens with A ≤ 0.' },
-  vespoKPos: { kind: 'number', default: 2.0, symbol: 'k_pos', description: 'VESPO Gamma exponent k for A ≥ 0 (how fast low importance weights are down-weighted).' },
-  vespoLambdaPos: { kind: 'number', default: 3.0, symbol: 'λ_pos', description: 'VESPO Gamma decay λ for A ≥ 0 (how fast high importance weights are down-weighted); clamped ≥ 1e-4.' },
+  sapoTemperaturePos: {
+    kind: 'number',
+    default: 1.0,
+    min: 0,
+    minExclusive: true,
+    symbol: 'τ_pos',
+    description: 'SAPO gate temperature for tokens with A > 0.',
+  },
+  sapoTemperatureNeg: {
+    kind: 'number',
+    default: 1.05,
+    min: 0,
+    minExclusive: true,
+    symbol: 'τ_neg',
+    description: 'SAPO gate temperature for tokens with A ≤ 0.',
+  },
+  vespoKPos: {
+    kind: 'number',
+    default: 2.0,
+    symbol: 'k_pos',
+    description: 'VESPO Gamma exponent k for A ≥ 0 (how fast low importance weights are down-weighted).',
+  },
+  vespoLambdaPos: {
+    kind: 'number',
+    default: 3.0,
+    symbol: 'λ_pos',
+    description: 'VESPO Gamma decay λ for A ≥ 0 (how fast high importance weights are down-weighted); clamped ≥ 1e-4.',
+  },
   vespoKNeg: { kind: 'number', default: 3.0, symbol: 'k_neg', description: 'VESPO Gamma exponent k for A < 0.' },
   vespoLambdaNeg: { kind: 'number', default: 2.0, symbol: 'λ_neg', description: 'VESPO Gamma decay λ for A < 0; clamped ≥ 1e-4.' },
   topEntropyQuantile: {
-    kind: 'number', default: 1.0, min: 0, max: 1, symbol: 'ρ_H',
-    description: 'Keep in the policy loss only the top-ρ_H fraction of counted tokens by entropy (Beyond the 80/20 Rule; 0.2 recommended); 1 keeps all. Needs entropies (or logits).',
+    kind: 'number',
+    default: 1.0,
+    min: 0,
+    max: 1,
+    symbol: 'ρ_H',
+    description:
+      'Keep in the policy loss only the top-ρ_H fraction of counted tokens by entropy (Beyond the 80/20 Rule; 0.2 recommended); 1 keeps all. Needs entropies (or logits).',
   },
   entropyCoef: {
-    kind: 'number', default: 0, symbol: 'c_H',
+    kind: 'number',
+    default: 0,
+    symbol: 'c_H',
     description: 'Entropy bonus: the loss minus c_H × the mean entropy over the kept tokens. Needs entropies (or logits).',
   },
   maskTruncatedCompletions: {
-    kind: 'boolean', default: false,
+    kind: 'boolean',
+    default: false,
     description: 'Leave the tokens of rows with truncated = 1 out of the loss and its token counts (DAPO); needs the truncated input.',
   },
   vllmImportanceSamplingCorrection: {
-    kind: 'boolean', default: true,
-    description: 'With samplerLogps: weight each token loss by the sampler importance ratio exp(l_old − l_sampler), bounded by the mode (TIS/MIS).',
+    kind: 'boolean',
+    default: true,
+    description:
+      'With samplerLogps: weight each token loss by the sampler importance ratio exp(l_old − l_sampler), bounded by the mode (TIS/MIS).',
   },
   vllmImportanceSamplingMode: {
-    kind: 'enum', values: ['token_truncate', 'token_mask', 'sequence_truncate', 'sequence_mask'], default: 'sequence_mask',
-    description: 'truncate: clamp the sampler ratio to [C_min, C_max]; mask: set it to 0 outside; token: one ratio per token; sequence: exp of the row sum.',
+    kind: 'enum',
+    values: ['token_truncate', 'token_mask', 'sequence_truncate', 'sequence_mask'],
+    default: 'sequence_mask',
+    description:
+      'truncate: clamp the sampler ratio to [C_min, C_max]; mask: set it to 0 outside; token: one ratio per token; sequence: exp of the row sum.',
   },
   vllmImportanceSamplingClipMax: {
-    kind: 'number', default: 3.0, min: 0, minExclusive: true, symbol: 'C_max',
+    kind: 'number',
+    default: 3.0,
+    min: 0,
+    minExclusive: true,
+    symbol: 'C_max',
     description: 'Upper bound C_max of the sampler ratio; null = none.',
   },
   vllmImportanceSamplingClipMin: {
-    kind: 'number', default: null, min: 0, symbol: 'C_min',
+    kind: 'number',
+    default: null,
+    min: 0,
+    symbol: 'C_min',
     description: 'Lower bound C_min of the sampler ratio; null = none.',
   },
   offPolicyMaskThreshold: {
-    kind: 'number', default: null, symbol: 'δ_KL',
-    description: 'DeepSeek-V3.2 off-policy sequence mask: drop rows with A < 0 whose mean (l_sampler − l) exceeds it (l_old without samplerLogps); null = off.',
+    kind: 'number',
+    default: null,
+    symbol: 'δ_KL',
+    description:
+      'DeepSeek-V3.2 off-policy sequence mask: drop rows with A < 0 whose mean (l_sampler − l) exceeds it (l_old without samplerLogps); null = off.',
   },
   scaleRewards: {
-    kind: 'enum', values: ['group', 'batch', 'none'], default: 'group',
+    kind: 'enum',
+    values: ['group', 'batch', 'none'],
+    default: 'group',
     description: 'Divide group-centred rewards by the group std, the batch std (+1e-4), or nothing (Dr.GRPO).',
   },
   ...ADVANTAGE_PARAMS,
@@ -145,7 +227,8 @@ export const GRPO_PARAMS = defineParams({
 export const grpo = defineObjective({
   id: 'grpo',
   title: 'GRPO',
-  summary: 'Clipped policy-gradient loss on sampled completions with group-relative advantages (GRPO, DAPO, Dr.GRPO, GSPO, CISPO, SAPO, LUSPO, VESPO).',
+  summary:
+    'Clipped policy-gradient loss on sampled completions with group-relative advantages (GRPO, DAPO, Dr.GRPO, GSPO, CISPO, SAPO, LUSPO, VESPO).',
   reference:
     'Shao et al. DeepSeekMath: Pushing the Limits of Mathematical Reasoning in Open Language Models. 2024, Eq. 3; ' +
     'variants: DAPO (Yu et al. 2025), Dr.GRPO (Liu et al. 2025), GSPO (Zheng et al. 2025), CISPO (MiniMax-M1 2025), ' +
@@ -154,41 +237,70 @@ export const grpo = defineObjective({
   params: GRPO_PARAMS,
   presets: {
     deepseekmath: {
-      description: 'The DeepSeekMath GRPO setting: KL weight 0.04 (the paper\'s k3 KL, without the ratio), per-sequence token means.',
+      description: "The DeepSeekMath GRPO setting: KL weight 0.04 (the paper's k3 KL, without the ratio), per-sequence token means.",
       values: { lossType: 'grpo', beta: 0.04, useBiasCorrectionKl: false },
     },
-    dapo: { description: 'DAPO: clip-higher (ε 0.2, ε_high 0.28), token-level loss over the batch, no KL.', values: { lossType: 'dapo', epsilon: 0.2, epsilonHigh: 0.28, beta: 0 } },
-    dr_grpo: { description: 'Dr.GRPO: constant normalizer N·L and no std scaling of rewards, no KL.', values: { lossType: 'dr_grpo', scaleRewards: 'none', beta: 0 } },
+    dapo: {
+      description: 'DAPO: clip-higher (ε 0.2, ε_high 0.28), token-level loss over the batch, no KL.',
+      values: { lossType: 'dapo', epsilon: 0.2, epsilonHigh: 0.28, beta: 0 },
+    },
+    dr_grpo: {
+      description: 'Dr.GRPO: constant normalizer N·L and no std scaling of rewards, no KL.',
+      values: { lossType: 'dr_grpo', scaleRewards: 'none', beta: 0 },
+    },
     gspo: {
       description: 'GSPO: sequence-level ratio, per-sequence means, ε 3e-4, ε_high 4e-4, no KL.',
       values: { importanceSampling: 'sequence', lossType: 'grpo', epsilon: 3e-4, epsilonHigh: 4e-4, beta: 0 },
     },
-    cispo: { description: 'CISPO with the ScaleRL cap ε_max = 5 on the detached ratio, token-level loss, no KL.', values: { lossType: 'cispo', epsilonHigh: 5, beta: 0 } },
-    luspo: { description: 'LUSPO: GSPO\'s sequence-level ratio with each row\'s loss scaled by its length.', values: { lossType: 'luspo', importanceSampling: 'sequence' } },
+    cispo: {
+      description: 'CISPO with the ScaleRL cap ε_max = 5 on the detached ratio, token-level loss, no KL.',
+      values: { lossType: 'cispo', epsilonHigh: 5, beta: 0 },
+    },
+    luspo: {
+      description: "LUSPO: GSPO's sequence-level ratio with each row's loss scaled by its length.",
+      values: { lossType: 'luspo', importanceSampling: 'sequence' },
+    },
     reinforce_pp_baseline: {
       description: 'REINFORCE++-baseline: group-mean baseline without std scaling, then normalization over the whole batch.',
       values: { scaleRewards: 'none', normalizeAdvantages: 'global' },
     },
   },
   metrics: [
-    'clip_ratio/low_mean', 'clip_ratio/high_mean', 'clip_ratio/region_mean', 'cispo_clip_ratio', 'vespo/phi_seq_mean', 'kl',
-    'entropy', 'policy_loss', 'sampling/importance_sampling_ratio/mean', 'sampling/sampling_logp_difference/mean',
+    'clip_ratio/low_mean',
+    'clip_ratio/high_mean',
+    'clip_ratio/region_mean',
+    'cispo_clip_ratio',
+    'vespo/phi_seq_mean',
+    'kl',
+    'entropy',
+    'policy_loss',
+    'sampling/importance_sampling_ratio/mean',
+    'sampling/sampling_logp_difference/mean',
   ],
   stateful: false,
   validateParams(params) {
     const { vllmImportanceSamplingClipMin: low, vllmImportanceSamplingClipMax: high } = params;
     if (low !== null && high !== null && low >= high) {
-      throw new PrefParamError('vllmImportanceSamplingClipMin', `grpo: vllmImportanceSamplingClipMin ${low} must be less than vllmImportanceSamplingClipMax ${high}`);
+      throw new PrefParamError(
+        'vllmImportanceSamplingClipMin',
+        `grpo: vllmImportanceSamplingClipMin ${low} must be less than vllmImportanceSamplingClipMax ${high}`,
+      );
     }
     if (params.vllmImportanceSamplingMode.endsWith('truncate') && low === null && high === null) {
-      throw new PrefParamError('vllmImportanceSamplingClipMax', 'grpo: a *_truncate vllmImportanceSamplingMode needs vllmImportanceSamplingClipMin or vllmImportanceSamplingClipMax');
+      throw new PrefParamError(
+        'vllmImportanceSamplingClipMax',
+        'grpo: a *_truncate vllmImportanceSamplingMode needs vllmImportanceSamplingClipMin or vllmImportanceSamplingClipMax',
+      );
     }
   },
   forward(ctx, inputs, params) {
     const { ops } = ctx;
     const { rows, steps } = inputs.policy;
     if (params.beta > 0 && !inputs.ref) {
-      throw new PrefInputError('refLogps', `grpo: beta is ${params.beta} > 0, so refLogps [N, T] (reference-model token log-probs) is needed`);
+      throw new PrefInputError(
+        'refLogps',
+        `grpo: beta is ${params.beta} > 0, so refLogps [N, T] (reference-model token log-probs) is needed`,
+      );
     }
     const mask = params.maskTruncatedCompletions
       ? ops.mul(inputs.policy.mask, ops.reshape(ops.sub(1, inputs.truncated!), [rows, 1]))
@@ -205,20 +317,31 @@ export const grpo = defineObjective({
     let entropies: Tensor | null = inputs.entropies ?? null;
     if (!entropies && inputs.policy.logits && needsEntropies) entropies = tokenEntropies(ops, inputs.policy.logits);
     if (needsEntropies && !entropies) {
-      throw new PrefInputError('entropies', 'grpo: topEntropyQuantile < 1 or entropyCoef ≠ 0 needs entropies [N, T] (or the policy as logits)');
+      throw new PrefInputError(
+        'entropies',
+        'grpo: topEntropyQuantile < 1 or entropyCoef ≠ 0 needs entropies [N, T] (or the policy as logits)',
+      );
     }
     const metrics: Record<string, Tensor> = {};
-    const sampler = samplerLogps && params.vllmImportanceSamplingCorrection
-      ? samplerImportanceWeights(ops, oldLogps, samplerLogps, mask, {
-          mode: params.vllmImportanceSamplingMode, clipMin: params.vllmImportanceSamplingClipMin, clipMax: params.vllmImportanceSamplingClipMax,
-        })
-      : null;
+    const sampler =
+      samplerLogps && params.vllmImportanceSamplingCorrection
+        ? samplerImportanceWeights(ops, oldLogps, samplerLogps, mask, {
+            mode: params.vllmImportanceSamplingMode,
+            clipMin: params.vllmImportanceSamplingClipMin,
+            clipMax: params.vllmImportanceSamplingClipMax,
+          })
+        : null;
     if (sampler && params.lossType === 'vespo' && sampler.sequenceLevel) {
-      throw new PrefParamError('vllmImportanceSamplingMode', `grpo: vespo needs a token_* vllmImportanceSamplingMode with samplerLogps, got ${params.vllmImportanceSamplingMode}`);
+      throw new PrefParamError(
+        'vllmImportanceSamplingMode',
+        `grpo: vespo needs a token_* vllmImportanceSamplingMode with samplerLogps, got ${params.vllmImportanceSamplingMode}`,
+      );
     }
     if (sampler && samplerLogps) {
       const weights = sampler.weights;
-      metrics['sampling/importance_sampling_ratio/mean'] = sampler.sequenceLevel ? ctx.batchMean(ops.reshape(weights, [rows])) : tokenMean(weights);
+      metrics['sampling/importance_sampling_ratio/mean'] = sampler.sequenceLevel
+        ? ctx.batchMean(ops.reshape(weights, [rows]))
+        : tokenMean(weights);
       metrics['sampling/sampling_logp_difference/mean'] = tokenMean(ops.abs(ops.sub(ops.stopGradient(oldLogps), samplerLogps)));
     }
 
@@ -229,16 +352,35 @@ export const grpo = defineObjective({
     const epsilonHigh = params.epsilonHigh ?? params.epsilon;
     const policy = policyTokenLoss(
       ops,
-      { ratio, logps, tokenLogRatio: logRatio, mask, advantages: advantageColumn, samplerLogWeights: sampler && params.lossType === 'vespo' ? ops.log(sampler.weights) : null },
       {
-        lossType: params.lossType, epsilonLow: params.epsilon, epsilonHigh, delta: params.delta,
-        sapoTemperaturePos: params.sapoTemperaturePos, sapoTemperatureNeg: params.sapoTemperatureNeg,
-        vespo: { kPositive: params.vespoKPos, lambdaPositive: params.vespoLambdaPos, kNegative: params.vespoKNeg, lambdaNegative: params.vespoLambdaNeg },
+        ratio,
+        logps,
+        tokenLogRatio: logRatio,
+        mask,
+        advantages: advantageColumn,
+        samplerLogWeights: sampler && params.lossType === 'vespo' ? ops.log(sampler.weights) : null,
+      },
+      {
+        lossType: params.lossType,
+        epsilonLow: params.epsilon,
+        epsilonHigh,
+        delta: params.delta,
+        sapoTemperaturePos: params.sapoTemperaturePos,
+        sapoTemperatureNeg: params.sapoTemperatureNeg,
+        vespo: {
+          kPositive: params.vespoKPos,
+          lambdaPositive: params.vespoLambdaPos,
+          kNegative: params.vespoKNeg,
+          lambdaNegative: params.vespoLambdaNeg,
+        },
       },
     );
     let perToken = policy.loss;
     if (params.offPolicyMaskThreshold !== null) {
-      perToken = ops.mul(perToken, offPolicyMask(ops, logps, samplerLogps ?? oldLogps, mask, advantageColumn, params.offPolicyMaskThreshold));
+      perToken = ops.mul(
+        perToken,
+        offPolicyMask(ops, logps, samplerLogps ?? oldLogps, mask, advantageColumn, params.offPolicyMaskThreshold),
+      );
     }
     const entropyMask = params.topEntropyQuantile < 1 ? highEntropyMask(ctx, entropies!, mask, params.topEntropyQuantile) : null;
     if (entropyMask) perToken = ops.mul(perToken, entropyMask);

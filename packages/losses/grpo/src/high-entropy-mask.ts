@@ -27,7 +27,10 @@ export function highEntropyMask(ctx: ForwardContext, entropies: Tensor, mask: Te
   const sorted = ops.sort(ops.reshape(ops.where(mask, values, SENTINEL), [size]));
   const count = ops.sum(mask);
   const position = ops.mul(ops.sub(count, 1), 1 - quantile);
-  const indices = ops.constant(Array.from({ length: size }, (_, j) => j), [size]);
+  const indices = ops.constant(
+    Array.from({ length: size }, (_, j) => j),
+    [size],
+  );
   const weights = ops.relu(ops.sub(1, ops.abs(ops.sub(indices, position))));
   const threshold = ops.sum(ops.where(ops.greater(weights, 0), ops.mul(weights, sorted), 0));
   return ops.mul(ops.greaterEqual(values, threshold), mask);

@@ -12,15 +12,28 @@ export type RlooParams = ParamsOf<typeof RLOO_PARAMS>;
 /** rloo's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
 export const RLOO_PARAMS = defineParams({
   epsilon: {
-    kind: 'number', default: 0.2, min: 0, max: 1, minExclusive: true, maxExclusive: true, symbol: 'ε',
+    kind: 'number',
+    default: 0.2,
+    min: 0,
+    max: 1,
+    minExclusive: true,
+    maxExclusive: true,
+    symbol: 'ε',
     description: 'Lower clip range of the sequence ratio: clipped below at 1 − ε.',
   },
   epsilonHigh: {
-    kind: 'number', default: null, min: 0, minExclusive: true, symbol: 'ε_high',
+    kind: 'number',
+    default: null,
+    min: 0,
+    minExclusive: true,
+    symbol: 'ε_high',
     description: 'Upper clip range of the sequence ratio: clipped above at 1 + ε_high. null = epsilon (TRL RLOOConfig epsilon_high).',
   },
   beta: {
-    kind: 'number', default: 0, min: 0, symbol: 'β',
+    kind: 'number',
+    default: 0,
+    min: 0,
+    symbol: 'β',
     description: 'Weight of the summed k1 KL (old − reference log-probs) subtracted from each reward; needs rewards and refLogps when > 0.',
   },
   ...ADVANTAGE_PARAMS,
@@ -57,7 +70,7 @@ export const rloo = defineObjective({
   inputs: GROUP_POLICY_INPUTS,
   params: RLOO_PARAMS,
   presets: {
-    trl: { description: "TRL RLOOConfig defaults: KL in the reward with β 0.05.", values: { beta: 0.05 } },
+    trl: { description: 'TRL RLOOConfig defaults: KL in the reward with β 0.05.', values: { beta: 0.05 } },
     reinforce_pp: {
       description: "REINFORCE++ as TRL's paper index approximates it: RLOO advantages normalized over the whole batch.",
       values: { normalizeAdvantages: 'global' },
@@ -75,10 +88,16 @@ export const rloo = defineObjective({
     let sequenceKl: Tensor | null = null;
     if (params.beta > 0) {
       if (!inputs.ref) {
-        throw new PrefInputError('refLogps', `rloo: beta is ${params.beta} > 0, so refLogps [N, T] (reference-model token log-probs) is needed`);
+        throw new PrefInputError(
+          'refLogps',
+          `rloo: beta is ${params.beta} > 0, so refLogps [N, T] (reference-model token log-probs) is needed`,
+        );
       }
       if (inputs.advantages) {
-        throw new PrefParamError('beta', `rloo: beta ${params.beta} > 0 penalizes the rewards, but advantages were given; pass rewards, or fold the KL into your advantages and set beta to 0`);
+        throw new PrefParamError(
+          'beta',
+          `rloo: beta ${params.beta} > 0 penalizes the rewards, but advantages were given; pass rewards, or fold the KL into your advantages and set beta to 0`,
+        );
       }
       const tokenKl = ops.where(mask, ops.sub(oldTokens, inputs.ref), 0);
       sequenceKl = ops.stopGradient(ops.sum(tokenKl, 1));

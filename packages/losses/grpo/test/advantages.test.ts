@@ -40,11 +40,15 @@ describe('advantage estimators', () => {
 
   it('group mean/std in every scaleRewards mode equals a plain float64 computation', async () => {
     await fc.assert(
-      fc.asyncProperty(groupedRewards, fc.constantFrom('group', 'batch', 'none') as fc.Arbitrary<'group' | 'batch' | 'none'>, async ({ rewards, groupSize }, scaleRewards) => {
-        fc.pre(scaleRewards !== 'batch' || rewards.length >= 2);
-        const computed = await evaluate(rewards, (ctx, r) => groupRelativeAdvantages(ctx, r, { groupSize, scaleRewards }));
-        expect(worstMismatch(computed, hostGroupAdvantages(rewards, groupSize, scaleRewards), 1e-10, 1e-10)).toBeLessThanOrEqual(1);
-      }),
+      fc.asyncProperty(
+        groupedRewards,
+        fc.constantFrom('group', 'batch', 'none') as fc.Arbitrary<'group' | 'batch' | 'none'>,
+        async ({ rewards, groupSize }, scaleRewards) => {
+          fc.pre(scaleRewards !== 'batch' || rewards.length >= 2);
+          const computed = await evaluate(rewards, (ctx, r) => groupRelativeAdvantages(ctx, r, { groupSize, scaleRewards }));
+          expect(worstMismatch(computed, hostGroupAdvantages(rewards, groupSize, scaleRewards), 1e-10, 1e-10)).toBeLessThanOrEqual(1);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -54,7 +58,9 @@ describe('advantage estimators', () => {
       fc.asyncProperty(groupedRewards, async ({ rewards, groupSize }) => {
         const loo = await evaluate(rewards, (ctx, r) => leaveOneOutAdvantages(ctx, r, { groupSize }));
         expect(worstMismatch(loo, hostLeaveOneOut(rewards, groupSize), 1e-12, 1e-12)).toBeLessThanOrEqual(1);
-        const normalized = await evaluate(rewards, (ctx, r) => normalizeAdvantagesGlobally(ctx, leaveOneOutAdvantages(ctx, r, { groupSize })));
+        const normalized = await evaluate(rewards, (ctx, r) =>
+          normalizeAdvantagesGlobally(ctx, leaveOneOutAdvantages(ctx, r, { groupSize })),
+        );
         expect(worstMismatch(normalized, hostGlobalNormalize(hostLeaveOneOut(rewards, groupSize)), 1e-9, 1e-9)).toBeLessThanOrEqual(1);
       }),
       { numRuns: 40 },
@@ -65,6 +71,8 @@ describe('advantage estimators', () => {
     const attempt = evaluate([1, 2, 3], (ctx, r) => groupRelativeAdvantages(ctx, r, { groupSize: 2 }));
     await expect(attempt).rejects.toThrow(PrefParamError);
     await expect(attempt).rejects.toThrow(/3 rows is not a multiple of groupSize 2/);
-    await expect(evaluate([1, 2], (ctx, r) => leaveOneOutAdvantages(ctx, r, { groupSize: 1 }))).rejects.toThrow(/groupSize must be an integer ≥ 2/);
+    await expect(evaluate([1, 2], (ctx, r) => leaveOneOutAdvantages(ctx, r, { groupSize: 1 }))).rejects.toThrow(
+      /groupSize must be an integer ≥ 2/,
+    );
   });
 });

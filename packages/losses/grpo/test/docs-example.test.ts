@@ -10,8 +10,14 @@ const round = (x: number) => Number(x.toFixed(10));
 describe('docs worked examples', () => {
   // Two completions of lengths 2 and 4, on-policy, A = [0.8, −0.2] (reference-notes §12).
   const aggregationBatch = {
-    logps: [[-0.5, -1.0, 0, 0], [-0.2, -0.7, -1.3, -0.4]],
-    mask: [[1, 1, 0, 0], [1, 1, 1, 1]],
+    logps: [
+      [-0.5, -1.0, 0, 0],
+      [-0.2, -0.7, -1.3, -0.4],
+    ],
+    mask: [
+      [1, 1, 0, 0],
+      [1, 1, 1, 1],
+    ],
     advantages: [0.8, -0.2],
   };
 

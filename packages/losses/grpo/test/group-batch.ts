@@ -22,16 +22,26 @@ export function groupBatchArbitrary(rows: number, options: { maxShift?: number; 
   return sequenceArbitrary({ rows, maxSteps, minLogp: -4 }).chain(({ logps, mask }) => {
     const steps = logps[0].length;
     const shifts = (size: number) =>
-      fc.array(fc.array(fc.double({ min: -size, max: size, noNaN: true }), { minLength: steps, maxLength: steps }), { minLength: rows, maxLength: rows });
-    return fc.record({ old: shifts(maxShift), ref: shifts(1), rewards: fc.array(fc.integer({ min: -2000, max: 2000 }).map((v) => v / 1000), { minLength: rows, maxLength: rows }) }).map(
-      ({ old, ref, rewards }) => ({
+      fc.array(fc.array(fc.double({ min: -size, max: size, noNaN: true }), { minLength: steps, maxLength: steps }), {
+        minLength: rows,
+        maxLength: rows,
+      });
+    return fc
+      .record({
+        old: shifts(maxShift),
+        ref: shifts(1),
+        rewards: fc.array(
+          fc.integer({ min: -2000, max: 2000 }).map((v) => v / 1000),
+          { minLength: rows, maxLength: rows },
+        ),
+      })
+      .map(({ old, ref, rewards }) => ({
         logps,
         mask,
         oldLogps: logps.map((row, i) => row.map((l, t) => clampLogp(l + old[i][t]))),
         refLogps: logps.map((row, i) => row.map((l, t) => clampLogp(l + ref[i][t]))),
         rewards,
-      }),
-    );
+      }));
   });
 }
 

@@ -74,7 +74,9 @@ describe('grpo and rloo over 3 simulated workers', () => {
         const params = { groupSize: 2, lossType: 'bnpo' } as const;
         const { workers } = await runDataParallel(grpo, batch, params, { backend, rows: ROWS, boundaries: BOUNDARIES });
         const alone = await Promise.all(
-          BOUNDARIES.slice(0, -1).map((begin, rank) => valueAndGrad(grpo, sliceBatchRows(batch, ROWS, begin, BOUNDARIES[rank + 1]), params, { backend })),
+          BOUNDARIES.slice(0, -1).map((begin, rank) =>
+            valueAndGrad(grpo, sliceBatchRows(batch, ROWS, begin, BOUNDARIES[rank + 1]), params, { backend }),
+          ),
         );
         const expected = alone.reduce((s, r) => s + r.loss, 0) / alone.length;
         for (const worker of workers) expect(worker.loss).toBeCloseTo(expected, 12);

@@ -5,8 +5,18 @@ import { grpo, rloo } from '../src';
 
 const backend = createReferenceBackend();
 const base = {
-  logps: [[-0.5, -1.0], [-0.3, -0.2], [-1.1, -0.4], [-0.9, -2.0]],
-  mask: [[1, 1], [1, 0], [1, 1], [1, 1]],
+  logps: [
+    [-0.5, -1.0],
+    [-0.3, -0.2],
+    [-1.1, -0.4],
+    [-0.9, -2.0],
+  ],
+  mask: [
+    [1, 1],
+    [1, 0],
+    [1, 1],
+    [1, 1],
+  ],
 };
 
 async function errorOf(objective: typeof grpo | typeof rloo, batch: Batch, params: Record<string, unknown>): Promise<Error> {

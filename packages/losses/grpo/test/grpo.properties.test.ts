@@ -30,7 +30,11 @@ const rlooParamsArbitrary = fc.record({
 
 type GrpoTestParams = { epsilon: number; epsilonHigh: number | null; importanceSampling: string };
 const grpoAwayFromKinks = (batch: GroupBatch, params: GrpoTestParams) =>
-  awayFromClipBounds(hostRatios(batch, params.importanceSampling === 'sequence' ? 'sequence' : 'token'), params.epsilon, params.epsilonHigh ?? params.epsilon);
+  awayFromClipBounds(
+    hostRatios(batch, params.importanceSampling === 'sequence' ? 'sequence' : 'token'),
+    params.epsilon,
+    params.epsilonHigh ?? params.epsilon,
+  );
 
 function scrambleMasked(batch: GroupBatch, junk: number): GroupBatch {
   const scramble = (values: number[][]) => values.map((row, i) => row.map((v, t) => (batch.mask[i][t] ? v : junk)));
@@ -52,13 +56,18 @@ describe('grpo properties', () => {
 
   it('values at masked positions (of logps, oldLogps and refLogps) change nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(groupBatchArbitrary(4), grpoParamsArbitrary, fc.double({ min: -50, max: 0, noNaN: true }), async (batch, params, junk) => {
-        const base = await valueAndGrad(grpo, batch, params, { backend });
-        const again = await valueAndGrad(grpo, scrambleMasked(batch, junk), params, { backend });
-        expect(again.loss).toBe(base.loss);
-        expect(again.metrics).toEqual(base.metrics);
-        expect(Array.from(again.grads.logps.data)).toEqual(Array.from(base.grads.logps.data));
-      }),
+      fc.asyncProperty(
+        groupBatchArbitrary(4),
+        grpoParamsArbitrary,
+        fc.double({ min: -50, max: 0, noNaN: true }),
+        async (batch, params, junk) => {
+          const base = await valueAndGrad(grpo, batch, params, { backend });
+          const again = await valueAndGrad(grpo, scrambleMasked(batch, junk), params, { backend });
+          expect(again.loss).toBe(base.loss);
+          expect(again.metrics).toEqual(base.metrics);
+          expect(Array.from(again.grads.logps.data)).toEqual(Array.from(base.grads.logps.data));
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -106,12 +115,30 @@ describe('grpo properties', () => {
   });
 
   it('the logits path gives the loss of the log-prob path', async () => {
-    const logits = [[[0.3, -1.2, 2.0], [1.5, 0.1, -0.4]], [[-0.7, 0.9, 0.2], [0.0, 0.0, 1.0]]];
-    const labels = [[2, 0], [1, -100]];
+    const logits = [
+      [
+        [0.3, -1.2, 2.0],
+        [1.5, 0.1, -0.4],
+      ],
+      [
+        [-0.7, 0.9, 0.2],
+        [0.0, 0.0, 1.0],
+      ],
+    ];
+    const labels = [
+      [2, 0],
+      [1, -100],
+    ];
     const logSoftmax = (row: number[], k: number) => row[k] - Math.log(row.reduce((s, x) => s + Math.exp(x), 0));
     const logps = logits.map((seq, i) => seq.map((row, t) => (labels[i][t] === -100 ? 0 : logSoftmax(row, labels[i][t]))));
     const mask = labels.map((row) => row.map((k) => (k === -100 ? 0 : 1)));
-    const rest = { rewards: [1, 0], oldLogps: [[-0.2, -0.5], [-0.4, -0.1]] };
+    const rest = {
+      rewards: [1, 0],
+      oldLogps: [
+        [-0.2, -0.5],
+        [-0.4, -0.1],
+      ],
+    };
     const params = { groupSize: 2, lossType: 'dapo' } as const;
     const fromLogits = await valueAndGrad(grpo, { logits, labels, ...rest }, params, { backend });
     const fromLogps = await valueAndGrad(grpo, { logps, mask, ...rest }, params, { backend });
@@ -135,17 +162,22 @@ describe('rloo properties', () => {
 
   it('values at masked positions change nothing, and no oldLogps equals oldLogps = logps', async () => {
     await fc.assert(
-      fc.asyncProperty(groupBatchArbitrary(4), rlooParamsArbitrary, fc.double({ min: -50, max: 0, noNaN: true }), async (batch, params, junk) => {
-        const base = await valueAndGrad(rloo, batch, params, { backend });
-        const again = await valueAndGrad(rloo, scrambleMasked(batch, junk), params, { backend });
-        expect(again.loss).toBe(base.loss);
-        expect(Array.from(again.grads.logps.data)).toEqual(Array.from(base.grads.logps.data));
-        const { oldLogps: _unused, ...onPolicy } = batch;
-        const absent = await valueAndGrad(rloo, onPolicy, params, { backend });
-        const copied = await valueAndGrad(rloo, { ...onPolicy, oldLogps: batch.logps }, params, { backend });
-        expect(absent.loss).toBeCloseTo(copied.loss, 14);
-        expect(worstMismatch(absent.grads.logps.data, copied.grads.logps.data, 1e-13, 1e-15)).toBeLessThanOrEqual(1);
-      }),
+      fc.asyncProperty(
+        groupBatchArbitrary(4),
+        rlooParamsArbitrary,
+        fc.double({ min: -50, max: 0, noNaN: true }),
+        async (batch, params, junk) => {
+          const base = await valueAndGrad(rloo, batch, params, { backend });
+          const again = await valueAndGrad(rloo, scrambleMasked(batch, junk), params, { backend });
+          expect(again.loss).toBe(base.loss);
+          expect(Array.from(again.grads.logps.data)).toEqual(Array.from(base.grads.logps.data));
+          const { oldLogps: _unused, ...onPolicy } = batch;
+          const absent = await valueAndGrad(rloo, onPolicy, params, { backend });
+          const copied = await valueAndGrad(rloo, { ...onPolicy, oldLogps: batch.logps }, params, { backend });
+          expect(absent.loss).toBeCloseTo(copied.loss, 14);
+          expect(worstMismatch(absent.grads.logps.data, copied.grads.logps.data, 1e-13, 1e-15)).toBeLessThanOrEqual(1);
+        },
+      ),
       { numRuns: 20 },
     );
   });

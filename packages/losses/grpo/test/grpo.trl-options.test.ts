@@ -22,7 +22,11 @@ function trlBatchArbitrary(rows: number): fc.Arbitrary<TrlBatch> {
     const grid = (min: number, max: number) =>
       fc.array(fc.array(fc.integer({ min, max }), { minLength: steps, maxLength: steps }), { minLength: rows, maxLength: rows });
     return fc
-      .record({ shift: grid(-300, 300), entropy: grid(50, 3000), truncated: fc.array(fc.constantFrom(0, 1), { minLength: rows, maxLength: rows }) })
+      .record({
+        shift: grid(-300, 300),
+        entropy: grid(50, 3000),
+        truncated: fc.array(fc.constantFrom(0, 1), { minLength: rows, maxLength: rows }),
+      })
       .map(({ shift, entropy, truncated }) => ({
         ...batch,
         samplerLogps: batch.oldLogps.map((row, i) => row.map((l, t) => Math.min(l + shift[i][t] / 1000, -1e-3))),
@@ -36,8 +40,17 @@ function trlBatchArbitrary(rows: number): fc.Arbitrary<TrlBatch> {
 const differentiableOptions = fc.oneof(
   fc.record({ lossType: fc.constant('sapo'), sapoTemperaturePos: fc.constantFrom(1, 0.5), sapoTemperatureNeg: fc.constantFrom(1.05, 2) }),
   fc.record({ lossType: fc.constantFrom('dapo', 'grpo', 'luspo'), delta: fc.constant(1.15) }),
-  fc.record({ lossType: fc.constantFrom('dapo', 'bnpo', 'dr_grpo'), beta: fc.constant(0.2), useBiasCorrectionKl: fc.boolean(), importanceSampling: fc.constantFrom('token', 'sequence') }),
-  fc.record({ lossType: fc.constantFrom('dapo', 'grpo'), topEntropyQuantile: fc.constantFrom(0.3, 0.7), entropyCoef: fc.constantFrom(0, 0.1) }),
+  fc.record({
+    lossType: fc.constantFrom('dapo', 'bnpo', 'dr_grpo'),
+    beta: fc.constant(0.2),
+    useBiasCorrectionKl: fc.boolean(),
+    importanceSampling: fc.constantFrom('token', 'sequence'),
+  }),
+  fc.record({
+    lossType: fc.constantFrom('dapo', 'grpo'),
+    topEntropyQuantile: fc.constantFrom(0.3, 0.7),
+    entropyCoef: fc.constantFrom(0, 0.1),
+  }),
   fc.record({ lossType: fc.constantFrom('dapo', 'grpo', 'luspo'), maskTruncatedCompletions: fc.constant(true) }),
   fc.record({
     lossType: fc.constantFrom('dapo', 'sapo'),
@@ -80,13 +93,18 @@ describe('grpo TRL 1.13 options: properties', () => {
 
   it('cispo and vespo (detached weights): on-policy gradients match finite differences', async () => {
     await fc.assert(
-      fc.asyncProperty(trlBatchArbitrary(4), fc.constantFrom('cispo', 'vespo'), fc.constantFrom(0.2, 5), async (trlBatch, lossType, epsilonHigh) => {
-        const { oldLogps: _old, samplerLogps: _s, entropies: _e, truncated: _t, ...onPolicy } = trlBatch;
-        const params = { lossType, epsilonHigh, groupSize: 2 };
-        const result = await valueAndGrad(grpo, onPolicy, params, { backend });
-        const numeric = await finiteDifferenceGrad(grpo, onPolicy, params, 'logps');
-        expect(worstMismatch(result.grads.logps.data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
-      }),
+      fc.asyncProperty(
+        trlBatchArbitrary(4),
+        fc.constantFrom('cispo', 'vespo'),
+        fc.constantFrom(0.2, 5),
+        async (trlBatch, lossType, epsilonHigh) => {
+          const { oldLogps: _old, samplerLogps: _s, entropies: _e, truncated: _t, ...onPolicy } = trlBatch;
+          const params = { lossType, epsilonHigh, groupSize: 2 };
+          const result = await valueAndGrad(grpo, onPolicy, params, { backend });
+          const numeric = await finiteDifferenceGrad(grpo, onPolicy, params, 'logps');
+          expect(worstMismatch(result.grads.logps.data, numeric, 1e-4, 1e-6)).toBeLessThanOrEqual(1);
+        },
+      ),
       { numRuns: 12 },
     );
   });
@@ -99,7 +117,8 @@ describe('grpo TRL 1.13 options: properties', () => {
         const scramble = (values: unknown, value: number) =>
           (values as number[][]).map((row, i) => row.map((v, t) => (trlBatch.mask[i][t] ? v : value)));
         const scrambled: Record<string, unknown> = { ...batch };
-        for (const name of ['logps', 'oldLogps', 'refLogps', 'samplerLogps']) if (name in batch) scrambled[name] = scramble(batch[name], junk);
+        for (const name of ['logps', 'oldLogps', 'refLogps', 'samplerLogps'])
+          if (name in batch) scrambled[name] = scramble(batch[name], junk);
         if ('entropies' in batch) scrambled.entropies = scramble(batch.entropies, -junk * 10);
         const base = await valueAndGrad(grpo, batch, params, { backend });
         const again = await valueAndGrad(grpo, scrambled, params, { backend });
@@ -180,13 +199,28 @@ describe('grpo and rloo TRL 1.13 options over 3 simulated workers', () => {
 describe('grpo and rloo numerics beyond exp overflow', () => {
   // log-ratio 800 (float64 exp overflows past ~709, float32 past ~88): the clip discards the ratio.
   const batch = {
-    logps: [[-0.1, -0.2], [-0.3, -0.4]],
-    mask: [[1, 1], [1, 1]],
-    oldLogps: [[-800.1, -0.2], [-0.3, -0.4]],
-    refLogps: [[-0.1, -0.2], [-0.3, -0.4]],
+    logps: [
+      [-0.1, -0.2],
+      [-0.3, -0.4],
+    ],
+    mask: [
+      [1, 1],
+      [1, 1],
+    ],
+    oldLogps: [
+      [-800.1, -0.2],
+      [-0.3, -0.4],
+    ],
+    refLogps: [
+      [-0.1, -0.2],
+      [-0.3, -0.4],
+    ],
     advantages: [1, -1],
   };
-  for (const [name, b] of [['float64', backend], ['float32', backend32]] as const) {
+  for (const [name, b] of [
+    ['float64', backend],
+    ['float32', backend32],
+  ] as const) {
     it(`${name}: a positive-advantage token far past the upper clip leaves loss, metrics and gradients finite`, async () => {
       for (const lossType of ['dapo', 'grpo', 'cispo', 'sapo', 'vespo'] as const) {
         const result = await valueAndGrad(grpo, batch, { lossType, beta: 0.04 }, { backend: b });
@@ -203,7 +237,17 @@ describe('grpo and rloo numerics beyond exp overflow', () => {
 });
 
 describe('grpo TRL 1.13 options: errors', () => {
-  const base = { logps: [[-0.5, -1.0], [-0.3, -0.2]], mask: [[1, 1], [1, 0]], advantages: [1, -1] };
+  const base = {
+    logps: [
+      [-0.5, -1.0],
+      [-0.3, -0.2],
+    ],
+    mask: [
+      [1, 1],
+      [1, 0],
+    ],
+    advantages: [1, -1],
+  };
   const errorOf = async (batch: Batch, params: Record<string, unknown>) => {
     try {
       await valueAndGrad(grpo, batch, params, { backend });
@@ -227,9 +271,17 @@ describe('grpo TRL 1.13 options: errors', () => {
   });
 
   it('name the sampler parameters at fault', async () => {
-    const withSampler = { ...base, samplerLogps: [[-0.4, -1.1], [-0.3, -0.9]] };
+    const withSampler = {
+      ...base,
+      samplerLogps: [
+        [-0.4, -1.1],
+        [-0.3, -0.9],
+      ],
+    };
     expect(((await errorOf(withSampler, { lossType: 'vespo' })) as PrefParamError).param).toBe('vllmImportanceSamplingMode');
-    expect(((await errorOf(withSampler, { vllmImportanceSamplingClipMin: 3 })) as PrefParamError).param).toBe('vllmImportanceSamplingClipMin');
+    expect(((await errorOf(withSampler, { vllmImportanceSamplingClipMin: 3 })) as PrefParamError).param).toBe(
+      'vllmImportanceSamplingClipMin',
+    );
     const truncateWithoutBounds = { vllmImportanceSamplingMode: 'token_truncate', vllmImportanceSamplingClipMax: null };
     expect(((await errorOf(withSampler, truncateWithoutBounds)) as PrefParamError).param).toBe('vllmImportanceSamplingClipMax');
     expect(((await errorOf(base, { topEntropyQuantile: 1.5 })) as PrefParamError).param).toBe('topEntropyQuantile');
@@ -239,8 +291,28 @@ describe('grpo TRL 1.13 options: errors', () => {
 
 describe('grpo entropies from logits', () => {
   it('entropyCoef on the logits path: gradients through the entropies match finite differences', async () => {
-    const logits = [[[0.3, -1.2, 2.0], [1.5, 0.1, -0.4]], [[-0.7, 0.9, 0.2], [0.0, 0.4, 1.0]]];
-    const batch = { logits, labels: [[2, 0], [1, -100]], advantages: [0.7, -0.4], oldLogps: [[-0.2, -0.5], [-0.4, -0.1]] };
+    const logits = [
+      [
+        [0.3, -1.2, 2.0],
+        [1.5, 0.1, -0.4],
+      ],
+      [
+        [-0.7, 0.9, 0.2],
+        [0.0, 0.4, 1.0],
+      ],
+    ];
+    const batch = {
+      logits,
+      labels: [
+        [2, 0],
+        [1, -100],
+      ],
+      advantages: [0.7, -0.4],
+      oldLogps: [
+        [-0.2, -0.5],
+        [-0.4, -0.1],
+      ],
+    };
     const params = { entropyCoef: 0.3, topEntropyQuantile: 0.5 };
     const result = await valueAndGrad(grpo, batch, params, { backend });
     const numeric = await finiteDifferenceGrad(grpo, batch, params, 'logits');

@@ -12,7 +12,9 @@ export const KTO_PARAMS = defineParams({
   desirableWeight: { kind: 'number', default: 1, min: 0, symbol: 'λ_D', description: 'Weight of the losses of desirable rows.' },
   undesirableWeight: { kind: 'number', default: 1, min: 0, symbol: 'λ_U', description: 'Weight of the losses of undesirable rows.' },
   lossType: {
-    kind: 'enum', values: ['kto', 'apo_zero_unpaired'], default: 'kto',
+    kind: 'enum',
+    values: ['kto', 'apo_zero_unpaired'],
+    default: 'kto',
     description: 'kto (reference point z0 from the mismatched pairs) or apo_zero_unpaired (no reference point).',
   },
 });

@@ -64,15 +64,20 @@ describe('kto properties', () => {
 
   it('a batch split over 3 simulated workers gives the single-worker loss, gradients, z0 and metrics', async () => {
     await fc.assert(
-      fc.asyncProperty(ktoBatchArbitrary(6), paramsArbitrary, fc.constantFrom([0, 1, 3, 6], [0, 2, 4, 6], [0, 4, 5, 6]), async (batch, params, boundaries) => {
-        const single = await valueAndGrad(kto, batch, params, { backend });
-        const { workers, grads } = await runDataParallel(kto, batch, params, { backend, rows: 6, boundaries });
-        for (const worker of workers) {
-          expect(worker.loss).toBeCloseTo(single.loss, 12);
-          for (const [name, value] of Object.entries(single.metrics)) expect(worker.metrics[name], name).toBeCloseTo(value, 12);
-        }
-        expect(worstMismatch(grads.logps, single.grads.logps.data, 1e-12, 1e-16)).toBeLessThanOrEqual(1);
-      }),
+      fc.asyncProperty(
+        ktoBatchArbitrary(6),
+        paramsArbitrary,
+        fc.constantFrom([0, 1, 3, 6], [0, 2, 4, 6], [0, 4, 5, 6]),
+        async (batch, params, boundaries) => {
+          const single = await valueAndGrad(kto, batch, params, { backend });
+          const { workers, grads } = await runDataParallel(kto, batch, params, { backend, rows: 6, boundaries });
+          for (const worker of workers) {
+            expect(worker.loss).toBeCloseTo(single.loss, 12);
+            for (const [name, value] of Object.entries(single.metrics)) expect(worker.metrics[name], name).toBeCloseTo(value, 12);
+          }
+          expect(worstMismatch(grads.logps, single.grads.logps.data, 1e-12, 1e-16)).toBeLessThanOrEqual(1);
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -80,8 +85,22 @@ describe('kto properties', () => {
   it('workers whose local z0 and local desirable rows differ still agree on the global ones', async () => {
     // Worker 0 alone would see z0 = 5 and only desirable rows; worker 2 alone z0 = 0 and only undesirable rows.
     const batch: KtoBatch = {
-      logps: [[-1, -2], [-0.5, 0], [-3, -1], [-2, -2], [-0.1, -0.4], [-4, 0]],
-      mask: [[1, 1], [1, 0], [1, 1], [1, 1], [1, 1], [1, 0]],
+      logps: [
+        [-1, -2],
+        [-0.5, 0],
+        [-3, -1],
+        [-2, -2],
+        [-0.1, -0.4],
+        [-4, 0],
+      ],
+      mask: [
+        [1, 1],
+        [1, 0],
+        [1, 1],
+        [1, 1],
+        [1, 1],
+        [1, 0],
+      ],
       refLogps: [-2.5, -1, -4.5, -3, -1, -2],
       desirable: [1, 1, 0, 1, 0, 0],
       klLogps: [-1, -2, -8, -8, -9, -9],
@@ -100,22 +119,41 @@ describe('kto properties', () => {
     }
     expect(worstMismatch(grads.logps, single.grads.logps.data, 1e-12, 1e-16)).toBeLessThanOrEqual(1);
     // Each worker computing z0 from its own rows would give different gradients: the test can fail.
-    const local = await valueAndGrad(kto, { ...batch, logps: batch.logps.slice(0, 2), mask: batch.mask.slice(0, 2), refLogps: batch.refLogps.slice(0, 2), desirable: [1, 1], klLogps: [-1, -2], klRefLogps: [-6, -7] }, params, { backend });
+    const local = await valueAndGrad(
+      kto,
+      {
+        ...batch,
+        logps: batch.logps.slice(0, 2),
+        mask: batch.mask.slice(0, 2),
+        refLogps: batch.refLogps.slice(0, 2),
+        desirable: [1, 1],
+        klLogps: [-1, -2],
+        klRefLogps: [-6, -7],
+      },
+      params,
+      { backend },
+    );
     expect(local.metrics.kl).toBeCloseTo(5, 12);
-    expect(Math.abs(local.grads.logps.data[0] * 2 / 6 - grads.logps[0])).toBeGreaterThan(1e-6);
+    expect(Math.abs((local.grads.logps.data[0] * 2) / 6 - grads.logps[0])).toBeGreaterThan(1e-6);
   });
 
   it('rewards/chosen and rewards/rejected are means of β·r over each kind of row; 0 when there is none', async () => {
     const batch = {
-      logps: [[-1, -2], [-3, 0]],
-      mask: [[1, 1], [1, 0]],
+      logps: [
+        [-1, -2],
+        [-3, 0],
+      ],
+      mask: [
+        [1, 1],
+        [1, 0],
+      ],
       refLogps: [-2.5, -4],
       desirable: [1, 1],
       klLogps: [-1, -1],
       klRefLogps: [-1, -1],
     };
     const result = await valueAndGrad(kto, batch, { beta: 0.2 }, { backend });
-    expect(result.metrics['rewards/chosen']).toBeCloseTo(0.2 * (-0.5 + 1) / 2, 12);
+    expect(result.metrics['rewards/chosen']).toBeCloseTo((0.2 * (-0.5 + 1)) / 2, 12);
     expect(result.metrics['rewards/rejected']).toBe(0);
     expect(result.metrics['logps/chosen']).toBeCloseTo(-3, 12);
     expect(result.metrics['rewards/margins']).toBeCloseTo(0.05, 12);
@@ -128,16 +166,31 @@ describe('kto properties', () => {
     const apo = await valueAndGrad(kto, batch, { lossType: 'apo_zero_unpaired' }, { backend });
     expect(apo.loss).toBeCloseTo(1 - 1 / (1 + Math.exp(-0.1)), 12);
     expect(apo.metrics.kl).toBe(0);
-    await expect(valueAndGrad(kto, { ...batch, desirable: [0.5] }, { lossType: 'apo_zero_unpaired' }, { backend })).rejects.toThrow(/desirable/);
+    await expect(valueAndGrad(kto, { ...batch, desirable: [0.5] }, { lossType: 'apo_zero_unpaired' }, { backend })).rejects.toThrow(
+      /desirable/,
+    );
   });
 
   it('logits with labels give the loss of the matching log-probs, and gradients for the logits', async () => {
     const logits = [
-      [[0.5, -1, 2], [1, 1, 0]],
-      [[-2, 0.3, 0.1], [0, 4, -1]],
-      [[1.5, 0, 0], [0.2, -0.2, 3]],
+      [
+        [0.5, -1, 2],
+        [1, 1, 0],
+      ],
+      [
+        [-2, 0.3, 0.1],
+        [0, 4, -1],
+      ],
+      [
+        [1.5, 0, 0],
+        [0.2, -0.2, 3],
+      ],
     ];
-    const labels = [[2, 0], [1, -100], [0, 2]];
+    const labels = [
+      [2, 0],
+      [1, -100],
+      [0, 2],
+    ];
     const logSoftmax = (row: number[], label: number) => row[label] - Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
     const logps = logits.map((seq, n) => seq.map((row, t) => (labels[n][t] === -100 ? 0 : logSoftmax(row, labels[n][t]))));
     const mask = labels.map((row) => row.map((l) => (l === -100 ? 0 : 1)));

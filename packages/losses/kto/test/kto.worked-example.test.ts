@@ -5,8 +5,14 @@ import { kto } from '../src';
 
 /** The example of docs/objectives/kto.md (reference-notes §12): r = [0.15, −0.7], z0 = 0.05. */
 const exampleBatch = {
-  logps: [[-1.0, -0.75, 0, 0], [-2.0, -0.1, -3.0, -0.7]],
-  mask: [[1, 1, 0, 0], [1, 1, 1, 1]],
+  logps: [
+    [-1.0, -0.75, 0, 0],
+    [-2.0, -0.1, -3.0, -0.7],
+  ],
+  mask: [
+    [1, 1, 0, 0],
+    [1, 1, 1, 1],
+  ],
   refLogps: [-1.9, -5.1],
   desirable: [1, 0],
   klLogps: [-4.0, -3.0],

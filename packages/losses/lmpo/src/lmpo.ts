@@ -5,9 +5,14 @@ import {
   sequenceLength,
   sequenceMean,
   type ForwardContext,
-  type Tensor, PAIR_METRIC_NAMES, PrefParamError, defineParams, type ParamsOf } from '@pref/core';
+  type Tensor,
+  PAIR_METRIC_NAMES,
+  PrefParamError,
+  defineParams,
+  type ParamsOf,
+} from '@pref/core';
 import { lengthControlledMargin } from './length-controlled-margin';
-import { LMPO_STATE_SCHEMA, updateRunningMoments, type LmpoState, type RunningMoments } from './running-moments';
+import { LMPO_STATE_SCHEMA, updateRunningMoments, type RunningMoments } from './running-moments';
 
 /** lmpo's hyperparameters, resolved: derived from {@link LMPO_PARAMS} (see {@link lmpo}). */
 export type LmpoParams = ParamsOf<typeof LMPO_PARAMS>;
@@ -18,32 +23,49 @@ export const LMPO_PARAMS = defineParams({
   gamma: { kind: 'number', default: 1.0, symbol: 'γ', description: 'Target margin; the home advantage is h = e^γ.' },
   lambda: { kind: 'number', default: 0.2, min: 0, symbol: 'λ', description: 'Weight of the z-scored margin m̄.' },
   marginFunction: {
-    kind: 'enum', values: ['power', 'log', 'sigmoid'], default: 'power', symbol: 'g',
+    kind: 'enum',
+    values: ['power', 'log', 'sigmoid'],
+    default: 'power',
+    symbol: 'g',
     description: 'g(x), x = p_w − p_l: power 1 − x^k, log (1/α)·log((1−x)/(1+x)) + 0.5, sigmoid σ(−x/τ).',
   },
   marginExponent: {
-    kind: 'number', default: 5, min: 0, minExclusive: true, symbol: 'k',
+    kind: 'number',
+    default: 5,
+    min: 0,
+    minExclusive: true,
+    symbol: 'k',
     description: 'Exponent of the power margin (3: cube ablation). Non-integer k uses sign(x)·|x|^k.',
   },
   marginAlpha: { kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 'α', description: 'α of the log margin.' },
   marginTemperature: { kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 'τ', description: 'τ of the sigmoid margin.' },
   marginScale: {
-    kind: 'number', default: 1, min: 0, minExclusive: true, symbol: 's',
+    kind: 'number',
+    default: 1,
+    min: 0,
+    minExclusive: true,
+    symbol: 's',
     description: 'Factor on m (the reference code halves it; with zero-initialized moments the z-score cancels it).',
   },
   lengthNormalization: { kind: 'boolean', default: true, description: 'p_y = exp(A_y·(n_w+n_l)/(2n_y)) (true) or exp(A_y) (false).' },
   zscore: { kind: 'enum', values: ['ema', 'none'], default: 'ema', description: 'Z-score m by running moments (ema) or not (none).' },
   emaDecay: { kind: 'number', default: 0.9, min: 0, max: 1, symbol: 'ρ', description: 'Decay of the running mean and std.' },
   emaInit: {
-    kind: 'enum', values: ['first-batch', 'zero'], default: 'first-batch',
-    description: 'Initial running moments: the first batch\'s μ, s, or 0 (reference code, no bias correction).',
+    kind: 'enum',
+    values: ['first-batch', 'zero'],
+    default: 'first-batch',
+    description: "Initial running moments: the first batch's μ, s, or 0 (reference code, no bias correction).",
   },
   emaUpdate: {
-    kind: 'enum', values: ['before', 'after'], default: 'before',
-    description: 'Normalize with a, b updated by this batch (before, reference code) or with the moments of past batches, updating after (after, paper Eq. 20-24).',
+    kind: 'enum',
+    values: ['before', 'after'],
+    default: 'before',
+    description:
+      'Normalize with a, b updated by this batch (before, reference code) or with the moments of past batches, updating after (after, paper Eq. 20-24).',
   },
   marginGradient: {
-    kind: 'boolean', default: true,
+    kind: 'boolean',
+    default: true,
     description: 'Gradient through m̄ with a, b constant (paper) or m̄ detached (reference code).',
   },
   eps: { kind: 'number', default: 1e-6, min: 0, minExclusive: true, symbol: 'ε', description: 'Floor of the running std b.' },
@@ -84,35 +106,46 @@ export const LMPO_PARAMS = defineParams({
 export const lmpo = defineObjective({
   id: 'lmpo',
   title: 'LMPO',
-  summary: 'Reference-free preference loss on the length-averaged log-prob margin, shifted by a z-scored length-controlled margin with a home advantage e^γ.',
-  reference: 'Li, Xia, Chang, Wu. Length-Controlled Margin-Based Preference Optimization without Reference Model (arXiv:2502.14643), Eq. 3-11.',
+  summary:
+    'Reference-free preference loss on the length-averaged log-prob margin, shifted by a z-scored length-controlled margin with a home advantage e^γ.',
+  reference:
+    'Li, Xia, Chang, Wu. Length-Controlled Margin-Based Preference Optimization without Reference Model (arXiv:2502.14643), Eq. 3-11.',
   inputs: PAIRWISE_INPUTS,
   params: LMPO_PARAMS,
   presets: {
     'mistral-base': { description: 'Paper, Mistral-Base: β 2.0, γ 1.6, λ 1.0.', values: { beta: 2.0, gamma: 1.6, lambda: 1.0 } },
     'mistral-instruct': { description: 'Paper, Mistral-Instruct: β 2.5, γ 0.25, λ 0.2.', values: { beta: 2.5, gamma: 0.25, lambda: 0.2 } },
-    'llama3-base': { description: 'Paper, Llama-3-Base (the defaults): β 2.0, γ 1.0, λ 0.2.', values: { beta: 2.0, gamma: 1.0, lambda: 0.2 } },
+    'llama3-base': {
+      description: 'Paper, Llama-3-Base (the defaults): β 2.0, γ 1.0, λ 0.2.',
+      values: { beta: 2.0, gamma: 1.0, lambda: 0.2 },
+    },
     'llama3-instruct': { description: 'Paper, Llama-3-Instruct: β 2.5, γ 1.4, λ 0.2.', values: { beta: 2.5, gamma: 1.4, lambda: 0.2 } },
     'reference-code': {
       description: 'gengxuli/LMPO trainer: margin detached, zero-initialized moments, m halved, β 2.0, γ 1.0 (γ/β 0.5).',
       values: { beta: 2.0, gamma: 1.0, lambda: 0.2, marginGradient: false, emaInit: 'zero', marginScale: 0.5 },
     },
-    'ablation-no-zscore': { description: 'Paper Table 2, w/o Z-score normalization: m used as is (zscore none).', values: { zscore: 'none' } },
+    'ablation-no-zscore': {
+      description: 'Paper Table 2, w/o Z-score normalization: m used as is (zscore none).',
+      values: { zscore: 'none' },
+    },
     'ablation-no-length-normalization': {
       description: 'Paper Table 2, w/o avg-length normalization: p_y = exp(A_y).',
       values: { lengthNormalization: false },
     },
-    'ablation-log': { description: 'Paper Table 2, log function: g(x) = (1/α)·log((1−x)/(1+x)) + 0.5, α 1 (the paper gives no α).', values: { marginFunction: 'log' } },
-    'ablation-cube': { description: 'Paper Table 2, cube function: g(x) = 1 − x³.', values: { marginFunction: 'power', marginExponent: 3 } },
+    'ablation-log': {
+      description: 'Paper Table 2, log function: g(x) = (1/α)·log((1−x)/(1+x)) + 0.5, α 1 (the paper gives no α).',
+      values: { marginFunction: 'log' },
+    },
+    'ablation-cube': {
+      description: 'Paper Table 2, cube function: g(x) = 1 − x³.',
+      values: { marginFunction: 'power', marginExponent: 3 },
+    },
     'ablation-sigmoid': {
       description: 'Paper Table 2, sigmoid function: g(x) = σ(−x/τ), τ 1 (the paper names it β and gives no value).',
       values: { marginFunction: 'sigmoid' },
     },
   },
-  metrics: [
-    ...PAIR_METRIC_NAMES,
-    'margin/mean', 'margin/zscore-mean',
-  ],
+  metrics: [...PAIR_METRIC_NAMES, 'margin/mean', 'margin/zscore-mean'],
   stateful: true,
   stateSchema: LMPO_STATE_SCHEMA,
   validateParams(params) {
@@ -128,7 +161,11 @@ export const lmpo = defineObjective({
     const chosen = sequenceMean(ops, inputs.chosen);
     const rejected = sequenceMean(ops, inputs.rejected);
     const probabilities = params.lengthNormalization
-      ? lengthNormalizedProbabilities(ctx, { chosen, rejected }, { chosen: sequenceLength(ops, inputs.chosen), rejected: sequenceLength(ops, inputs.rejected) })
+      ? lengthNormalizedProbabilities(
+          ctx,
+          { chosen, rejected },
+          { chosen: sequenceLength(ops, inputs.chosen), rejected: sequenceLength(ops, inputs.rejected) },
+        )
       : { chosen: ops.exp(chosen), rejected: ops.exp(rejected) };
     const margin = ops.mul(lengthControlledMargin(ops, probabilities.chosen, probabilities.rejected, params), params.marginScale);
 
@@ -136,9 +173,10 @@ export const lmpo = defineObjective({
     let nextState: RunningMoments['state'] | undefined;
     if (params.zscore === 'ema') {
       const moments = updateRunningMoments(ctx, ops.stopGradient(margin), state, params);
-      const used = params.emaUpdate === 'after' && moments.previous
-        ? { mean: ops.scalar(moments.previous.mean), std: ops.scalar(moments.previous.std) }
-        : moments;
+      const used =
+        params.emaUpdate === 'after' && moments.previous
+          ? { mean: ops.scalar(moments.previous.mean), std: ops.scalar(moments.previous.std) }
+          : moments;
       normalized = ops.div(ops.sub(margin, used.mean), ops.maximum(used.std, params.eps));
       nextState = moments.state;
     }

@@ -33,8 +33,7 @@ const stateArbitrary = fc.option(
   fc.record({ mean: fc.double({ min: -1, max: 1, noNaN: true }), std: fc.double({ min: 0.05, max: 1, noNaN: true }), steps: fc.nat(100) }),
 );
 
-const average = (logps: number[], mask: number[]) =>
-  logps.reduce((s, l, t) => s + (mask[t] ? l : 0), 0) / mask.reduce((s, m) => s + m, 0);
+const average = (logps: number[], mask: number[]) => logps.reduce((s, l, t) => s + (mask[t] ? l : 0), 0) / mask.reduce((s, m) => s + m, 0);
 const lengthOf = (mask: number[]) => mask.reduce((s, m) => s + m, 0);
 const permute = <T>(rows: T[], order: number[]) => order.map((i) => rows[i]);
 
@@ -78,7 +77,11 @@ describe('lmpo properties', () => {
       fc.asyncProperty(
         pairBatchArbitrary(3, { minLogp: -4 }),
         paramsArbitrary,
-        fc.record({ mean: fc.double({ min: -0.5, max: 0.5, noNaN: true }), std: fc.double({ min: 0.1, max: 1, noNaN: true }), steps: fc.nat(50) }),
+        fc.record({
+          mean: fc.double({ min: -0.5, max: 0.5, noNaN: true }),
+          std: fc.double({ min: 0.1, max: 1, noNaN: true }),
+          steps: fc.nat(50),
+        }),
         async (batch, drawn, state) => {
           const params = { ...drawn, marginGradient: true, emaDecay: 1 };
           const result = await valueAndGrad(lmpo, batch, params, { backend, state });
@@ -99,7 +102,10 @@ describe('lmpo properties', () => {
         const result = await valueAndGrad(lmpo, batch, params, { backend, state });
         // perExample = softplus(γ − d), so σ(γ − d) = 1 − exp(−perExample).
         const weights = Array.from(result.perExample!, (loss) => -Math.expm1(-loss));
-        for (const [name, sign] of [['chosenLogps', -1], ['rejectedLogps', 1]] as const) {
+        for (const [name, sign] of [
+          ['chosenLogps', -1],
+          ['rejectedLogps', 1],
+        ] as const) {
           const mask = name === 'chosenLogps' ? batch.chosenMask : batch.rejectedMask;
           const expected = mask.flatMap((row, b) => row.map((m) => (m ? (sign * params.beta * weights[b]) / (3 * lengthOf(row)) : 0)));
           expect(worstMismatch(result.grads[name].data, expected, 1e-9, 1e-15)).toBeLessThanOrEqual(1);
@@ -111,22 +117,28 @@ describe('lmpo properties', () => {
 
   it('values at masked positions change nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(pairBatchArbitrary(3), paramsArbitrary, stateArbitrary, fc.double({ min: -50, max: 0, noNaN: true }), async (batch, params, state, junk) => {
-        const base = await valueAndGrad(lmpo, batch, params, { backend, state });
-        const scramble = (rows: number[][], mask: number[][]) => rows.map((row, b) => row.map((v, t) => (mask[b][t] ? v : junk)));
-        const scrambled = {
-          ...batch,
-          chosenLogps: scramble(batch.chosenLogps, batch.chosenMask),
-          rejectedLogps: scramble(batch.rejectedLogps, batch.rejectedMask),
-        };
-        const again = await valueAndGrad(lmpo, scrambled, params, { backend, state });
-        expect(again.loss).toBe(base.loss);
-        expect(again.metrics).toEqual(base.metrics);
-        expect(again.state).toEqual(base.state);
-        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
-          expect(Array.from(again.grads[name].data)).toEqual(Array.from(base.grads[name].data));
-        }
-      }),
+      fc.asyncProperty(
+        pairBatchArbitrary(3),
+        paramsArbitrary,
+        stateArbitrary,
+        fc.double({ min: -50, max: 0, noNaN: true }),
+        async (batch, params, state, junk) => {
+          const base = await valueAndGrad(lmpo, batch, params, { backend, state });
+          const scramble = (rows: number[][], mask: number[][]) => rows.map((row, b) => row.map((v, t) => (mask[b][t] ? v : junk)));
+          const scrambled = {
+            ...batch,
+            chosenLogps: scramble(batch.chosenLogps, batch.chosenMask),
+            rejectedLogps: scramble(batch.rejectedLogps, batch.rejectedMask),
+          };
+          const again = await valueAndGrad(lmpo, scrambled, params, { backend, state });
+          expect(again.loss).toBe(base.loss);
+          expect(again.metrics).toEqual(base.metrics);
+          expect(again.state).toEqual(base.state);
+          for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
+            expect(Array.from(again.grads[name].data)).toEqual(Array.from(base.grads[name].data));
+          }
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -150,7 +162,9 @@ describe('lmpo properties', () => {
           expect(worstMismatch([again.loss], [base.loss], 1e-10, 1e-14)).toBeLessThanOrEqual(1);
           expect(worstMismatch(again.perExample!, permute(Array.from(base.perExample!), order), 1e-10, 1e-14)).toBeLessThanOrEqual(1);
           if (params.zscore === 'ema') {
-            expect(worstMismatch([again.state!.mean, again.state!.std], [base.state!.mean, base.state!.std], 1e-10, 1e-14)).toBeLessThanOrEqual(1);
+            expect(
+              worstMismatch([again.state!.mean, again.state!.std], [base.state!.mean, base.state!.std], 1e-10, 1e-14),
+            ).toBeLessThanOrEqual(1);
             expect(again.state!.steps).toBe(base.state!.steps);
           }
           expect(worstMismatch([again.metrics['margin/mean']], [base.metrics['margin/mean']], 1e-10, 1e-14)).toBeLessThanOrEqual(1);
@@ -203,7 +217,11 @@ describe('lmpo properties', () => {
           const params = { emaDecay, emaInit, marginExponent, marginScale };
           let state: ObjectiveState | null = null;
           for (const batch of batches) state = (await valueAndGrad(lmpo, batch, params, { backend, state })).state;
-          const expected = recurrence(batches.map((batch) => powerMargins(batch, marginExponent, marginScale)), emaDecay, emaInit);
+          const expected = recurrence(
+            batches.map((batch) => powerMargins(batch, marginExponent, marginScale)),
+            emaDecay,
+            emaInit,
+          );
           expect(state!.steps).toBe(batches.length);
           expect(worstMismatch([state!.mean, state!.std], [expected.mean, expected.std], 1e-10, 1e-14)).toBeLessThanOrEqual(1);
         },
@@ -232,7 +250,9 @@ describe('lmpo properties', () => {
       restored = (await valueAndGrad(lmpo, batch, {}, { backend, state: restored && JSON.parse(JSON.stringify(restored)) })).state;
     }
     expect(restored).toEqual(live);
-    await expect(valueAndGrad(lmpo, batches[0], {}, { backend, state: { mean: 0, std: Number.NaN, steps: 1 } })).rejects.toThrow(/state\.std/);
+    await expect(valueAndGrad(lmpo, batches[0], {}, { backend, state: { mean: 0, std: Number.NaN, steps: 1 } })).rejects.toThrow(
+      /state\.std/,
+    );
     await expect(valueAndGrad(lmpo, batches[0], {}, { backend, state: { mean: 0, std: 1 } })).rejects.toThrow(/state\.steps/);
   });
 
@@ -248,7 +268,13 @@ describe('lmpo properties', () => {
     expect(lmpo.presets['mistral-instruct'].values).toMatchObject({ beta: 2.5, gamma: 0.25, lambda: 0.2 });
     expect(lmpo.presets['llama3-base'].values).toMatchObject({ beta: 2.0, gamma: 1.0, lambda: 0.2 });
     expect(lmpo.presets['llama3-instruct'].values).toMatchObject({ beta: 2.5, gamma: 1.4, lambda: 0.2 });
-    expect(lmpo.presets['reference-code'].values).toMatchObject({ marginGradient: false, emaInit: 'zero', marginScale: 0.5, beta: 2.0, gamma: 1.0 });
+    expect(lmpo.presets['reference-code'].values).toMatchObject({
+      marginGradient: false,
+      emaInit: 'zero',
+      marginScale: 0.5,
+      beta: 2.0,
+      gamma: 1.0,
+    });
   });
 
   it('the Table 2 ablation presets change only what their row removes or replaces', async () => {
@@ -259,14 +285,36 @@ describe('lmpo properties', () => {
     expect(lmpo.presets['ablation-sigmoid'].values).toEqual({ marginFunction: 'sigmoid' });
     // Three pairs with a state from elsewhere, so the margin shape shows in the loss.
     const batch = {
-      chosenLogps: [[-0.5, -1.0, -0.25], [-0.05, -0.3, 0], [-0.9, -0.2, -0.4]],
-      chosenMask: [[1, 1, 1], [1, 1, 0], [1, 1, 1]],
-      rejectedLogps: [[-2.0, -0.1, -3.0], [-1.5, -2.5, -0.9], [-0.3, -0.6, 0]],
-      rejectedMask: [[1, 1, 1], [1, 1, 1], [1, 1, 0]],
+      chosenLogps: [
+        [-0.5, -1.0, -0.25],
+        [-0.05, -0.3, 0],
+        [-0.9, -0.2, -0.4],
+      ],
+      chosenMask: [
+        [1, 1, 1],
+        [1, 1, 0],
+        [1, 1, 1],
+      ],
+      rejectedLogps: [
+        [-2.0, -0.1, -3.0],
+        [-1.5, -2.5, -0.9],
+        [-0.3, -0.6, 0],
+      ],
+      rejectedMask: [
+        [1, 1, 1],
+        [1, 1, 1],
+        [1, 1, 0],
+      ],
     };
     const state = { mean: 0.3, std: 0.1, steps: 4 };
     const full = await valueAndGrad(lmpo, batch, {}, { backend, state });
-    for (const preset of ['ablation-no-zscore', 'ablation-no-length-normalization', 'ablation-log', 'ablation-cube', 'ablation-sigmoid'] as const) {
+    for (const preset of [
+      'ablation-no-zscore',
+      'ablation-no-length-normalization',
+      'ablation-log',
+      'ablation-cube',
+      'ablation-sigmoid',
+    ] as const) {
       const ablated = await valueAndGrad(lmpo, batch, { preset }, { backend, state });
       const byHand = await valueAndGrad(lmpo, batch, lmpo.presets[preset].values, { backend, state });
       expect(ablated.loss, preset).toBe(byHand.loss);
@@ -275,7 +323,12 @@ describe('lmpo properties', () => {
   });
 
   it('marginScale cancels in the z-score with zero-initialized moments', async () => {
-    const batch = { chosenLogps: [[-0.5], [-1], [-0.1]], chosenMask: [[1], [1], [1]], rejectedLogps: [[-2], [-0.2], [-0.4]], rejectedMask: [[1], [1], [1]] };
+    const batch = {
+      chosenLogps: [[-0.5], [-1], [-0.1]],
+      chosenMask: [[1], [1], [1]],
+      rejectedLogps: [[-2], [-0.2], [-0.4]],
+      rejectedMask: [[1], [1], [1]],
+    };
     const halved = await valueAndGrad(lmpo, batch, { preset: 'reference-code' }, { backend });
     const whole = await valueAndGrad(lmpo, batch, { preset: 'reference-code', marginScale: 1 }, { backend });
     expect(halved.loss).toBeCloseTo(whole.loss, 12);
@@ -290,9 +343,18 @@ describe('lmpo properties', () => {
         const names = Object.keys(single.metrics);
         for (const worker of workers) {
           expect(worstMismatch([worker.loss], [single.loss], 1e-10, 1e-13)).toBeLessThanOrEqual(1);
-          expect(worstMismatch(names.map((n) => worker.metrics[n]), names.map((n) => single.metrics[n]), 1e-10, 1e-13)).toBeLessThanOrEqual(1);
+          expect(
+            worstMismatch(
+              names.map((n) => worker.metrics[n]),
+              names.map((n) => single.metrics[n]),
+              1e-10,
+              1e-13,
+            ),
+          ).toBeLessThanOrEqual(1);
           if (single.state) {
-            expect(worstMismatch([worker.state!.mean, worker.state!.std], [single.state.mean, single.state.std], 1e-10, 1e-13)).toBeLessThanOrEqual(1);
+            expect(
+              worstMismatch([worker.state!.mean, worker.state!.std], [single.state.mean, single.state.std], 1e-10, 1e-13),
+            ).toBeLessThanOrEqual(1);
             expect(worker.state!.steps).toBe(single.state.steps);
           }
         }
@@ -305,7 +367,12 @@ describe('lmpo properties', () => {
   });
 
   it('the one-pair rule uses the global row count: one pair per worker is not one pair', async () => {
-    const batch = { chosenLogps: [[-0.5], [-1], [-0.1]], chosenMask: [[1], [1], [1]], rejectedLogps: [[-2], [-0.2], [-0.4]], rejectedMask: [[1], [1], [1]] };
+    const batch = {
+      chosenLogps: [[-0.5], [-1], [-0.1]],
+      chosenMask: [[1], [1], [1]],
+      rejectedLogps: [[-2], [-0.2], [-0.4]],
+      rejectedMask: [[1], [1], [1]],
+    };
     const single = await valueAndGrad(lmpo, batch, {}, { backend });
     const { workers } = await runDataParallel(lmpo, batch, {}, { backend, rows: 3, boundaries: [0, 1, 2, 3] });
     expect(single.state!.std).not.toBe(1);

@@ -6,10 +6,26 @@ import { lmpo } from '../src';
 // Identical pairs (p_w = p_l, so x = 0) with a non-integer margin exponent: the derivative of
 // |x|^k is unbounded at 0 for k < 1; the loss and gradients must stay finite on every precision.
 const identical = {
-  chosenLogps: [[-0.7, -1.2], [-0.3, -2.0], [-1e-300, -4.0]],
-  chosenMask: [[1, 1], [1, 0], [1, 1]],
-  rejectedLogps: [[-0.7, -1.2], [-0.3, -2.0], [-1e-300, -4.0]],
-  rejectedMask: [[1, 1], [1, 0], [1, 1]],
+  chosenLogps: [
+    [-0.7, -1.2],
+    [-0.3, -2.0],
+    [-1e-300, -4.0],
+  ],
+  chosenMask: [
+    [1, 1],
+    [1, 0],
+    [1, 1],
+  ],
+  rejectedLogps: [
+    [-0.7, -1.2],
+    [-0.3, -2.0],
+    [-1e-300, -4.0],
+  ],
+  rejectedMask: [
+    [1, 1],
+    [1, 0],
+    [1, 1],
+  ],
 };
 
 describe('lmpo margin numerics', () => {
@@ -30,7 +46,14 @@ describe('lmpo margin numerics', () => {
   it('away from x = 0 the loss stays continuous in k (the gradient floor leaves values alone)', async () => {
     const backend = await referenceBackends[0].create();
     if ('unavailable' in backend) return expect.fail(backend.unavailable);
-    const apart = { ...identical, rejectedLogps: [[-1.7, -1.2], [-2.3, -2.0], [-3, -4.0]] };
+    const apart = {
+      ...identical,
+      rejectedLogps: [
+        [-1.7, -1.2],
+        [-2.3, -2.0],
+        [-3, -4.0],
+      ],
+    };
     const a = await valueAndGrad(lmpo, apart, { marginExponent: 0.5 } as never, { backend });
     const b = await valueAndGrad(lmpo, apart, { marginExponent: 0.5 + 1e-9 } as never, { backend });
     expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-6);

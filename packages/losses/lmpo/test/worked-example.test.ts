@@ -44,7 +44,8 @@ describe('docs/objectives/lmpo.md worked example', () => {
       close(result.loss, run.loss, 'loss');
       for (const [name, value] of Object.entries(run.metrics ?? {})) close(result.metrics[name], value, name);
       for (const [name, value] of Object.entries(run.nextState ?? {})) close(result.state![name], value, `state.${name}`);
-      for (const [name, value] of Object.entries(run.gradNorms ?? {})) close(Math.hypot(...result.grads[name as keyof typeof result.grads].data), value, name);
+      for (const [name, value] of Object.entries(run.gradNorms ?? {}))
+        close(Math.hypot(...result.grads[name as keyof typeof result.grads].data), value, name);
     });
   }
 
@@ -61,7 +62,7 @@ describe('docs/objectives/lmpo.md worked example', () => {
       rejectedLogps: (example.inputs.rejectedLogps as number[][]).map((row) => row.map((value) => value * 0.5)),
     };
 
-    it('first call: normalizes with the batch\'s own moments (first-batch init)', async () => {
+    it("first call: normalizes with the batch's own moments (first-batch init)", async () => {
       const first = await valueAndGrad(lmpo, example.inputs, params, { backend });
       const before = await valueAndGrad(lmpo, example.inputs, { preset: 'llama3-base' }, { backend });
       expect(first.metrics['margin/zscore-mean']).toBe(0);
@@ -74,9 +75,17 @@ describe('docs/objectives/lmpo.md worked example', () => {
       const after = await valueAndGrad(lmpo, second, params, { backend, state: first.state });
       const before = await valueAndGrad(lmpo, second, { preset: 'llama3-base' }, { backend, state: first.state });
       const previous = first.state!;
-      close(after.metrics['margin/zscore-mean'], (after.metrics['margin/mean'] - previous.mean) / previous.std, 'zscore with the previous a, b');
+      close(
+        after.metrics['margin/zscore-mean'],
+        (after.metrics['margin/mean'] - previous.mean) / previous.std,
+        'zscore with the previous a, b',
+      );
       const updated = before.state!;
-      close(before.metrics['margin/zscore-mean'], (before.metrics['margin/mean'] - updated.mean) / updated.std, 'zscore with the updated a, b');
+      close(
+        before.metrics['margin/zscore-mean'],
+        (before.metrics['margin/mean'] - updated.mean) / updated.std,
+        'zscore with the updated a, b',
+      );
       expect(Math.abs(after.metrics['margin/zscore-mean'] - before.metrics['margin/zscore-mean'])).toBeGreaterThan(1e-3);
       expect(after.loss).not.toBe(before.loss);
       expect(after.state).toEqual(before.state);

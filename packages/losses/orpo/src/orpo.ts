@@ -1,4 +1,14 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll, PAIR_METRIC_NAMES, defineParams, type InputSchema, type ParamsOf } from '@pref/core';
+import {
+  defineObjective,
+  PAIRWISE_INPUTS,
+  pairMetrics,
+  sequenceMean,
+  tokenMeanNll,
+  PAIR_METRIC_NAMES,
+  defineParams,
+  type InputSchema,
+  type ParamsOf,
+} from '@pref/core';
 import { log1mexp } from './log1mexp';
 
 /** orpo's hyperparameters, resolved: derived from {@link ORPO_PARAMS} (see {@link orpo}). */
@@ -50,10 +60,7 @@ export const orpo = defineObjective({
   inputs: ORPO_INPUTS,
   params: ORPO_PARAMS,
   presets: {},
-  metrics: [
-    ...PAIR_METRIC_NAMES,
-    'nll_loss', 'log_odds_ratio', 'log_odds_chosen',
-  ],
+  metrics: [...PAIR_METRIC_NAMES, 'nll_loss', 'log_odds_ratio', 'log_odds_chosen'],
   stateful: false,
   forward(ctx, inputs, params) {
     const { ops } = ctx;
@@ -63,7 +70,12 @@ export const orpo = defineObjective({
     const ratio = ops.logSigmoid(logOdds);
     const nllMask = inputs.chosenNll;
     const nll = nllMask
-      ? ops.neg(ops.div(ctx.allReduceSum(ops.sum(ops.where(nllMask, inputs.chosen.logps, 0))), ops.maximum(ctx.allReduceSum(ops.sum(nllMask)), 1)))
+      ? ops.neg(
+          ops.div(
+            ctx.allReduceSum(ops.sum(ops.where(nllMask, inputs.chosen.logps, 0))),
+            ops.maximum(ctx.allReduceSum(ops.sum(nllMask)), 1),
+          ),
+        )
       : tokenMeanNll(ctx, inputs.chosen);
     const loss = ops.sub(nll, ops.mul(ctx.batchMean(ratio), params.beta));
     const metrics = pairMetrics(

@@ -6,10 +6,22 @@ import { orpo } from '../src';
 const backend = createReferenceBackend();
 // Position 0 is a prompt token: outside chosenMask, inside chosenNllMask (TRL's NLL over prompt + completion).
 const batch = {
-  chosenLogps: [[-2.0, -0.5, -0.25], [-1.0, -0.2, -0.3]],
-  chosenMask: [[0, 1, 1], [0, 1, 0]],
-  rejectedLogps: [[-1.5, -0.9], [-0.7, -2.0]],
-  rejectedMask: [[1, 1], [1, 0]],
+  chosenLogps: [
+    [-2.0, -0.5, -0.25],
+    [-1.0, -0.2, -0.3],
+  ],
+  chosenMask: [
+    [0, 1, 1],
+    [0, 1, 0],
+  ],
+  rejectedLogps: [
+    [-1.5, -0.9],
+    [-0.7, -2.0],
+  ],
+  rejectedMask: [
+    [1, 1],
+    [1, 0],
+  ],
 };
 
 describe('orpo chosenNllMask', () => {
@@ -21,7 +33,10 @@ describe('orpo chosenNllMask', () => {
   });
 
   it('takes the NLL over its tokens and leaves the odds ratio on chosenMask', async () => {
-    const nllMask = [[1, 1, 1], [1, 1, 0]];
+    const nllMask = [
+      [1, 1, 1],
+      [1, 1, 0],
+    ];
     const plain = await valueAndGrad(orpo, batch, {}, { backend });
     const wide = await valueAndGrad(orpo, { ...batch, chosenNllMask: nllMask }, {}, { backend });
     const nll = (2.0 + 0.5 + 0.25 + 1.0 + 0.2) / 5;
@@ -34,7 +49,18 @@ describe('orpo chosenNllMask', () => {
   });
 
   it('rejects values other than 0 and 1, naming chosenNllMask and the row', async () => {
-    const attempt = valueAndGrad(orpo, { ...batch, chosenNllMask: [[1, 1, 1], [0.5, 1, 0]] }, {}, { backend });
+    const attempt = valueAndGrad(
+      orpo,
+      {
+        ...batch,
+        chosenNllMask: [
+          [1, 1, 1],
+          [0.5, 1, 0],
+        ],
+      },
+      {},
+      { backend },
+    );
     await expect(attempt).rejects.toThrow(PrefInputError);
     await expect(attempt).rejects.toThrow(/chosenNllMask row 1 position 0 is 0\.5; it must be 0 or 1/);
   });

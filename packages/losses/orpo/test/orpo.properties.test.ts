@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import { valueAndGrad } from '@pref/core';
-import { expectDataParallelAgreement, expectMaskedValuesIgnored, finiteDifferenceGrad, pairBatchArbitrary, PAIRWISE_MASKS, worstMismatch } from '@pref/testing';
+import {
+  expectDataParallelAgreement,
+  expectMaskedValuesIgnored,
+  finiteDifferenceGrad,
+  pairBatchArbitrary,
+  PAIRWISE_MASKS,
+  worstMismatch,
+} from '@pref/testing';
 import { orpo } from '../src';
 
 const backend = createReferenceBackend();
@@ -45,10 +52,22 @@ describe('orpo properties', () => {
       const backendAt = createReferenceBackend({ precision });
       for (const near of [0, 1e-7, -1e-7, -1e-20, -Math.LN2, -1e-3]) {
         const batch = {
-          chosenLogps: [[near, near], [-0.2, -40]],
-          chosenMask: [[1, 1], [1, 1]],
-          rejectedLogps: [[-0.7, -300], [near, 0]],
-          rejectedMask: [[1, 1], [1, 0]],
+          chosenLogps: [
+            [near, near],
+            [-0.2, -40],
+          ],
+          chosenMask: [
+            [1, 1],
+            [1, 1],
+          ],
+          rejectedLogps: [
+            [-0.7, -300],
+            [near, 0],
+          ],
+          rejectedMask: [
+            [1, 1],
+            [1, 0],
+          ],
         };
         const result = await valueAndGrad(orpo, batch, { beta: 0.5 }, { backend: backendAt });
         expect(Number.isFinite(result.loss), `loss at ${near} (float${precision})`).toBe(true);

@@ -5,10 +5,22 @@ import { orpo } from '../src';
 
 /** The toy batch of docs/objectives/orpo.md (reference-notes §12). */
 const toyBatch = {
-  chosenLogps: [[-0.5, -1.0, -0.25], [-0.05, -0.3, 0]],
-  chosenMask: [[1, 1, 1], [1, 1, 0]],
-  rejectedLogps: [[-2.0, -0.1, -3.0, -0.7], [-1.5, -2.5, -0.9, 0]],
-  rejectedMask: [[1, 1, 1, 1], [1, 1, 1, 0]],
+  chosenLogps: [
+    [-0.5, -1.0, -0.25],
+    [-0.05, -0.3, 0],
+  ],
+  chosenMask: [
+    [1, 1, 1],
+    [1, 1, 0],
+  ],
+  rejectedLogps: [
+    [-2.0, -0.1, -3.0, -0.7],
+    [-1.5, -2.5, -0.9, 0],
+  ],
+  rejectedMask: [
+    [1, 1, 1, 1],
+    [1, 1, 1, 0],
+  ],
 };
 
 describe('orpo worked example (docs/objectives/orpo.md)', () => {

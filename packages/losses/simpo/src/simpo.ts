@@ -1,4 +1,13 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, tokenMeanNll, PAIR_METRIC_NAMES, defineParams, type ParamsOf } from '@pref/core';
+import {
+  defineObjective,
+  PAIRWISE_INPUTS,
+  pairMetrics,
+  sequenceMean,
+  tokenMeanNll,
+  PAIR_METRIC_NAMES,
+  defineParams,
+  type ParamsOf,
+} from '@pref/core';
 
 /** simpo's hyperparameters, resolved: derived from {@link SIMPO_PARAMS} (see {@link simpo}). */
 export type SimpoParams = ParamsOf<typeof SIMPO_PARAMS>;
@@ -8,7 +17,12 @@ export const SIMPO_PARAMS = defineParams({
   beta: { kind: 'number', default: 2.0, min: 0, minExclusive: true, symbol: 'β', description: 'Reward scale.' },
   gamma: { kind: 'number', default: 1.0, symbol: 'γ', description: 'Target reward margin (absolute; γ = β·(γ/β) from the SimPO repo).' },
   labelSmoothing: {
-    kind: 'number', default: 0, min: 0, max: 0.5, maxExclusive: true, symbol: 'ε',
+    kind: 'number',
+    default: 0,
+    min: 0,
+    max: 0.5,
+    maxExclusive: true,
+    symbol: 'ε',
     description: 'Label smoothing of the sigmoid loss (probability that a preference label is flipped).',
   },
   lossType: { kind: 'enum', values: ['sigmoid', 'hinge'], default: 'sigmoid', description: 'Sigmoid (Bradley-Terry) or hinge loss on z.' },
@@ -42,7 +56,10 @@ export const simpo = defineObjective({
   presets: {
     'mistral-base': { description: 'SimPO paper, Mistral-Base (7B): β 2.0, γ 1.6 (γ/β 0.8).', values: { beta: 2.0, gamma: 1.6 } },
     'mistral-instruct': { description: 'SimPO paper, Mistral-Instruct (7B): β 2.5, γ 0.25 (γ/β 0.1).', values: { beta: 2.5, gamma: 0.25 } },
-    'llama3-base': { description: 'SimPO paper, Llama-3-Base (8B): β 2.0, γ 1.0 (γ/β 0.5); the defaults.', values: { beta: 2.0, gamma: 1.0 } },
+    'llama3-base': {
+      description: 'SimPO paper, Llama-3-Base (8B): β 2.0, γ 1.0 (γ/β 0.5); the defaults.',
+      values: { beta: 2.0, gamma: 1.0 },
+    },
     'llama3-instruct': { description: 'SimPO paper, Llama-3-Instruct (8B): β 2.5, γ 1.4 (γ/β 0.56).', values: { beta: 2.5, gamma: 1.4 } },
   },
   metrics: [...PAIR_METRIC_NAMES, 'sft_loss'],
@@ -58,7 +75,10 @@ export const simpo = defineObjective({
         ? z.neg().add(1).relu()
         : eps === 0
           ? z.logSigmoid().neg()
-          : z.logSigmoid().mul(-(1 - eps)).sub(z.neg().logSigmoid().mul(eps));
+          : z
+              .logSigmoid()
+              .mul(-(1 - eps))
+              .sub(z.neg().logSigmoid().mul(eps));
     let loss = ctx.batchMean(perPair);
     const metrics = pairMetrics(
       ctx,

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import { valueAndGrad } from '@pref/core';
-import { expectDataParallelAgreement, expectMaskedValuesIgnored, finiteDifferenceGrad, pairBatchArbitrary, PAIRWISE_MASKS, worstMismatch } from '@pref/testing';
+import {
+  expectDataParallelAgreement,
+  expectMaskedValuesIgnored,
+  finiteDifferenceGrad,
+  pairBatchArbitrary,
+  PAIRWISE_MASKS,
+  worstMismatch,
+} from '@pref/testing';
 import { simpo } from '../src';
 
 const backend = createReferenceBackend();
@@ -15,8 +22,7 @@ const paramsArbitrary = fc.record({
 });
 
 type PairBatch = { chosenLogps: number[][]; chosenMask: number[][]; rejectedLogps: number[][]; rejectedMask: number[][] };
-const average = (logps: number[], mask: number[]) =>
-  logps.reduce((s, l, t) => s + (mask[t] ? l : 0), 0) / mask.reduce((s, m) => s + m, 0);
+const average = (logps: number[], mask: number[]) => logps.reduce((s, l, t) => s + (mask[t] ? l : 0), 0) / mask.reduce((s, m) => s + m, 0);
 function hingeMargins(batch: PairBatch, params: { beta: number; gamma: number }): number[] {
   return batch.chosenLogps.map(
     (row, b) => params.beta * (average(row, batch.chosenMask[b]) - average(batch.rejectedLogps[b], batch.rejectedMask[b])) - params.gamma,

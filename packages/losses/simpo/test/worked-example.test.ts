@@ -42,14 +42,20 @@ describe('docs/objectives/simpo.md worked example', () => {
       const result = await valueAndGrad(simpo, example.inputs, run.params, { backend });
       close(result.loss, run.loss, 'loss');
       for (const [name, value] of Object.entries(run.metrics ?? {})) close(result.metrics[name], value, name);
-      for (const [name, value] of Object.entries(run.gradNorms ?? {})) close(Math.hypot(...result.grads[name as keyof typeof result.grads].data), value, name);
+      for (const [name, value] of Object.entries(run.gradNorms ?? {}))
+        close(Math.hypot(...result.grads[name as keyof typeof result.grads].data), value, name);
     });
   }
 
   it('agrees with the hand derivation of the page (z = β·(A_w − A_l) − γ, ℓ = softplus(−z))', async () => {
     const gap = [-1.75 / 3 + 5.8 / 4, -0.35 / 2 + 4.9 / 3];
     const softplus = (x: number) => Math.log1p(Math.exp(x));
-    for (const [preset, beta, gamma] of [['mistral-base', 2, 1.6], ['mistral-instruct', 2.5, 0.25], ['llama3-base', 2, 1], ['llama3-instruct', 2.5, 1.4]] as const) {
+    for (const [preset, beta, gamma] of [
+      ['mistral-base', 2, 1.6],
+      ['mistral-instruct', 2.5, 0.25],
+      ['llama3-base', 2, 1],
+      ['llama3-instruct', 2.5, 1.4],
+    ] as const) {
       expect(simpo.presets[preset].values).toEqual({ beta, gamma });
       const result = await valueAndGrad(simpo, example.inputs, { preset }, { backend });
       const byHand = gap.reduce((sum, g) => sum + softplus(-(beta * g - gamma)), 0) / 2;

@@ -1,11 +1,26 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceSum, tokenMeanNll, PAIR_METRIC_NAMES, defineParams, type ParamsOf } from '@pref/core';
+import {
+  defineObjective,
+  PAIRWISE_INPUTS,
+  pairMetrics,
+  sequenceSum,
+  tokenMeanNll,
+  PAIR_METRIC_NAMES,
+  defineParams,
+  type ParamsOf,
+} from '@pref/core';
 
 /** slic's hyperparameters, resolved: derived from {@link SLIC_PARAMS} (see {@link slic}). */
 export type SlicParams = ParamsOf<typeof SLIC_PARAMS>;
 
 /** slic's parameter schema, written once: the parameter type, defaults, docs table and CLI help derive from it. */
 export const SLIC_PARAMS = defineParams({
-  delta: { kind: 'number', default: 1.0, min: 0, symbol: 'δ', description: 'Margin the chosen summed log-prob must exceed the rejected one by.' },
+  delta: {
+    kind: 'number',
+    default: 1.0,
+    min: 0,
+    symbol: 'δ',
+    description: 'Margin the chosen summed log-prob must exceed the rejected one by.',
+  },
   lambda: { kind: 'number', default: 0.1, min: 0, symbol: 'λ', description: 'Weight of the token-mean NLL of the chosen completions.' },
 });
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import { valueAndGrad } from '@pref/core';
-import { expectDataParallelAgreement, expectMaskedValuesIgnored, finiteDifferenceGrad, pairBatchArbitrary, PAIRWISE_MASKS, worstMismatch } from '@pref/testing';
+import {
+  expectDataParallelAgreement,
+  expectMaskedValuesIgnored,
+  finiteDifferenceGrad,
+  pairBatchArbitrary,
+  PAIRWISE_MASKS,
+  worstMismatch,
+} from '@pref/testing';
 import { slic } from '../src';
 
 const backend = createReferenceBackend();
@@ -15,7 +22,9 @@ type PairBatch = { chosenLogps: number[][]; chosenMask: number[][]; rejectedLogp
 const summed = (row: number[], mask: number[]) => row.reduce((s, l, t) => s + (mask[t] ? l : 0), 0);
 /** `δ − S_w + S_l` per pair, from the definition (the hinge's kink is at 0). */
 function hingeArguments(batch: PairBatch, delta: number): number[] {
-  return batch.chosenLogps.map((row, b) => delta - summed(row, batch.chosenMask[b]) + summed(batch.rejectedLogps[b], batch.rejectedMask[b]));
+  return batch.chosenLogps.map(
+    (row, b) => delta - summed(row, batch.chosenMask[b]) + summed(batch.rejectedLogps[b], batch.rejectedMask[b]),
+  );
 }
 
 describe('slic properties', () => {

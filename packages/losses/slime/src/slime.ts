@@ -1,4 +1,15 @@
-import { defineObjective, PAIRWISE_INPUTS, pairMetrics, sequenceMean, type ForwardContext, type SequenceTensors, type Tensor, PAIR_METRIC_NAMES, defineParams, type ParamsOf } from '@pref/core';
+import {
+  defineObjective,
+  PAIRWISE_INPUTS,
+  pairMetrics,
+  sequenceMean,
+  type ForwardContext,
+  type SequenceTensors,
+  type Tensor,
+  PAIR_METRIC_NAMES,
+  defineParams,
+  type ParamsOf,
+} from '@pref/core';
 
 /** slime's hyperparameters, resolved: derived from {@link SLIME_PARAMS} (see {@link slime}). */
 export type SlimeParams = ParamsOf<typeof SLIME_PARAMS>;
@@ -14,7 +25,9 @@ export const SLIME_PARAMS = defineParams({
   softMargin: { kind: 'number', default: 1.0, symbol: 'm_s', description: 'Soft margin: centre of the gate σ(−κ(Δ − m_s)).' },
   kappa: { kind: 'number', default: 2.5, min: 0, symbol: 'κ', description: 'Sharpness of the sigmoid gate.' },
   tokenReduction: {
-    kind: 'enum', values: ['batch', 'sequence'], default: 'batch',
+    kind: 'enum',
+    values: ['batch', 'sequence'],
+    default: 'batch',
     description: 'Stabilizer mean over every rejected token of the batch (batch) or per sequence then over pairs (sequence).',
   },
   useChosenTerm: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the anchor L_w.' },
@@ -22,7 +35,8 @@ export const SLIME_PARAMS = defineParams({
   useSoftMargin: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the sigmoid gate in L_d.' },
   useHardMargin: { kind: 'boolean', default: true, description: 'Ablation (Table 4): include the hinge relu(m_h − Δ) in L_d.' },
   rejectedMaskFromValues: {
-    kind: 'boolean', default: false,
+    kind: 'boolean',
+    default: false,
     description: 'Reference trainer: drop rejected tokens whose log-prob is exactly 0 from the stabilizer.',
   },
 });
@@ -59,8 +73,10 @@ export const SLIME_PARAMS = defineParams({
 export const slime = defineObjective({
   id: 'slime',
   title: 'SLIME',
-  summary: 'Reference-free preference loss: a likelihood anchor on the chosen answer, a token-level stabilizer on the rejected one, and a dual hard/soft margin on the length-averaged log-prob gap.',
-  reference: 'Afanasyev, Iov. SLIME: Stabilized Likelihood Implicit Margin Enforcement for Preference Optimization (arXiv:2602.02383), Eq. 5-10 with the length-averaged Δ of Appendix A.',
+  summary:
+    'Reference-free preference loss: a likelihood anchor on the chosen answer, a token-level stabilizer on the rejected one, and a dual hard/soft margin on the length-averaged log-prob gap.',
+  reference:
+    'Afanasyev, Iov. SLIME: Stabilized Likelihood Implicit Margin Enforcement for Preference Optimization (arXiv:2602.02383), Eq. 5-10 with the length-averaged Δ of Appendix A.',
   inputs: PAIRWISE_INPUTS,
   params: SLIME_PARAMS,
   presets: {
@@ -74,8 +90,14 @@ export const slime = defineObjective({
         'trl-slime scripts/slime/train.py: λw 0.1, λl 0.0005, δ 1.25, value-derived rejected mask, per-sequence stabilizer (one sequence per device; 3× loss factor not reproduced).',
       values: { lambdaW: 0.1, lambdaL: 0.0005, delta: 1.25, rejectedMaskFromValues: true, tokenReduction: 'sequence' },
     },
-    'ablation-no-anchor': { description: 'Paper Table 4, w/o chosen term: the paper defaults without L_w.', values: { useChosenTerm: false } },
-    'ablation-no-stabilizer': { description: 'Paper Table 4, w/o rejected term: the paper defaults without L_l.', values: { useRejectedTerm: false } },
+    'ablation-no-anchor': {
+      description: 'Paper Table 4, w/o chosen term: the paper defaults without L_w.',
+      values: { useChosenTerm: false },
+    },
+    'ablation-no-stabilizer': {
+      description: 'Paper Table 4, w/o rejected term: the paper defaults without L_l.',
+      values: { useRejectedTerm: false },
+    },
     'ablation-no-hard-margin': {
       description: 'Paper Table 4, w/o hard margin: L_d = λd·mean σ(−κ(Δ − m_s)).',
       values: { useHardMargin: false },
@@ -85,10 +107,7 @@ export const slime = defineObjective({
       values: { useSoftMargin: false },
     },
   },
-  metrics: [
-    ...PAIR_METRIC_NAMES,
-    'loss/anchor', 'loss/stabilizer', 'loss/margin',
-  ],
+  metrics: [...PAIR_METRIC_NAMES, 'loss/anchor', 'loss/stabilizer', 'loss/margin'],
   stateful: false,
   forward(ctx, inputs, params) {
     const { ops } = ctx;

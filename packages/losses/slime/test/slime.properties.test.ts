@@ -24,8 +24,7 @@ const paramsArbitrary = fc.record({
 });
 
 type PairBatch = { chosenLogps: number[][]; chosenMask: number[][]; rejectedLogps: number[][]; rejectedMask: number[][] };
-const average = (logps: number[], mask: number[]) =>
-  logps.reduce((s, l, t) => s + (mask[t] ? l : 0), 0) / mask.reduce((s, m) => s + m, 0);
+const average = (logps: number[], mask: number[]) => logps.reduce((s, l, t) => s + (mask[t] ? l : 0), 0) / mask.reduce((s, m) => s + m, 0);
 const gaps = (batch: PairBatch) =>
   batch.chosenLogps.map((row, b) => average(row, batch.chosenMask[b]) - average(batch.rejectedLogps[b], batch.rejectedMask[b]));
 const countOf = (mask: readonly number[]) => mask.reduce((s, m) => s + m, 0);
@@ -51,21 +50,26 @@ describe('slime properties', () => {
 
   it('values at masked positions change nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(pairBatchArbitrary(3), paramsArbitrary, fc.double({ min: -50, max: 0, noNaN: true }), async (batch, params, junk) => {
-        const base = await valueAndGrad(slime, batch, params, { backend });
-        const scramble = (rows: number[][], mask: number[][]) => rows.map((row, b) => row.map((v, t) => (mask[b][t] ? v : junk)));
-        const scrambled = {
-          ...batch,
-          chosenLogps: scramble(batch.chosenLogps, batch.chosenMask),
-          rejectedLogps: scramble(batch.rejectedLogps, batch.rejectedMask),
-        };
-        const again = await valueAndGrad(slime, scrambled, params, { backend });
-        expect(again.loss).toBe(base.loss);
-        expect(again.metrics).toEqual(base.metrics);
-        for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
-          expect(Array.from(again.grads[name].data)).toEqual(Array.from(base.grads[name].data));
-        }
-      }),
+      fc.asyncProperty(
+        pairBatchArbitrary(3),
+        paramsArbitrary,
+        fc.double({ min: -50, max: 0, noNaN: true }),
+        async (batch, params, junk) => {
+          const base = await valueAndGrad(slime, batch, params, { backend });
+          const scramble = (rows: number[][], mask: number[][]) => rows.map((row, b) => row.map((v, t) => (mask[b][t] ? v : junk)));
+          const scrambled = {
+            ...batch,
+            chosenLogps: scramble(batch.chosenLogps, batch.chosenMask),
+            rejectedLogps: scramble(batch.rejectedLogps, batch.rejectedMask),
+          };
+          const again = await valueAndGrad(slime, scrambled, params, { backend });
+          expect(again.loss).toBe(base.loss);
+          expect(again.metrics).toEqual(base.metrics);
+          for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
+            expect(Array.from(again.grads[name].data)).toEqual(Array.from(base.grads[name].data));
+          }
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -88,7 +92,9 @@ describe('slime properties', () => {
           expect(worstMismatch([again.loss], [base.loss], 1e-12, 1e-15)).toBeLessThanOrEqual(1);
           const expected = permute(Array.from(base.perExample!), order);
           expect(worstMismatch(again.perExample!, expected, 1e-12, 1e-12)).toBeLessThanOrEqual(1);
-          expect(worstMismatch([Array.from(base.perExample!).reduce((s, v) => s + v, 0) / 4], [base.loss], 1e-12, 1e-15)).toBeLessThanOrEqual(1);
+          expect(
+            worstMismatch([Array.from(base.perExample!).reduce((s, v) => s + v, 0) / 4], [base.loss], 1e-12, 1e-15),
+          ).toBeLessThanOrEqual(1);
         },
       ),
       { numRuns: 30 },
@@ -165,9 +171,35 @@ describe('slime properties', () => {
   });
 
   it('rejectedMaskFromValues drops rejected tokens whose log-prob is exactly 0, like masking them out', async () => {
-    const base = { chosenLogps: [[-1, -0.5], [-0.2, -3]], chosenMask: [[1, 1], [1, 0]] };
-    const withZero = { ...base, rejectedLogps: [[-2, 0, -1], [0, -0.5, -4]], rejectedMask: [[1, 1, 1], [1, 1, 0]] };
-    const maskedOut = { ...base, rejectedLogps: withZero.rejectedLogps, rejectedMask: [[1, 0, 1], [0, 1, 0]] };
+    const base = {
+      chosenLogps: [
+        [-1, -0.5],
+        [-0.2, -3],
+      ],
+      chosenMask: [
+        [1, 1],
+        [1, 0],
+      ],
+    };
+    const withZero = {
+      ...base,
+      rejectedLogps: [
+        [-2, 0, -1],
+        [0, -0.5, -4],
+      ],
+      rejectedMask: [
+        [1, 1, 1],
+        [1, 1, 0],
+      ],
+    };
+    const maskedOut = {
+      ...base,
+      rejectedLogps: withZero.rejectedLogps,
+      rejectedMask: [
+        [1, 0, 1],
+        [0, 1, 0],
+      ],
+    };
     for (const tokenReduction of ['batch', 'sequence'] as const) {
       const stabilizerOnly = { tokenReduction, useChosenTerm: false, lambdaD: 0 };
       const fromValues = await valueAndGrad(slime, withZero, { ...stabilizerOnly, rejectedMaskFromValues: true }, { backend });
@@ -180,7 +212,17 @@ describe('slime properties', () => {
       expect(Math.abs(counted.loss - fromValues.loss)).toBeGreaterThan(1e-4);
     }
     // Every rejected token exactly 0: no counted token, the stabilizer is 0 (not NaN).
-    const allZero = { ...base, rejectedLogps: [[0, 0], [0, 0]], rejectedMask: [[1, 1], [1, 0]] };
+    const allZero = {
+      ...base,
+      rejectedLogps: [
+        [0, 0],
+        [0, 0],
+      ],
+      rejectedMask: [
+        [1, 1],
+        [1, 0],
+      ],
+    };
     const result = await valueAndGrad(slime, allZero, { preset: 'trl-slime-script' }, { backend });
     expect(result.metrics['loss/stabilizer']).toBe(0);
     expect(Number.isFinite(result.loss)).toBe(true);
@@ -193,7 +235,11 @@ describe('slime properties', () => {
     expect(paper.loss).toBe(defaults.loss);
     expect(slime.presets['trl-slime-config'].values).toEqual({ lambdaW: 0.8, lambdaL: 0.0005, delta: 0.5, rejectedMaskFromValues: true });
     expect(slime.presets['trl-slime-script'].values).toEqual({
-      lambdaW: 0.1, lambdaL: 0.0005, delta: 1.25, rejectedMaskFromValues: true, tokenReduction: 'sequence',
+      lambdaW: 0.1,
+      lambdaL: 0.0005,
+      delta: 1.25,
+      rejectedMaskFromValues: true,
+      tokenReduction: 'sequence',
     });
     await expect(valueAndGrad(slime, batch, { p: 0 }, { backend })).rejects.toThrow(/\bp\b.*\(0, ∞\)/);
     // @ts-expect-error an unknown value is a compile error; untyped callers (the CLI, JSON) get the run-time check
@@ -202,9 +248,25 @@ describe('slime properties', () => {
 
   it('trl-slime-script averages the stabilizer per sequence (one sequence per device in the script)', async () => {
     // Rows with 1 and 3 counted rejected tokens: the per-sequence mean weighs the rows equally.
-    const batch = { chosenLogps: [[-1], [-1]], chosenMask: [[1], [1]], rejectedLogps: [[-6, -0.5, -0.5], [-2, -3, -4]], rejectedMask: [[1, 0, 0], [1, 1, 1]] };
+    const batch = {
+      chosenLogps: [[-1], [-1]],
+      chosenMask: [[1], [1]],
+      rejectedLogps: [
+        [-6, -0.5, -0.5],
+        [-2, -3, -4],
+      ],
+      rejectedMask: [
+        [1, 0, 0],
+        [1, 1, 1],
+      ],
+    };
     const script = await valueAndGrad(slime, batch, { preset: 'trl-slime-script' }, { backend });
-    const explicit = await valueAndGrad(slime, batch, { preset: 'trl-slime-config', lambdaW: 0.1, delta: 1.25, tokenReduction: 'sequence' }, { backend });
+    const explicit = await valueAndGrad(
+      slime,
+      batch,
+      { preset: 'trl-slime-config', lambdaW: 0.1, delta: 1.25, tokenReduction: 'sequence' },
+      { backend },
+    );
     const perBatch = await valueAndGrad(slime, batch, { preset: 'trl-slime-script', tokenReduction: 'batch' }, { backend });
     expect(script.loss).toBe(explicit.loss);
     expect(Math.abs(script.metrics['loss/stabilizer'] - perBatch.metrics['loss/stabilizer'])).toBeGreaterThan(1e-6);
@@ -239,7 +301,12 @@ describe('slime properties', () => {
         for (const worker of workers) {
           expect(worstMismatch([worker.loss], [single.loss], 1e-12, 1e-15)).toBeLessThanOrEqual(1);
           const names = Object.keys(single.metrics);
-          const mismatch = worstMismatch(names.map((name) => worker.metrics[name]), names.map((name) => single.metrics[name]), 1e-12, 1e-15);
+          const mismatch = worstMismatch(
+            names.map((name) => worker.metrics[name]),
+            names.map((name) => single.metrics[name]),
+            1e-12,
+            1e-15,
+          );
           expect(mismatch).toBeLessThanOrEqual(1);
         }
         for (const name of ['chosenLogps', 'rejectedLogps'] as const) {
@@ -255,8 +322,16 @@ describe('slime properties', () => {
     const batch = {
       chosenLogps: [[-1], [-2], [-0.5]],
       chosenMask: [[1], [1], [1]],
-      rejectedLogps: [[-3, 0, 0, 0], [-0.1, -0.4, -2.5, -7], [-1.5, -0.02, 0, 0]],
-      rejectedMask: [[1, 0, 0, 0], [1, 1, 1, 1], [1, 1, 0, 0]],
+      rejectedLogps: [
+        [-3, 0, 0, 0],
+        [-0.1, -0.4, -2.5, -7],
+        [-1.5, -0.02, 0, 0],
+      ],
+      rejectedMask: [
+        [1, 0, 0, 0],
+        [1, 1, 1, 1],
+        [1, 1, 0, 0],
+      ],
     };
     const params = { useChosenTerm: false, lambdaD: 0, lambdaL: 1 };
     const single = await valueAndGrad(slime, batch, params, { backend });

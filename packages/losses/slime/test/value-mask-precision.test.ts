@@ -6,10 +6,22 @@ import { slime } from '../src';
 // rejectedMaskFromValues drops rejected tokens whose log-prob is exactly 0; −1e−300 is not 0,
 // and float32 (where it would round to 0) must count it as float64 does.
 const batch = {
-  chosenLogps: [[-0.5, -1.0], [-0.2, -0.4]],
-  chosenMask: [[1, 1], [1, 1]],
-  rejectedLogps: [[-1e-300, -2.0], [0, -1.5]],
-  rejectedMask: [[1, 1], [1, 1]],
+  chosenLogps: [
+    [-0.5, -1.0],
+    [-0.2, -0.4],
+  ],
+  chosenMask: [
+    [1, 1],
+    [1, 1],
+  ],
+  rejectedLogps: [
+    [-1e-300, -2.0],
+    [0, -1.5],
+  ],
+  rejectedMask: [
+    [1, 1],
+    [1, 1],
+  ],
 };
 
 describe('slime rejectedMaskFromValues across precisions', () => {
