@@ -1,4 +1,4 @@
-import type { BackendConfig } from '@pref/core';
+import { PrefBackendError, PrefConfigError, type BackendConfig } from '@pref/core';
 import type { Tfjs } from './tfjs-types';
 import { TfjsBackend, type TfjsBackendOptions } from './tfjs-backend';
 
@@ -29,16 +29,16 @@ async function importFirst(packageNames: readonly string[], purpose: string): Pr
     try {
       return (await import(/* @vite-ignore */ name)) as Record<string, unknown>;
     } catch (error) {
-      if (!isMissingModule(error, name)) throw new Error(`${purpose}: could not load ${name}: ${(error as Error).message}`);
+      if (!isMissingModule(error, name)) throw new PrefBackendError(`${purpose}: could not load ${name}: ${(error as Error).message}`);
     }
   }
-  throw new Error(`${purpose} needs ${packageNames.join(' or ')}: npm i ${packageNames[0]}`);
+  throw new PrefBackendError(`${purpose} needs ${packageNames.join(' or ')}: npm i ${packageNames[0]}`);
 }
 
 /** The tfjs API of a module namespace (ESM, or CommonJS behind `default`). */
 function tfjsApi(module: Record<string, unknown>): Tfjs {
   const api = typeof module.customGrad === 'function' ? module : (module.default as Record<string, unknown> | undefined);
-  if (!api || typeof api.customGrad !== 'function') throw new Error('the loaded module is not the tfjs API');
+  if (!api || typeof api.customGrad !== 'function') throw new PrefBackendError('the loaded module is not the tfjs API');
   return api as unknown as Tfjs;
 }
 
@@ -70,7 +70,10 @@ function tfjsBackendName(config: BackendConfig): TfjsBackendName {
   const [, suffix] = (typeof config.backend === 'string' ? config.backend : '').split(':');
   const name = config.tfjsBackend ?? suffix ?? 'cpu';
   if (typeof name !== 'string' || !(name in TFJS_BACKEND_PACKAGES)) {
-    throw new Error(`tfjsBackend must be one of ${Object.keys(TFJS_BACKEND_PACKAGES).join(', ')}; got ${JSON.stringify(name)}`);
+    throw new PrefConfigError(
+      'tfjsBackend',
+      `tfjsBackend must be one of ${Object.keys(TFJS_BACKEND_PACKAGES).join(', ')}; got ${JSON.stringify(name)}`,
+    );
   }
   return name as TfjsBackendName;
 }
@@ -85,7 +88,10 @@ function tfjsBackendName(config: BackendConfig): TfjsBackendName {
 export async function createPrefBackend(config: BackendConfig): Promise<TfjsBackend> {
   const name = tfjsBackendName(config);
   if (config.precision !== undefined && config.precision !== 32) {
-    throw new Error(`precision must be 32 for the tfjs backend (tfjs computes in float32), got ${String(config.precision)}`);
+    throw new PrefConfigError(
+      'precision',
+      `precision must be 32 for the tfjs backend (tfjs computes in float32), got ${String(config.precision)}`,
+    );
   }
   const purpose = `tfjs backend "${name}"`;
   let tf: Tfjs;
@@ -101,10 +107,10 @@ export async function createPrefBackend(config: BackendConfig): Promise<TfjsBack
     started = await tf.setBackend(name);
     await tf.ready();
   } catch (error) {
-    throw new Error(`${purpose} did not start: ${(error as Error).message}`);
+    throw new PrefBackendError(`${purpose} did not start: ${(error as Error).message}`);
   }
   if (!started || tf.getBackend() !== name) {
-    throw new Error(`${purpose} did not start${name === 'webgpu' ? ' (no WebGPU adapter found?)' : ''}`);
+    throw new PrefBackendError(`${purpose} did not start${name === 'webgpu' ? ' (no WebGPU adapter found?)' : ''}`);
   }
   if (name === 'cpu') silenceNodeBanner(tf);
   return new TfjsBackend({ tf, tokenKernel: config.tokenKernel as TfjsBackendOptions['tokenKernel'] });

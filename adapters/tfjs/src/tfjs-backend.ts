@@ -1,6 +1,9 @@
 import {
   BACKEND_SPECIFICATION_VERSION,
   normalizeAxis,
+  PrefConfigError,
+  PrefInputError,
+  PrefShapeError,
   sizeOf,
   type BackendCapabilities,
   type BinaryOp,
@@ -94,15 +97,18 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
 
   constructor(options: TfjsBackendOptions) {
     if (!options?.tf || typeof options.tf.customGrad !== 'function') {
-      throw new Error('createTfjsBackend: options.tf must be the tfjs module (import * as tf from "@tensorflow/tfjs")');
+      throw new PrefConfigError('tf', 'createTfjsBackend: options.tf must be the tfjs module (import * as tf from "@tensorflow/tfjs")');
     }
     if (options.precision !== undefined && options.precision !== 32) {
-      throw new Error(`createTfjsBackend: precision must be 32 (tfjs computes in float32), got ${String(options.precision)}`);
+      throw new PrefConfigError(
+        'precision',
+        `createTfjsBackend: precision must be 32 (tfjs computes in float32), got ${String(options.precision)}`,
+      );
     }
     this.tf = options.tf;
     const tokenKernel = options.tokenKernel ?? 'auto';
     if (tokenKernel !== 'auto' && tokenKernel !== 'wasm' && tokenKernel !== 'tfjs') {
-      throw new Error(`createTfjsBackend: tokenKernel must be auto, wasm or tfjs, got ${String(tokenKernel)}`);
+      throw new PrefConfigError('tokenKernel', `createTfjsBackend: tokenKernel must be auto, wasm or tfjs, got ${String(tokenKernel)}`);
     }
     this.wasmTokens = new WasmTokenLogProbs(this.tf, tokenKernel);
   }
@@ -136,12 +142,14 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
   }
 
   fromHost(data: ArrayLike<number>, shape: Shape): TfjsTensor {
-    if (data.length !== sizeOf(shape)) throw new Error(`fromHost: ${data.length} values for shape [${shape.join(', ')}]`);
+    if (data.length !== sizeOf(shape))
+      throw new PrefShapeError('fromHost', [shape], `fromHost: ${data.length} values for shape [${shape.join(', ')}]`);
     return this.wrap(this.tf.tensor(Float32Array.from(data), [...shape], 'float32'));
   }
 
   fromHostInt(data: Int32Array, shape: Shape): TfjsTensor {
-    if (data.length !== sizeOf(shape)) throw new Error(`fromHostInt: ${data.length} values for shape [${shape.join(', ')}]`);
+    if (data.length !== sizeOf(shape))
+      throw new PrefShapeError('fromHostInt', [shape], `fromHostInt: ${data.length} values for shape [${shape.join(', ')}]`);
     return this.wrap(this.tf.tensor(Int32Array.from(data), [...shape], 'int32'));
   }
 
@@ -301,12 +309,14 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
   /** Wraps a float32 `tf.Tensor` of this tfjs instance (e.g. a model's logits) without copying it. */
   adopt(value: unknown): TfjsTensor | undefined {
     if (value instanceof this.tf.Tensor) {
-      if (value.isDisposed) throw new Error('tfjs backend: a batch input is a disposed tf.Tensor');
-      if (value.dtype !== 'float32') throw new Error(`tfjs backend: a batch input tf.Tensor must be float32, got ${value.dtype}`);
+      if (value.isDisposed) throw new PrefInputError('batch', 'tfjs backend: a batch input is a disposed tf.Tensor');
+      if (value.dtype !== 'float32')
+        throw new PrefInputError('batch', `tfjs backend: a batch input tf.Tensor must be float32, got ${value.dtype}`);
       return this.wrap(value);
     }
     if (isTfjsTensorLike(value)) {
-      throw new Error(
+      throw new PrefInputError(
+        'batch',
         'tfjs backend: a batch input is a tf.Tensor of another @tensorflow/tfjs-core instance than the tf given to createTfjsBackend; pass the same tf module your model uses',
       );
     }

@@ -1,4 +1,12 @@
-import { tapedForward, type AnyObjective, type Batch, type ObjectiveState, type PrefBackend, type TapedForward } from '@pref/core';
+import {
+  PrefConfigError,
+  tapedForward,
+  type AnyObjective,
+  type Batch,
+  type ObjectiveState,
+  type PrefBackend,
+  type TapedForward,
+} from '@pref/core';
 import type { GradSaveFunc, Scalar, Tensor as TfTensor } from '@tensorflow/tfjs-core';
 import { TfjsBackend } from './tfjs-backend';
 import type { TfjsTensor } from './tfjs-tensor';
@@ -76,7 +84,10 @@ export function tfjsLoss(
 ): TfjsLossResult {
   const { backend } = options;
   if (!(backend instanceof TfjsBackend)) {
-    throw new Error(`tfjsLoss: options.backend must be a tfjs backend from createTfjsBackend, got ${backend?.name ?? String(backend)}`);
+    throw new PrefConfigError(
+      'backend',
+      `tfjsLoss: options.backend must be a tfjs backend from createTfjsBackend, got ${backend?.name ?? String(backend)}`,
+    );
   }
   const tf = backend.tf;
   const inputs = batchTensors(backend, batch);
