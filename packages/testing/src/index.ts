@@ -32,3 +32,4 @@ export {
   type HiddenStatePair,
 } from './hidden-state-battery';
 export { renderParamTable, extractParamTable, replaceParamTable } from './param-table';
+export { TOY_PAIR_BATCH } from './toy-pair-batch';

@@ -2,26 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '@pref/adapter-reference';
 import { valueAndGrad } from '@pref/core';
 import { cpo } from '../src';
+import { TOY_PAIR_BATCH } from '@pref/testing';
 
 /** The toy batch of docs/objectives/cpo.md (reference-notes §12). */
-const toyBatch = {
-  chosenLogps: [
-    [-0.5, -1.0, -0.25],
-    [-0.05, -0.3, 0],
-  ],
-  chosenMask: [
-    [1, 1, 1],
-    [1, 1, 0],
-  ],
-  rejectedLogps: [
-    [-2.0, -0.1, -3.0, -0.7],
-    [-1.5, -2.5, -0.9, 0],
-  ],
-  rejectedMask: [
-    [1, 1, 1, 1],
-    [1, 1, 1, 0],
-  ],
-};
+const toyBatch = TOY_PAIR_BATCH;
 
 describe('cpo worked example (docs/objectives/cpo.md)', () => {
   const backend = createReferenceBackend({ precision: 64 });

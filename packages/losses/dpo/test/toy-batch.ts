@@ -1,21 +1,8 @@
+import { TOY_PAIR_BATCH } from '@pref/testing';
+
 /** The toy batch of reference-notes §12 (B = 2), also the worked example of docs/objectives/dpo.md. */
 export const TOY_BATCH = {
-  chosenLogps: [
-    [-0.5, -1.0, -0.25],
-    [-0.05, -0.3, 0],
-  ],
-  chosenMask: [
-    [1, 1, 1],
-    [1, 1, 0],
-  ],
-  rejectedLogps: [
-    [-2.0, -0.1, -3.0, -0.7],
-    [-1.5, -2.5, -0.9, 0],
-  ],
-  rejectedMask: [
-    [1, 1, 1, 1],
-    [1, 1, 1, 0],
-  ],
+  ...TOY_PAIR_BATCH,
   refChosenLogps: [-1.9, -0.2],
   refRejectedLogps: [-5.0, -4.2],
 };
