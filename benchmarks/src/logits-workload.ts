@@ -138,9 +138,11 @@ export interface LogitsGradientBuffers {
   readonly rejectedLogits: Float32Array | Float64Array;
 }
 
-export function logitsGradientBuffers(shape: LogitsShape, precision: 32 | 64): LogitsGradientBuffers {
-  const size = (shape[0] / 2) * shape[1] * shape[2];
-  const make = () => (precision === 32 ? new Float32Array(size) : new Float64Array(size));
+export function logitsGradientBuffers(shape: LogitsShape, precision: 32 | 64, backend?: PrefBackend): LogitsGradientBuffers {
+  const side = [shape[0] / 2, shape[1], shape[2]];
+  const size = side[0] * side[1] * side[2];
+  // Memory the backend computes on (the reference backend's arena) when it offers it: the kernel writes there.
+  const make = () => (backend?.allocate ? backend.allocate(side) : precision === 32 ? new Float32Array(size) : new Float64Array(size));
   return { chosenLogits: make(), rejectedLogits: make() };
 }
 
@@ -174,9 +176,9 @@ export function logitsCall(
 ): LogitsCall {
   let mode: GradientOutput | null = null;
   let note: string | null = null;
-  let buffers: LogitsGradientBuffers | null = logitsGradientBuffers(shape, precision);
+  let buffers: LogitsGradientBuffers | null = logitsGradientBuffers(shape, precision, backend);
   const plain: ValueAndGradOptions = { backend };
-  const withBuffers = () => Object.assign({ backend }, { gradients: buffers }) as ValueAndGradOptions;
+  const withBuffers = (): ValueAndGradOptions => ({ backend, gradients: { ...buffers! } });
   const run = async (): Promise<ValueAndGradResult> => {
     if (mode === 'returned') return valueAndGrad(objective, batch, {}, plain);
     if (mode === 'in-place') return valueAndGrad(objective, batch, {}, withBuffers());

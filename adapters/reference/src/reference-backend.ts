@@ -1,4 +1,11 @@
-import { type BackendCapabilities, type BackendTensor, type HostArray, type PrefBackend, type Shape } from '@pref/core';
+import {
+  type BackendBufferStats,
+  type BackendCapabilities,
+  type BackendTensor,
+  type HostArray,
+  type PrefBackend,
+  type Shape,
+} from '@pref/core';
 import {
   BACKEND_SPECIFICATION_VERSION,
   broadcastShapes,
@@ -17,23 +24,35 @@ import {
 } from '@pref/core/backend';
 import {
   createCpuKernels,
-  createTokenLogProbsKernel,
+  wasmSharedMemorySupported,
   wasmSimdSupported,
+  type ArenaStats,
   type CpuKernels,
   type FloatArray,
-  type TokenLogProbsKernel,
 } from '@pref/cpu-kernels';
+import { freeWhenCollected, TensorStorage } from './tensor-storage';
 
 type Data = Float64Array | Float32Array | Int32Array;
 
 /** A tensor of the reference backend: a typed array in row-major order. */
 export class ReferenceTensor implements BackendTensor {
+  /** On a `tokenLogProbs` residual: the softmax the forward wrote, which its gradient turns into the gradient in place. */
+  stash: ReferenceTensor | null = null;
+  /** Set by `dispose` (a second dispose is a no-op). */
+  released = false;
   constructor(
     readonly shape: Shape,
     readonly dtype: 'float' | 'int32',
     readonly data: Data,
+    /** The memory of a `fromHost` or kernel result (shared by reshapes); null for plain arrays. */
+    readonly storage: TensorStorage | null = null,
   ) {}
 }
+
+/** Float tensors from this many bytes up live in the kernels' arena (below it, in plain arrays). */
+const RESIDENT_BYTES = 1 << 16;
+/** Buffers from this many bytes up count in `stats()`. */
+const LARGE_BYTES = 1 << 20;
 
 export interface ReferenceBackendOptions {
   /** Float precision: 64 (default, the oracle) or 32 (rounds every result to float32). */
@@ -126,12 +145,12 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
   private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
-  /** The WebAssembly kernel, or null for the plain TypeScript one. */
-  private readonly kernel: TokenLogProbsKernel | null;
-  /** The hidden-state kernels (fused GEMM + online log-sum-exp), created on first use. */
-  private linearKernels: CpuKernels | null = null;
-  private readonly threads: number | undefined;
+  /** The WebAssembly kernels (logits and hidden-state paths), or null on the plain TypeScript path. */
+  private readonly kernels: CpuKernels | null;
+  /** Whether large float tensors live in the kernels' arena (a shared memory: its views never detach). */
+  private readonly resident: boolean;
   private readonly linearScratchBytes: number;
+  private readonly counters = { largeBufferAllocations: 0, largeBufferBytes: 0 };
 
   constructor(options: ReferenceBackendOptions = {}) {
     const precision = options.precision ?? 64;
@@ -144,8 +163,9 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
       throw new Error(`reference backend: kernels must be auto, wasm or js, got ${String(kernels)}`);
     if (kernels === 'wasm' && !wasmSimdSupported())
       throw new Error('reference backend: kernels "wasm" needs WebAssembly SIMD, which this platform lacks');
-    this.kernel = kernels === 'js' || !wasmSimdSupported() ? null : createTokenLogProbsKernel({ precision, threads: options.threads });
-    this.threads = options.threads;
+    const wasm = kernels !== 'js' && wasmSimdSupported();
+    this.resident = wasm && wasmSharedMemorySupported();
+    this.kernels = wasm ? createCpuKernels({ precision, threads: options.threads, sharedMemory: this.resident }) : null;
     this.linearScratchBytes = options.linearScratchBytes ?? 16 << 20;
     if (!(Number.isFinite(this.linearScratchBytes) && this.linearScratchBytes > 0)) {
       throw new Error(`reference backend: linearScratchBytes must be a positive number, got ${String(options.linearScratchBytes)}`);
@@ -154,24 +174,102 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
 
   /** `wasm` or `js`: which token log-prob kernel runs. */
   get kernelName(): 'wasm' | 'js' {
-    return this.kernel ? 'wasm' : 'js';
+    return this.kernels ? 'wasm' : 'js';
   }
 
+  /** A new plain float tensor (zeros, or a copy of `data`). */
   private float(shape: Shape, data?: ArrayLike<number>): ReferenceTensor {
-    const values = new this.Float(sizeOf(shape));
+    const values = this.plainArray(sizeOf(shape));
     if (data) values.set(data);
     return new ReferenceTensor([...shape], 'float', values);
   }
 
+  private plainArray(length: number): FloatArray {
+    const values = new this.Float(length);
+    if (values.byteLength >= LARGE_BYTES) {
+      this.counters.largeBufferAllocations++;
+      this.counters.largeBufferBytes += values.byteLength;
+    }
+    return values;
+  }
+
   /**
-   * A typed array already in this backend's precision is used as the tensor's storage without a
-   * copy (large logits cost nothing to pass in): do not write to it while the call that uses it
-   * runs. Anything else is copied.
+   * A float result the size of `length`: in a new arena block when tensors are resident and it is
+   * large, else a plain array.
+   */
+  private output(shape: Shape): ReferenceTensor {
+    const length = sizeOf(shape);
+    if (!this.resident || length * this.Float.BYTES_PER_ELEMENT < RESIDENT_BYTES) return this.float(shape);
+    const block = this.kernels!.arena.allocate('float', length);
+    return new ReferenceTensor([...shape], 'float', block.view, new TensorStorage(block));
+  }
+
+  /** A tensor over a gradient target (`writeGradientInto`) when one fits `input`, else a new result. */
+  private gradientOutput(input: ReferenceTensor, shape: Shape): ReferenceTensor {
+    const target = input.storage?.takeGradientTarget(sizeOf(shape), this.Float, input.data as FloatArray);
+    return target ? new ReferenceTensor([...shape], 'float', target, new TensorStorage(null)) : this.output(shape);
+  }
+
+  /**
+   * Where the data goes: an array from {@link allocate} is used in place (no copy, and the
+   * caller may rewrite it between calls); with the WebAssembly kernels anything else of at least
+   * 64 KiB is copied once into the kernels' memory (a block reused call after call); a smaller
+   * typed array in this backend's precision is used without a copy (do not write to it while the
+   * call that uses it runs); anything else is copied.
    */
   fromHost(data: ArrayLike<number>, shape: Shape): ReferenceTensor {
     if (data.length !== sizeOf(shape)) throw new Error(`fromHost: ${data.length} values for shape [${shape.join(', ')}]`);
-    if (data instanceof this.Float) return new ReferenceTensor([...shape], 'float', data);
-    return this.float(shape, data);
+    if (this.resident && ArrayBuffer.isView(data) && data instanceof this.Float && this.kernels!.arena.ownsView(data)?.block) {
+      return new ReferenceTensor([...shape], 'float', data, new TensorStorage(null));
+    }
+    if (this.resident && data.length * this.Float.BYTES_PER_ELEMENT >= RESIDENT_BYTES) {
+      const out = this.output(shape);
+      (out.data as FloatArray).set(data);
+      return out;
+    }
+    if (data instanceof this.Float) return new ReferenceTensor([...shape], 'float', data, new TensorStorage(null));
+    const out = this.float(shape, data);
+    return new ReferenceTensor(out.shape, 'float', out.data, new TensorStorage(null));
+  }
+
+  /**
+   * A zeroed array of this backend's precision in the WebAssembly kernels' memory: fill it in place
+   * (your model's logits, say) and pass it as an input, and nothing is copied; pass it as a
+   * `gradients` buffer of `valueAndGrad` and the kernel writes the gradient there. It stays
+   * valid, and its memory yours, while you hold a reference to this very array (a `subarray` of
+   * it does not keep it). On the plain TypeScript path (or without SharedArrayBuffer) it is an
+   * ordinary typed array.
+   */
+  allocate(shape: Shape): FloatArray {
+    const length = sizeOf(shape);
+    if (!this.resident) return this.plainArray(length);
+    const block = this.kernels!.arena.allocate('float', length);
+    const view = block.view;
+    view.fill(0);
+    freeWhenCollected(view, block);
+    return view;
+  }
+
+  writeGradientInto(input: ReferenceTensor, target: FloatArray | null): void {
+    if (input.storage) input.storage.gradientTarget = target;
+  }
+
+  /**
+   * Buffers of at least 1 MiB this backend created: plain arrays (results, copies `read` made)
+   * and arena blocks carved from fresh memory (a block reused from the arena's free lists does
+   * not count).
+   */
+  stats(): BackendBufferStats {
+    const arena = this.kernels?.arena.stats();
+    return {
+      largeBufferAllocations: this.counters.largeBufferAllocations + (arena?.largeBlocksCreated ?? 0),
+      largeBufferBytes: this.counters.largeBufferBytes + (arena?.largeBlockBytes ?? 0),
+    };
+  }
+
+  /** The kernels' arena (memory grows, blocks created and reused, bytes in use), or null on the plain TypeScript path. */
+  arenaStats(): ArenaStats | null {
+    return this.kernels?.arena.stats() ?? null;
   }
 
   fromHostInt(data: Int32Array, shape: Shape): ReferenceTensor {
@@ -256,12 +354,10 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
   }
 
   reshape(x: ReferenceTensor, shape: Shape): ReferenceTensor {
-    if (sizeOf(shape) !== x.data.length) throw new Error(`reshape: [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
-    return new ReferenceTensor([...shape], x.dtype, x.data);
+    return new ReferenceTensor([...shape], x.dtype, x.data, x.storage?.retain() ?? null);
   }
 
   broadcastTo(x: ReferenceTensor, shape: Shape): ReferenceTensor {
-    broadcastShapes(x.shape, shape);
     const out = x.dtype === 'int32' ? new ReferenceTensor([...shape], 'int32', new Int32Array(sizeOf(shape))) : this.float(shape);
     const dst = out.data;
     forEachBroadcast(shape, [broadcastStrides(x.shape, shape)], (i, [o]) => {
@@ -271,11 +367,6 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
   }
 
   slice(x: ReferenceTensor, begin: readonly number[], size: readonly number[]): ReferenceTensor {
-    x.shape.forEach((d, i) => {
-      if (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > d) {
-        throw new Error(`slice: begin [${begin.join(', ')}] size [${size.join(', ')}] outside [${x.shape.join(', ')}]`);
-      }
-    });
     const out = this.like(x, size);
     const strides = stridesOf(x.shape);
     const base = begin.reduce((s, b, i) => s + b * strides[i], 0);
@@ -343,13 +434,23 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
 
   tokenLogProbs(logits: ReferenceTensor, labels: ReferenceTensor, ignoreIndex: number): TokenLogProbsResult<ReferenceTensor> {
     const vocab = logits.shape[logits.shape.length - 1];
-    if (this.kernel) {
+    const kernels = this.kernels;
+    if (kernels) {
       checkLabels(labels, vocab, ignoreIndex);
-      const { logps, lse } = this.kernel.forward(logits.data as FloatArray, labels.data as Int32Array, vocab, ignoreIndex);
-      return {
-        logps: new ReferenceTensor([...labels.shape], 'float', logps),
-        logSumExp: new ReferenceTensor([...labels.shape], 'float', lse),
-      };
+      // With resident tensors the forward also writes the softmax, into the gradient's own memory
+      // (the caller's buffer when one was given): the backward then turns it into the gradient in
+      // place, with no exp and no second read of the logits.
+      const stash = this.resident ? this.gradientOutput(logits, logits.shape) : null;
+      const { logps, lse } = kernels.tokenForward({
+        logits: logits.data as FloatArray,
+        labels: labels.data as Int32Array,
+        vocab,
+        ignoreIndex,
+        ...(stash ? { probs: stash.data as FloatArray } : {}),
+      });
+      const logSumExp = new ReferenceTensor([...labels.shape], 'float', lse as FloatArray);
+      logSumExp.stash = stash;
+      return { logps: new ReferenceTensor([...labels.shape], 'float', logps as FloatArray), logSumExp };
     }
     const out = this.float(labels.shape);
     const lse = this.float(labels.shape);
@@ -372,17 +473,22 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     ignoreIndex: number,
   ): ReferenceTensor {
     const vocab = logits.shape[logits.shape.length - 1];
-    if (this.kernel) {
+    const kernels = this.kernels;
+    if (kernels) {
       checkLabels(labels, vocab, ignoreIndex);
-      const grad = this.kernel.backward(
-        logits.data as FloatArray,
-        labels.data as Int32Array,
-        logSumExp.data as FloatArray,
-        upstream.data as FloatArray,
+      const stash = logSumExp.stash;
+      logSumExp.stash = null;
+      const grad = stash ?? this.gradientOutput(logits, logits.shape);
+      kernels.tokenBackward({
+        ...(stash ? { probs: grad.data as FloatArray } : { logits: logits.data as FloatArray }),
+        labels: labels.data as Int32Array,
         vocab,
         ignoreIndex,
-      );
-      return new ReferenceTensor([...logits.shape], 'float', grad);
+        lse: logSumExp.data as FloatArray,
+        gradLogps: upstream.data as FloatArray,
+        grad: grad.data as FloatArray,
+      });
+      return grad;
     }
     const out = this.float(logits.shape);
     const z = logits.data;
@@ -409,7 +515,7 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     const head = linearHeadOf(hidden, weight, bias, labels, options);
     const logps = this.float(labels.shape);
     const lse = this.float(labels.shape);
-    const kernels = this.linear();
+    const kernels = this.kernels;
     if (kernels) {
       checkLabels(labels, head.vocab, options.ignoreIndex);
       kernels.linearForward({
@@ -442,11 +548,11 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
   ): LinearTokenLogProbsGrads<ReferenceTensor> {
     const head = linearHeadOf(hidden, weight, bias, labels, options);
     const { rows, vocab, size } = head;
-    const gradHidden = this.float(hidden.shape);
-    const gradWeight = this.float(weight.shape);
-    const gradBias = bias ? this.float(bias.shape) : null;
-    const kernels = this.linear();
+    const kernels = this.kernels;
     if (kernels) {
+      const gradHidden = this.gradientOutput(hidden, hidden.shape);
+      const gradWeight = this.gradientOutput(weight, weight.shape);
+      const gradBias = bias ? this.gradientOutput(bias, bias.shape) : null;
       checkLabels(labels, vocab, options.ignoreIndex);
       kernels.linearBackward({
         ...this.linearArgs(hidden, weight, bias, labels, size, options),
@@ -458,6 +564,9 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
       });
       return { hidden: gradHidden, weight: gradWeight, bias: gradBias };
     }
+    const gradHidden = this.float(hidden.shape);
+    const gradWeight = this.float(weight.shape);
+    const gradBias = bias ? this.float(bias.shape) : null;
     const z = new Float64Array(vocab);
     const tanh = options.softcap === null ? null : new Float64Array(vocab);
     const h = hidden.data;
@@ -489,13 +598,6 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     return { hidden: gradHidden, weight: gradWeight, bias: gradBias };
   }
 
-  /** The WebAssembly hidden-state kernels (both threads), or null on the plain TypeScript path. */
-  private linear(): CpuKernels | null {
-    if (!this.kernel) return null;
-    this.linearKernels ??= createCpuKernels({ precision: this.capabilities.precision, threads: this.threads });
-    return this.linearKernels;
-  }
-
   private linearArgs(
     hidden: ReferenceTensor,
     weight: ReferenceTensor,
@@ -519,22 +621,35 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     };
   }
 
-  /** Arena statistics of the hidden-state kernels (null before their first use or on the js path). */
-  linearArenaStats() {
-    return this.linearKernels?.arena.stats() ?? null;
+  /** @deprecated use {@link arenaStats} (one arena serves both paths now). */
+  linearArenaStats(): ArenaStats | null {
+    return this.arenaStats();
   }
 
   /**
-   * Returns each tensor's own storage, without a copy (tensors here are never written after
-   * they are made): treat the arrays as read-only while the tensors are in use. `valueAndGrad`
-   * releases every tensor it reads, so the arrays it returns are the caller's.
+   * Each tensor's values. A tensor in plain memory, in a caller's buffer or in an `allocate`d array
+   * returns its own array, without a copy (treat it as read-only while the tensor is in use); a
+   * tensor in an arena block this backend recycles after `dispose` returns a copy.
+   * `valueAndGrad` releases every tensor it reads, so the arrays it returns are the caller's.
    */
   async read(xs: readonly ReferenceTensor[]): Promise<HostArray[]> {
-    return xs.map((x) => x.data);
+    return xs.map((x) => {
+      if (!x.storage?.ownsBlock) return x.data;
+      const copy = this.plainArray(x.data.length);
+      copy.set(x.data);
+      return copy;
+    });
   }
 
-  dispose(): void {
-    // Garbage-collected.
+  /** Releases an arena block when its last tensor goes; plain arrays are garbage-collected. */
+  dispose(x: ReferenceTensor): void {
+    if (x.released) return;
+    x.released = true;
+    x.storage?.release();
+    if (x.stash) {
+      this.dispose(x.stash);
+      x.stash = null;
+    }
   }
 
   adopt(value: unknown): ReferenceTensor | undefined {

@@ -15,6 +15,9 @@ export interface BufferPoolStats {
   readonly pooledBytes: number;
   /** Requests served from the pool instead of creating a buffer. */
   readonly reused: number;
+  /** Of the buffers created, those of at least 1 MiB, and their bytes (core's `BackendBufferStats`). */
+  readonly largeBufferAllocations: number;
+  readonly largeBufferBytes: number;
 }
 
 const MIN_BUCKET_BYTES = 256;
@@ -36,7 +39,16 @@ export function bucketBytes(bytes: number): number {
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private readonly handedOut = new Set<GPUBuffer>();
-  private counts = { created: 0, destroyed: 0, reused: 0, pooledBytes: 0, inUseBytes: 0, pooled: 0 };
+  private counts = {
+    created: 0,
+    destroyed: 0,
+    reused: 0,
+    pooledBytes: 0,
+    inUseBytes: 0,
+    pooled: 0,
+    largeBufferAllocations: 0,
+    largeBufferBytes: 0,
+  };
 
   constructor(
     private readonly device: GPUDevice,
@@ -58,6 +70,10 @@ export class BufferPool {
     } else {
       buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE, label: 'pref tensor' });
       this.counts.created++;
+      if (size >= 1 << 20) {
+        this.counts.largeBufferAllocations++;
+        this.counts.largeBufferBytes += size;
+      }
     }
     this.handedOut.add(buffer);
     this.counts.inUseBytes += size;
@@ -94,7 +110,6 @@ export class BufferPool {
   }
 
   stats(): BufferPoolStats {
-    const { created, destroyed, reused, pooled, pooledBytes, inUseBytes } = this.counts;
-    return { created, destroyed, reused, pooled, pooledBytes, inUseBytes, inUse: this.handedOut.size };
+    return { ...this.counts, inUse: this.handedOut.size };
   }
 }

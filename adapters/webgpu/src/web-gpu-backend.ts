@@ -100,7 +100,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     this.linearHead = new LinearHead({
       executor: this.executor,
       maxBindingBytes: this.maxBindingBytes,
-      allocate: (shape, dtype) => this.allocate(shape, dtype),
+      allocate: (shape, dtype) => this.newTensor(shape, dtype),
       bind: (t, op) => this.bind(t, op),
     });
   }
@@ -116,7 +116,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     if (storage.owned && !this.destroyed) this.pool.release(storage.buffer);
   };
 
-  private allocate(shape: Shape, dtype: 'float' | 'int32'): WebGpuTensor {
+  private newTensor(shape: Shape, dtype: 'float' | 'int32'): WebGpuTensor {
     if (this.destroyed) throw new WebGpuError('webgpu: the backend was destroyed');
     this.executor.checkAlive();
     const byteLength = sizeOf(shape) * 4;
@@ -137,7 +137,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   }
 
   private elementwise(op: string, expression: string, inputs: readonly WebGpuTensor[], shape: Shape): WebGpuTensor {
-    const out = this.allocate(shape, 'float');
+    const out = this.newTensor(shape, 'float');
     const size = out.size;
     const layouts: ElementwiseInput[] = inputs.map((t) => ({
       dtype: t.dtype,
@@ -158,19 +158,19 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   // ---- PrefBackend ------------------------------------------------------------------------
 
   fromHost(data: ArrayLike<number>, shape: Shape): WebGpuTensor {
-    const out = this.allocate(shape, 'float');
+    const out = this.newTensor(shape, 'float');
     this.executor.write(out.storage.buffer, data instanceof Float32Array ? data : Float32Array.from(data));
     return out;
   }
 
   fromHostInt(data: Int32Array, shape: Shape): WebGpuTensor {
-    const out = this.allocate(shape, 'int32');
+    const out = this.newTensor(shape, 'int32');
     this.executor.write(out.storage.buffer, data);
     return out;
   }
 
   fill(shape: Shape, value: number): WebGpuTensor {
-    const out = this.allocate(shape, 'float');
+    const out = this.newTensor(shape, 'float');
     this.executor.dispatch(
       'fill',
       FILL_KERNEL,
@@ -203,7 +203,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     const strides = stridesOf(x.shape);
     const keptAxes = x.shape.map((_, i) => i).filter((i) => !reduced.has(i));
     const reducedAxes = [...reduced].sort((p, q) => p - q);
-    const out = this.allocate(reducedShape(x.shape, reducedAxes, keepDims), 'float');
+    const out = this.newTensor(reducedShape(x.shape, reducedAxes, keepDims), 'float');
     const count = reducedAxes.reduce((n, a) => n * x.shape[a], 1);
     const input = x.dtype === 'int32' ? this.elementwise('toFloat', 'a', [x], x.shape) : x;
     const perWorkgroup = count > 64 && out.size < 4096;
@@ -235,7 +235,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
   }
 
   private stridedCopy(op: string, x: WebGpuTensor, shape: Shape, strides: readonly number[], base: number): WebGpuTensor {
-    const out = this.allocate(shape, x.dtype);
+    const out = this.newTensor(shape, x.dtype);
     this.executor.dispatch(
       op,
       STRIDED_COPY_KERNEL,
@@ -260,7 +260,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     const ax = normalizeAxis(axis, xs[0].shape.length);
     const shape = [...xs[0].shape];
     shape[ax] = xs.reduce((n, t) => n + t.shape[ax], 0);
-    const out = this.allocate(shape, xs[0].dtype);
+    const out = this.newTensor(shape, xs[0].dtype);
     const inner = sizeOf(shape.slice(ax + 1));
     let start = 0;
     for (const t of xs) {
@@ -281,7 +281,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   argsort(x: WebGpuTensor, axis: number): WebGpuTensor {
     const ax = normalizeAxis(axis, x.shape.length);
-    const out = this.allocate(x.shape, 'int32');
+    const out = this.newTensor(x.shape, 'int32');
     const inner = sizeOf(x.shape.slice(ax + 1));
     this.executor.dispatch(
       'argsort',
@@ -295,7 +295,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   gather(x: WebGpuTensor, indices: WebGpuTensor, axis: number): WebGpuTensor {
     const ax = normalizeAxis(axis, x.shape.length);
-    const out = this.allocate(indices.shape, x.dtype);
+    const out = this.newTensor(indices.shape, x.dtype);
     const params = [out.size, x.shape.length, ax, x.shape[ax], ...indices.shape, ...stridesOf(x.shape)];
     this.executor.dispatch(
       'gather',
@@ -314,7 +314,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   scatterAdd(shape: Shape, indices: WebGpuTensor, updates: WebGpuTensor, axis: number): WebGpuTensor {
     const ax = normalizeAxis(axis, shape.length);
-    const out = this.allocate(shape, 'float');
+    const out = this.newTensor(shape, 'float');
     const threads = Math.max(out.size, indices.size);
     const params = [
       threads,
@@ -384,8 +384,8 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
 
   tokenLogProbs(logits: WebGpuTensor, labels: WebGpuTensor, ignoreIndex: number): TokenLogProbsResult<WebGpuTensor> {
     const vocab = this.checkTokenInputs('tokenLogProbs', logits, labels);
-    const logps = this.allocate(labels.shape, 'float');
-    const logSumExp = this.allocate(labels.shape, 'float');
+    const logps = this.newTensor(labels.shape, 'float');
+    const logSumExp = this.newTensor(labels.shape, 'float');
     if (vocab > 0) {
       const code = tokenLogProbsKernel(this.tokenKernelOptions(vocab));
       for (const chunk of this.rowChunks(labels.size, vocab)) {
@@ -415,7 +415,7 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     ignoreIndex: number,
   ): WebGpuTensor {
     const vocab = this.checkTokenInputs('tokenLogProbsGrad', logits, labels);
-    const grad = this.allocate(logits.shape, 'float');
+    const grad = this.newTensor(logits.shape, 'float');
     if (vocab > 0) {
       const code = tokenLogProbsGradKernel(this.tokenKernelOptions(vocab));
       for (const chunk of this.rowChunks(labels.size, vocab)) {

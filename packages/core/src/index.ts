@@ -1,5 +1,5 @@
 // The backend types a user meets; the adapter-author API is `@pref/core/backend`.
-export type { PrefBackend, BackendTensor, BackendCapabilities, Shape, FloatArray, HostArray } from './pref-backend';
+export type { PrefBackend, BackendTensor, BackendCapabilities, BackendBufferStats, Shape, FloatArray, HostArray } from './pref-backend';
 export * from './pref-error';
 export { Tensor, type GradientNode } from './tensor';
 export { TensorOps, type TensorLike } from './tensor-ops';

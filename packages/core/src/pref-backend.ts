@@ -158,4 +158,28 @@ export interface PrefBackend<T extends BackendTensor = BackendTensor> {
    * as a tensor, or returns `undefined` when `value` is not one.
    */
   adopt?(value: unknown, shape?: Shape): T | undefined;
+  /**
+   * A zeroed float array of the backend's precision in memory the backend computes on directly
+   * (the reference backend: its WebAssembly arena). Fill it in place and pass it as an input
+   * (`fromHost` then copies nothing) or as a `gradients` buffer of `valueAndGrad` (the gradient
+   * is written there). The memory is the caller's while the array is referenced.
+   */
+  allocate?(shape: Shape): FloatArray;
+  /**
+   * A hint from `valueAndGrad`'s `gradients` option, given before the forward: the gradient of
+   * the differentiable input `input` is to end up in `target`. A backend may compute it there
+   * directly, so that `read` of that gradient returns `target` itself; core copies it there
+   * otherwise. `null` withdraws the hint (core does so at the end of every call).
+   */
+  writeGradientInto?(input: T, target: FloatArray | null): void;
+  /** Cumulative counters of the buffers the backend created, for benchmarks and steady-state tests. */
+  stats?(): BackendBufferStats;
+}
+
+/** What `PrefBackend.stats` returns. */
+export interface BackendBufferStats {
+  /** Buffers of at least 1 MiB created so far (typed arrays, memory growth, device buffers). */
+  readonly largeBufferAllocations: number;
+  /** Their bytes. */
+  readonly largeBufferBytes: number;
 }

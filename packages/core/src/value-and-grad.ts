@@ -11,8 +11,9 @@ import { createForwardContext } from './forward-context';
 import { LM_HEAD_BIAS_GRAD, LM_HEAD_INPUT, LM_HEAD_WEIGHT_GRAD } from './prepare-hidden';
 import { PrefParamError } from './pref-error';
 import { checkValueAndGradCall } from './check-call';
+import { checkGradientBuffers, type GradientBuffers } from './gradient-buffers';
 
-export interface ValueAndGradOptions {
+export interface ValueAndGradOptions<G extends string = string> {
   readonly backend: PrefBackend;
   /** State returned by the previous call (stateful objectives such as LMPO). */
   readonly state?: ObjectiveState | null;
@@ -23,6 +24,15 @@ export interface ValueAndGradOptions {
    * the vocabulary rows per chunk the backend picks from its limits.
    */
   readonly lmHead?: { readonly chunkSize?: number };
+  /**
+   * Caller-owned gradient buffers by input name (`chosenLogits`, `lmHead.weight`, ...): each
+   * named input's gradient is written into its buffer (a `Float32Array` or `Float64Array` with the
+   * input's element count), which is then that entry's `data` in `grads`. Passing the same
+   * buffers every step keeps a training loop from allocating gradient-sized memory per call; with
+   * a buffer from `backend.allocate` (the reference backend) the kernel writes there directly, with
+   * any other buffer the gradient is copied in. Inputs not named get new arrays as usual.
+   */
+  readonly gradients?: Readonly<Partial<Record<G, FloatArray>>>;
 }
 
 export interface GradientArray {
@@ -52,19 +62,37 @@ export function resolveObjectiveParams(objective: AnyObjective, params: Readonly
 
 interface BuiltForward {
   readonly result: ForwardResult;
+  /** Caller-owned gradient buffers (`options.gradients`). */
+  readonly buffers: GradientBuffers;
   /** Differentiable leaves, with the batch input each stands for. */
   readonly leaves: readonly Tensor[];
   /** Tensors the caller passed in (never disposed here). */
   readonly external: readonly BackendTensor[];
 }
 
-function materialize(ops: TensorOps, values: PreparedValues, shape: Shape, gradName: string | null, external: BackendTensor[]): Tensor {
+function materialize(
+  ops: TensorOps,
+  values: PreparedValues,
+  shape: Shape,
+  gradName: string | null,
+  external: BackendTensor[],
+  buffers: GradientBuffers = new Map(),
+): Tensor {
+  const target = gradName === null ? undefined : buffers.get(gradName);
   if (values.where === 'backend') {
     external.push(values.tensor);
+    if (target) ops.backend.writeGradientInto?.(values.tensor, target);
     return ops.external(values.tensor, gradName);
   }
   const value = ops.backend.fromHost(values.host.data, shape);
+  if (target) ops.backend.writeGradientInto?.(value, target);
   return ops.wrap(value, gradName);
+}
+
+/** Withdraws the `writeGradientInto` hints of a call (a caller's tensor must not keep one into the next call). */
+function clearGradientHints(ops: TensorOps, leaves: readonly Tensor[], buffers: GradientBuffers): void {
+  if (buffers.size === 0 || !ops.backend.writeGradientInto) return;
+  for (const leaf of leaves) if (buffers.has(leaf.inputName!)) ops.backend.writeGradientInto(leaf.value, null);
 }
 
 function buildForward(
@@ -75,13 +103,16 @@ function buildForward(
   ops: TensorOps,
   worldSize: number,
   allReduceSum: (x: Tensor) => Tensor,
+  buffers: GradientBuffers = new Map(),
 ): BuiltForward {
   const leaves: Tensor[] = [];
   const external: BackendTensor[] = [];
   try {
-    return { result: runForward(objective, prepared, params, state, ops, worldSize, allReduceSum, leaves, external), leaves, external };
+    const result = runForward(objective, prepared, params, state, ops, worldSize, allReduceSum, leaves, external, buffers);
+    return { result, leaves, external, buffers };
   } catch (error) {
     // A forward (or an input) that throws leaves nothing alive but the caller's own tensors.
+    clearGradientHints(ops, leaves, buffers);
     ops.disposeAll(external);
     throw error;
   }
@@ -97,9 +128,10 @@ function runForward(
   allReduceSum: (x: Tensor) => Tensor,
   leaves: Tensor[],
   external: BackendTensor[],
+  buffers: GradientBuffers,
 ): ForwardResult {
   const inputs: Record<string, SequenceTensors | Tensor | undefined> = {};
-  const head = headTensors(ops, prepared, leaves, external);
+  const head = headTensors(ops, prepared, leaves, external, buffers);
   for (const [key, entry] of Object.entries(prepared)) {
     if (entry?.kind === 'lmHead') continue;
     if (!entry) {
@@ -109,7 +141,7 @@ function runForward(
     if (entry.kind === 'sequence') {
       const tokenShape = [entry.rows, entry.steps];
       const valueShape = entry.values.where === 'backend' ? entry.values.tensor.shape : entry.values.host.shape;
-      const leaf = materialize(ops, entry.values, valueShape, entry.gradName, external);
+      const leaf = materialize(ops, entry.values, valueShape, entry.gradName, external, buffers);
       leaves.push(leaf);
       const mask = ops.constant(entry.mask, tokenShape);
       if (entry.source === 'logps') {
@@ -137,15 +169,15 @@ function runForward(
 }
 
 /** The hidden-state path's head as tensors: differentiable leaves `lmHead.weight` (and `lmHead.bias`). */
-function headTensors(ops: TensorOps, prepared: PreparedBatch, leaves: Tensor[], external: BackendTensor[]) {
+function headTensors(ops: TensorOps, prepared: PreparedBatch, leaves: Tensor[], external: BackendTensor[], buffers: GradientBuffers) {
   const entry = prepared[LM_HEAD_INPUT];
   if (entry?.kind !== 'lmHead') return null;
   const shapeOf = (values: PreparedValues) => (values.where === 'backend' ? values.tensor.shape : values.host.shape);
-  const weight = materialize(ops, entry.weight, shapeOf(entry.weight), LM_HEAD_WEIGHT_GRAD, external);
+  const weight = materialize(ops, entry.weight, shapeOf(entry.weight), LM_HEAD_WEIGHT_GRAD, external, buffers);
   leaves.push(weight);
   let bias: Tensor | null = null;
   if (entry.bias) {
-    bias = materialize(ops, entry.bias, shapeOf(entry.bias), LM_HEAD_BIAS_GRAD, external);
+    bias = materialize(ops, entry.bias, shapeOf(entry.bias), LM_HEAD_BIAS_GRAD, external, buffers);
     leaves.push(bias);
   }
   const options = {
@@ -182,21 +214,22 @@ export async function valueAndGrad<O extends AnyObjective>(
   objective: O,
   batch: Batch,
   params: ObjectiveArgs<O>,
-  options: ValueAndGradOptions,
+  options: ValueAndGradOptions<ObjectiveGradientNames<O>>,
 ): Promise<ValueAndGradResult<ObjectiveStateOf<O>, ObjectiveGradientNames<O>>> {
   type S = ObjectiveStateOf<O>;
   type Result = ValueAndGradResult<S, ObjectiveGradientNames<O>>;
   checkValueAndGradCall(objective, batch, params, options);
   const resolved = resolveObjectiveParams(objective, params as Readonly<Record<string, unknown>>);
   const prepared = withLmHeadOptions(prepareBatch(objective.inputs, batch, options.backend, resolved), options.lmHead);
+  const buffers = checkGradientBuffers(objective.id, prepared, options.gradients);
   const state = options.state ?? null;
   const collective = options.collective;
   if (!collective || collective.worldSize === 1) {
     const ops = new TensorOps(options.backend);
-    const built = buildForward(objective, prepared, resolved, state, ops, 1, (x) => x);
+    const built = buildForward(objective, prepared, resolved, state, ops, 1, (x) => x, buffers);
     return (await finish<S>(ops, built)) as Result;
   }
-  return (await distributedValueAndGrad<S>(objective, prepared, resolved, state, options.backend, collective)) as Result;
+  return (await distributedValueAndGrad<S>(objective, prepared, resolved, state, options.backend, collective, buffers)) as Result;
 }
 
 /**
@@ -211,6 +244,7 @@ async function distributedValueAndGrad<S extends ObjectiveState>(
   state: ObjectiveState | null,
   backend: PrefBackend,
   collective: Collective,
+  buffers: GradientBuffers,
 ): Promise<ValueAndGradResult<S>> {
   let others: Float64Array[] | null = null;
   let previous: Float64Array | null = null;
@@ -224,7 +258,7 @@ async function distributedValueAndGrad<S extends ObjectiveState>(
       const other = knownOthers?.[index];
       return other ? ops.add(x, ops.constant(other, x.shape)) : x;
     };
-    const built = buildForward(objective, prepared, params, state, ops, collective.worldSize, allReduceSum);
+    const built = buildForward(objective, prepared, params, state, ops, collective.worldSize, allReduceSum, buffers);
     let finishing = false;
     try {
       const localValues = (await backend.read(locals.map((t) => t.value))).map((a) => Float64Array.from(a));
@@ -247,13 +281,16 @@ async function distributedValueAndGrad<S extends ObjectiveState>(
       });
       previous = flat;
     } finally {
-      if (!finishing) ops.disposeAll(built.external);
+      if (!finishing) {
+        clearGradientHints(ops, built.leaves, buffers);
+        ops.disposeAll(built.external);
+      }
     }
   }
 }
 
 async function finish<S extends ObjectiveState>(ops: TensorOps, built: BuiltForward): Promise<ValueAndGradResult<S>> {
-  const { result, leaves, external } = built;
+  const { result, leaves, external, buffers } = built;
   try {
     const grads = backward(ops, result.loss, leaves);
     const gradTensors = leaves.map((leaf, i) => grads[i] ?? ops.zerosLike(leaf));
@@ -273,7 +310,10 @@ async function finish<S extends ObjectiveState>(ops: TensorOps, built: BuiltForw
     const loss = scalarOf(next());
     const gradOut: Record<string, GradientArray> = {};
     leaves.forEach((leaf) => {
-      gradOut[leaf.inputName!] = { data: asFloat(next()), shape: leaf.shape };
+      const values = next();
+      const target = buffers.get(leaf.inputName!);
+      if (target && values !== target) target.set(values);
+      gradOut[leaf.inputName!] = { data: target ?? asFloat(values), shape: leaf.shape };
     });
     const metrics: Record<string, number> = {};
     for (const name of metricNames) metrics[name] = scalarOf(next());
@@ -286,6 +326,7 @@ async function finish<S extends ObjectiveState>(ops: TensorOps, built: BuiltForw
     const perExample = result.perExample ? asFloat(next()) : null;
     return { loss, grads: gradOut, metrics, state: state as S | null, perExample };
   } finally {
+    clearGradientHints(ops, leaves, buffers);
     ops.disposeAll(external);
   }
 }

@@ -39,6 +39,9 @@ export interface ArenaStats {
   readonly grows: number;
   /** Blocks carved from fresh memory (an allocation that reused a freed block does not count). */
   readonly blocksCreated: number;
+  /** Of those, the blocks of at least 1 MiB, and their bytes (capacities). */
+  readonly largeBlocksCreated: number;
+  readonly largeBlockBytes: number;
   /** `allocate` calls. */
   readonly allocations: number;
   /** Allocations served from a free list. */
@@ -73,6 +76,8 @@ export const HEADER_BYTES = 4096;
 /** Readable bytes kept after the last block: a kernel may read one vector past a row's end. */
 const SLACK = 64;
 const ALIGN = 64;
+/** Blocks from this size up count as large (`largeBlocksCreated`). */
+const LARGE_BLOCK = 1 << 20;
 
 /** The size class of a request: multiples of 64 up to 4 KiB, then 8 classes per power of two (≤ 12.5% waste). */
 export function sizeClass(bytes: number): number {
@@ -136,7 +141,17 @@ export class Arena {
   private readonly liveBlocks = new Set<Block>();
   private readonly knownBuffers = new WeakSet<object>();
   private currentBuffer: ArrayBuffer | SharedArrayBuffer;
-  private counters = { grows: 0, blocksCreated: 0, allocations: 0, reuses: 0, bytesInUse: 0, peakBytesInUse: 0, stagedBytes: 0 };
+  private counters = {
+    grows: 0,
+    blocksCreated: 0,
+    largeBlocksCreated: 0,
+    largeBlockBytes: 0,
+    allocations: 0,
+    reuses: 0,
+    bytesInUse: 0,
+    peakBytesInUse: 0,
+    stagedBytes: 0,
+  };
 
   constructor(options: ArenaOptions) {
     if (options.precision !== 32 && options.precision !== 64)
@@ -196,6 +211,10 @@ export class Arena {
         block = new Block(this, kind, this.top, capacity, length, elementBytes);
         this.top += capacity;
         this.counters.blocksCreated++;
+        if (capacity >= LARGE_BLOCK) {
+          this.counters.largeBlocksCreated++;
+          this.counters.largeBlockBytes += capacity;
+        }
       }
     }
     this.liveBlocks.add(block);
@@ -236,6 +255,8 @@ export class Arena {
       peakBytesInUse: this.counters.peakBytesInUse,
       grows: this.counters.grows,
       blocksCreated: this.counters.blocksCreated,
+      largeBlocksCreated: this.counters.largeBlocksCreated,
+      largeBlockBytes: this.counters.largeBlockBytes,
       allocations: this.counters.allocations,
       reuses: this.counters.reuses,
       liveBlocks: this.liveBlocks.size,

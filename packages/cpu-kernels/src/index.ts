@@ -25,6 +25,6 @@ export {
   type FloatBlock,
   type Int32Block,
 } from './arena';
-export { wasmSimdSupported, wasmThreadsSupported } from './wasm';
+export { wasmSimdSupported, wasmSharedMemorySupported, wasmThreadsSupported } from './wasm';
 export * as oracle from './oracle';
 export { createTokenLogProbsKernel, type TokenLogProbsKernel, type TokenLogProbsKernelOptions } from './token-log-probs-kernel';

@@ -1,6 +1,6 @@
 import { Arena, type ArenaBlock, type BlockKind, type FloatArray, type FloatBlock, type Int32Block } from './arena';
 import { KernelPool, type KernelName } from './pool';
-import { nodeBuiltin, wasmThreadsSupported } from './wasm';
+import { nodeBuiltin, wasmSharedMemorySupported, wasmThreadsSupported } from './wasm';
 
 /** A float tensor argument: an arena block, or a typed array of the kernels' precision (copied when not an arena view). */
 export type FloatRef = FloatBlock | FloatArray;
@@ -15,6 +15,12 @@ export interface CpuKernelsOptions {
   readonly initialBytes?: number;
   /** The arena's largest size (default 4 GiB, the wasm32 limit). */
   readonly maximumBytes?: number;
+  /**
+   * Keep the arena in a shared memory even on one thread (default: only with more than one
+   * thread). Views of a shared memory stay valid when it grows, so callers can hold arena views as
+   * tensor storage. Needs SharedArrayBuffer (`wasmSharedMemorySupported()`).
+   */
+  readonly sharedMemory?: boolean;
   /** The logits-path forward without a probs stash: `two-pass` (default) or `online` (see the README). */
   readonly tokenForwardVariant?: 'two-pass' | 'online';
 }
@@ -276,9 +282,12 @@ class WasmCpuKernels implements CpuKernels {
     if (variant !== 'two-pass' && variant !== 'online')
       throw new Error(`cpu kernels: tokenForwardVariant must be two-pass or online, got ${String(variant)}`);
     this.variant = variant;
-    const shared = wanted > 1 && wasmThreadsSupported();
+    const threaded = wanted > 1 && wasmThreadsSupported();
+    if (options.sharedMemory && !wasmSharedMemorySupported())
+      throw new Error('cpu kernels: sharedMemory needs SharedArrayBuffer and shared WebAssembly memories, which this platform lacks');
+    const shared = threaded || options.sharedMemory === true;
     this.arena = new Arena({ precision, shared, initialBytes: options.initialBytes, maximumBytes: options.maximumBytes });
-    this.pool = new KernelPool(this.arena.memory, shared, shared ? wanted : 1);
+    this.pool = new KernelPool(this.arena.memory, shared, threaded ? wanted : 1);
     this.suffix = precision === 32 ? 'f32' : 'f64';
     this.size = precision === 32 ? 4 : 8;
     this.panel = precision === 32 ? 8 : 4;

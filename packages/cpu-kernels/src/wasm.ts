@@ -64,9 +64,9 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
-/** Whether kernels can share one memory across threads here (SharedArrayBuffer and Node worker threads). */
-export function wasmThreadsSupported(): boolean {
-  if (typeof SharedArrayBuffer === 'undefined' || nodeBuiltin('node:worker_threads') === undefined) return false;
+/** Whether the kernels can run on a shared memory here (SharedArrayBuffer and shared WebAssembly memories), threads or not. */
+export function wasmSharedMemorySupported(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
   try {
     kernelModules(true);
     new (wasmApi().Memory)({ initial: 1, maximum: 1, shared: true });
@@ -74,6 +74,11 @@ export function wasmThreadsSupported(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether kernels can share one memory across threads here (SharedArrayBuffer and Node worker threads). */
+export function wasmThreadsSupported(): boolean {
+  return nodeBuiltin('node:worker_threads') !== undefined && wasmSharedMemorySupported();
 }
 
 /** The imports of both modules (identical in the worker source). */
