@@ -8,6 +8,7 @@ import {
   type BackendCapabilities,
   type BinaryOp,
   type CompareOp,
+  type FloatArray,
   type HostArray,
   type LinearHeadOptions,
   type LinearTokenLogProbsGrads,
@@ -131,6 +132,11 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
     }
   }
 
+  /** `writeGradientInto` targets by tfjs data id (shared by reshapes). */
+  private readonly gradientTargets = new Map<object, Float32Array>();
+  /** Gradients in the tfjs wasm heap that `read` copies straight into their `writeGradientInto` target. */
+  private readonly readTargets = new Map<object, Float32Array>();
+
   private wrap(tensor: TfTensor): TfjsTensor {
     const handle = new TfjsTensor(tensor);
     this.recorded?.push(handle);
@@ -239,16 +245,36 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
   /** `logits [N, V]`: the WebAssembly kernel on cpu/wasm (see {@link WasmTokenLogProbs}), tfjs's ops elsewhere. */
   tokenLogProbs(logits: TfjsTensor, labels: TfjsTensor, ignoreIndex: number): TokenLogProbsResult<TfjsTensor> {
     const tf = this.tf;
-    const { logps, logSumExp } = this.wasmTokens.active()
-      ? this.wasmTokens.forward(logits.tensor, labels.tensor, ignoreIndex)
-      : tf.tidy(() => tokenLogProbsForward(tf, logits.tensor, labels.tensor, ignoreIndex));
+    if (this.wasmTokens.active()) {
+      const { logps, logSumExp, probs } = this.wasmTokens.forward(logits.tensor, labels.tensor, ignoreIndex);
+      const residual = this.wrap(logSumExp);
+      residual.probs = probs;
+      return { logps: this.wrap(logps), logSumExp: residual };
+    }
+    const { logps, logSumExp } = tf.tidy(() => tokenLogProbsForward(tf, logits.tensor, labels.tensor, ignoreIndex));
     return { logps: this.wrap(logps), logSumExp: this.wrap(logSumExp) };
   }
 
   tokenLogProbsGrad(logits: TfjsTensor, labels: TfjsTensor, logSumExp: TfjsTensor, upstream: TfjsTensor, ignoreIndex: number): TfjsTensor {
     const tf = this.tf;
-    if (this.wasmTokens.active())
-      return this.wrap(this.wasmTokens.backward(logits.tensor, labels.tensor, logSumExp.tensor, upstream.tensor, ignoreIndex));
+    if (this.wasmTokens.active()) {
+      const probs = logSumExp.probs;
+      logSumExp.probs = null;
+      const target = this.takeGradientTarget(logits);
+      const onWasm = tf.getBackend() === 'wasm';
+      const grad = this.wasmTokens.backward(
+        logits.tensor,
+        labels.tensor,
+        logSumExp.tensor,
+        upstream.tensor,
+        ignoreIndex,
+        probs,
+        onWasm ? null : target,
+      );
+      // On wasm the gradient lives in tfjs's heap: `read` copies it from there into the target.
+      if (onWasm && target) this.readTargets.set(grad.dataId as object, target);
+      return this.wrap(grad);
+    }
     return this.wrap(
       tf.tidy(() => tokenLogProbsBackward(tf, logits.tensor, labels.tensor, logSumExp.tensor, upstream.tensor, ignoreIndex)),
     );
@@ -295,15 +321,47 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
     return { hidden: this.wrap(grads.hidden), weight: this.wrap(grads.weight), bias: grads.bias ? this.wrap(grads.bias) : null };
   }
 
+  /** tfjs's `data()` of each tensor, converted only where its type differs (no second copy of a gradient). */
   async read(xs: readonly TfjsTensor[]): Promise<HostArray[]> {
-    const values = await Promise.all(xs.map((x) => x.tensor.data()));
-    return values.map((v, i) =>
-      xs[i].tensor.dtype === 'int32' ? Int32Array.from(v as ArrayLike<number>) : Float32Array.from(v as ArrayLike<number>),
+    const values = await Promise.all(
+      xs.map((x) => {
+        const target = this.readTargets.get(x.tensor.dataId as object);
+        if (!target) return x.tensor.data();
+        this.readTargets.delete(x.tensor.dataId as object);
+        target.set(this.wasmTokens.view(x.tensor) as Float32Array);
+        return target;
+      }),
     );
+    return values.map((v, i) => {
+      const Typed = xs[i].tensor.dtype === 'int32' ? Int32Array : Float32Array;
+      return v instanceof Typed ? v : Typed.from(v as ArrayLike<number>);
+    });
   }
 
   dispose(x: TfjsTensor): void {
+    this.readTargets.delete(x.tensor.dataId as object);
     x.tensor.dispose();
+    x.probs?.free();
+    x.probs = null;
+  }
+
+  /**
+   * `valueAndGrad`'s `gradients` hint: the logits-path gradient of `input` is written into `target`
+   * (a `Float32Array`; on the cpu backend it then is the gradient tensor's storage, so nothing is
+   * copied after the kernel).
+   */
+  writeGradientInto(input: TfjsTensor, target: FloatArray | null): void {
+    const id = input.tensor.dataId as object;
+    if (target instanceof Float32Array && target.length === input.tensor.size) this.gradientTargets.set(id, target);
+    else this.gradientTargets.delete(id);
+  }
+
+  /** The gradient target of `logits` (the same storage as the input it reshapes), taken once. */
+  private takeGradientTarget(logits: TfjsTensor): Float32Array | null {
+    const id = logits.tensor.dataId as object;
+    const target = this.gradientTargets.get(id) ?? null;
+    this.gradientTargets.delete(id);
+    return target;
   }
 
   /** Wraps a float32 `tf.Tensor` of this tfjs instance (e.g. a model's logits) without copying it. */

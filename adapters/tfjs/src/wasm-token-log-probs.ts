@@ -1,4 +1,4 @@
-import { createCpuKernels, wasmSimdSupported, type CpuKernels } from '@pref/cpu-kernels';
+import { createCpuKernels, wasmSimdSupported, type CpuKernels, type FloatBlock } from '@pref/cpu-kernels';
 import type { Tensor as TfTensor } from '@tensorflow/tfjs-core';
 import type { Tfjs } from './tfjs-types';
 
@@ -19,9 +19,13 @@ interface WasmBackendInternals {
  * for the tfjs `cpu` and `wasm` backends, without `dataSync` round trips of the logits:
  * - the logits are read where tfjs keeps them (the cpu backend's `Float32Array`, a view of the
  *   wasm backend's heap), not copied out first; the kernels copy them once into their own
- *   WebAssembly memory (the one copy left on the way in, in the forward and in the gradient);
- * - the gradient is copied once out of the kernels' memory, into a new `Float32Array` that
- *   becomes the cpu tensor's storage as it is, or straight into the heap of a new wasm tensor.
+ *   WebAssembly memory, the one copy on the way in;
+ * - the forward also writes the softmax into a block of the kernels' memory (the residual
+ *   `probs`, held by the log-sum-exp tensor), which the gradient turns into the gradient in place:
+ *   the logits are not read again;
+ * - the gradient is copied once out of the kernels' memory: into the caller's buffer (the
+ *   `gradients` option of `valueAndGrad`, which then is the cpu tensor's storage as it is), a new
+ *   `Float32Array`, or straight into the heap of a new wasm tensor.
  * Other tfjs backends read the logits with `dataSync` (with `tokenKernel: "wasm"` only).
  */
 export class WasmTokenLogProbs {
@@ -45,7 +49,7 @@ export class WasmTokenLogProbs {
   }
 
   /** The values of `x` where tfjs keeps them, without a copy on cpu and wasm (a copy elsewhere). */
-  private view(x: TfTensor): Float32Array | Int32Array {
+  view(x: TfTensor): Float32Array | Int32Array {
     const Typed = x.dtype === 'int32' ? Int32Array : Float32Array;
     const backend = this.tf.backend() as unknown as CpuBackendInternals & WasmBackendInternals;
     const name = this.tf.getBackend();
@@ -61,37 +65,64 @@ export class WasmTokenLogProbs {
     return values instanceof Typed ? values : Typed.from(values as ArrayLike<number>);
   }
 
-  forward(logits: TfTensor, labels: TfTensor, ignoreIndex: number): { logps: TfTensor; logSumExp: TfTensor } {
+  /** Log-probs, log-sum-exp and the softmax `probs` (a block of the kernels' memory: free it, or hand it to `backward`). */
+  forward(logits: TfTensor, labels: TfTensor, ignoreIndex: number): { logps: TfTensor; logSumExp: TfTensor; probs: FloatBlock } {
     const [rows, vocab] = logits.shape;
-    const { logps, lse } = this.instance.tokenForward({
-      logits: this.view(logits) as Float32Array,
-      labels: this.view(labels) as Int32Array,
-      vocab,
-      ignoreIndex,
-      logps: new Float32Array(rows),
-      lse: new Float32Array(rows),
-    });
-    return {
-      logps: this.tf.tensor(logps as Float32Array, [rows], 'float32'),
-      logSumExp: this.tf.tensor(lse as Float32Array, [rows], 'float32'),
-    };
+    const probs = this.instance.arena.allocate('float', rows * vocab);
+    try {
+      const { logps, lse } = this.instance.tokenForward({
+        logits: this.view(logits) as Float32Array,
+        labels: this.view(labels) as Int32Array,
+        vocab,
+        ignoreIndex,
+        logps: new Float32Array(rows),
+        lse: new Float32Array(rows),
+        probs,
+      });
+      return {
+        logps: this.tf.tensor(logps as Float32Array, [rows], 'float32'),
+        logSumExp: this.tf.tensor(lse as Float32Array, [rows], 'float32'),
+        probs,
+      };
+    } catch (error) {
+      probs.free();
+      throw error;
+    }
   }
 
-  backward(logits: TfTensor, labels: TfTensor, logSumExp: TfTensor, upstream: TfTensor, ignoreIndex: number): TfTensor {
+  /**
+   * The gradient of the logits: from the forward's `probs` (turned into the gradient in place,
+   * then freed) when given, else from the logits; written into `target` (the cpu tensor's storage
+   * then) when given.
+   */
+  backward(
+    logits: TfTensor,
+    labels: TfTensor,
+    logSumExp: TfTensor,
+    upstream: TfTensor,
+    ignoreIndex: number,
+    probs: FloatBlock | null,
+    target: Float32Array | null,
+  ): TfTensor {
     const [rows, vocab] = logits.shape;
     const onWasm = this.tf.getBackend() === 'wasm';
-    // On wasm the gradient tensor is allocated first (its heap may grow, which moves every view).
-    const out = onWasm ? this.tf.fill([rows, vocab], 0, 'float32') : null;
-    const grad = out ? (this.view(out) as Float32Array) : new Float32Array(rows * vocab);
-    this.instance.tokenBackward({
-      logits: this.view(logits) as Float32Array,
-      labels: this.view(labels) as Int32Array,
-      vocab,
-      ignoreIndex,
-      lse: this.view(logSumExp) as Float32Array,
-      gradLogps: this.view(upstream) as Float32Array,
-      grad,
-    });
-    return out ?? this.tf.tensor(grad, [rows, vocab], 'float32');
+    try {
+      // On wasm the gradient tensor is allocated first (its heap may grow, which moves every view).
+      const out = onWasm ? this.tf.fill([rows, vocab], 0, 'float32') : null;
+      const grad = out ? (this.view(out) as Float32Array) : (target ?? new Float32Array(rows * vocab));
+      this.instance.tokenBackward({
+        ...(probs ? { probs } : { logits: this.view(logits) as Float32Array }),
+        labels: this.view(labels) as Int32Array,
+        vocab,
+        ignoreIndex,
+        lse: this.view(logSumExp) as Float32Array,
+        gradLogps: this.view(upstream) as Float32Array,
+        grad: probs ?? grad,
+      });
+      if (probs) grad.set(probs.view as Float32Array);
+      return out ?? this.tf.tensor(grad, [rows, vocab], 'float32');
+    } finally {
+      probs?.free();
+    }
   }
 }
