@@ -65,7 +65,11 @@ export class TokenLogProbsLowering {
     const { b } = this;
     const { ignored, index } = this.labels(labels, ignoreIndex);
     const kept = b.node('Unsqueeze', [b.node('Where', [ignored, b.floatScalar(0), upstream]), b.int64([-1])]);
-    const probs = b.node('Exp', [b.node('Sub', [logits, b.node('Unsqueeze', [logSumExp, b.int64([-1])])])]);
+    // exp(logits − logSumExp) is exp of the forward's log-softmax: in one graph (a whole
+    // valueAndGrad) that node exists already, which saves a pass over [..., V].
+    const probs = this.logSoftmaxes.has(logits)
+      ? b.node('Exp', [this.logSoftmax(logits, logitsRank)])
+      : b.node('Exp', [b.node('Sub', [logits, b.node('Unsqueeze', [logSumExp, b.int64([-1])])])]);
     const scaled = b.node('Mul', [probs, b.node('Neg', [kept])]);
     return b.node('ScatterElements', [scaled, index, kept], { axis: logitsRank - 1, reduction: 'add' });
   }

@@ -1,4 +1,4 @@
-import { PrefConfigError, type HostArray, type Shape } from '@pref/core';
+import { PrefConfigError, type FloatArray, type HostArray, type Shape } from '@pref/core';
 import { sizeOf } from '@pref/core/backend';
 import { GraphRecorder } from './graph-recorder';
 import { GraphTensor } from './graph-tensor';
@@ -67,6 +67,9 @@ export class OnnxruntimeBackend extends GraphRecorder {
   private created = 0;
   private runs = 0;
   private outputBytes = 0;
+  /** `writeGradientInto` targets: of an input (and its reshapes), then of the gradient made for it (and its reshapes). */
+  private readonly inputTargets = new WeakMap<GraphTensor, Float32Array>();
+  private readonly outputTargets = new WeakMap<GraphTensor, Float32Array>();
 
   constructor(options: OnnxruntimeBackendOptions) {
     super();
@@ -119,6 +122,41 @@ export class OnnxruntimeBackend extends GraphRecorder {
     return undefined;
   }
 
+  /**
+   * `valueAndGrad`'s `gradients` hint: the logits-path gradient of `input` is written by
+   * onnxruntime straight into `target` (a `Float32Array`, given to `session.run` as that output's
+   * pre-allocated tensor).
+   */
+  writeGradientInto(input: GraphTensor, target: FloatArray | null): void {
+    if (target instanceof Float32Array && target.length === sizeOf(input.shape)) this.inputTargets.set(input, target);
+    else this.inputTargets.delete(input);
+  }
+
+  override reshape(x: GraphTensor, shape: Shape): GraphTensor {
+    const out = super.reshape(x, shape);
+    const input = this.inputTargets.get(x);
+    if (input) this.inputTargets.set(out, input);
+    const output = this.outputTargets.get(x);
+    if (output) this.outputTargets.set(out, output);
+    return out;
+  }
+
+  override tokenLogProbsGrad(
+    logits: GraphTensor,
+    labels: GraphTensor,
+    logSumExp: GraphTensor,
+    upstream: GraphTensor,
+    ignoreIndex: number,
+  ): GraphTensor {
+    const grad = super.tokenLogProbsGrad(logits, labels, logSumExp, upstream, ignoreIndex);
+    const target = this.inputTargets.get(logits);
+    if (target) {
+      this.inputTargets.delete(logits);
+      this.outputTargets.set(grad, target);
+    }
+    return grad;
+  }
+
   async read(xs: readonly GraphTensor[]): Promise<HostArray[]> {
     if (xs.length === 0) return [];
     const plan = planGraph(xs);
@@ -130,12 +168,16 @@ export class OnnxruntimeBackend extends GraphRecorder {
       for (const feed of plan.feeds) feeds[feed.name] = new this.runtime.Tensor(feed.type, feed.data, feed.dims);
       // Concurrent runs of one session never share buffers: only a lone run reuses them.
       const reused = this.reuseOutputs && entry.running === 1 ? this.outputBuffers(entry, plan) : null;
+      const fetches = this.withTargets(xs, plan, entry, reused);
       this.runs++;
-      const results = reused ? (await session.run(feeds, reused, QUIET), reused) : await session.run(feeds, QUIET);
+      const ran = fetches ? await session.run(feeds, fetches, QUIET) : await session.run(feeds, QUIET);
+      // Pre-allocated outputs were written in place: read them from the tensors passed.
+      const results: Record<string, OrtTensor> = { ...ran };
+      for (const [name, tensor] of Object.entries(fetches ?? {})) if (tensor) results[name] = tensor;
       const seen = new Set<number>();
       return plan.outputOf.map((position) => {
         const data = results[entry.outputNames[position]].data as Float32Array | Int32Array;
-        if (!reused && !seen.has(position)) this.outputBytes += data.byteLength;
+        if (!fetches?.[entry.outputNames[position]] && !seen.has(position)) this.outputBytes += data.byteLength;
         if (seen.has(position)) return data.slice();
         seen.add(position);
         return data;
@@ -144,6 +186,27 @@ export class OnnxruntimeBackend extends GraphRecorder {
       entry.running--;
       if (entry.evicted && entry.running === 0) void releaseSession(entry);
     }
+  }
+
+  /**
+   * The fetches of a run: the reused buffers (or `null`, onnxruntime allocates) with each output
+   * that has a `writeGradientInto` target written into that target; null when there is nothing to pass.
+   */
+  private withTargets(
+    xs: readonly GraphTensor[],
+    plan: GraphPlan,
+    entry: CachedSession,
+    reused: Record<string, OrtTensor> | null,
+  ): Record<string, OrtTensor | null> | null {
+    const targets = xs.map((x) => this.outputTargets.get(x));
+    if (!targets.some(Boolean)) return reused;
+    const fetches: Record<string, OrtTensor | null> = {};
+    for (const name of entry.outputNames) fetches[name] = reused?.[name] ?? null;
+    xs.forEach((x, i) => {
+      const target = targets[i];
+      if (target) fetches[entry.outputNames[plan.outputOf[i]]] = new this.runtime.Tensor('float32', target, x.shape);
+    });
+    return fetches;
   }
 
   /** The session's output tensors for this plan's output shapes: kept ones when the shapes repeat. */

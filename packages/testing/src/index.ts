@@ -22,6 +22,7 @@ export {
   type ShapeValidCase,
 } from './shape-error-battery';
 export { describeLeakBattery, countingBackend, type CountingBackend } from './leak-battery';
+export { describeGradientBufferBattery } from './gradient-buffers-battery';
 export { describeBadInputBattery, BAD_INPUT_CASES, type BadInputCase, type ExpectedRejection } from './bad-input-battery';
 export {
   describeHiddenStateBattery,

@@ -1,0 +1,4 @@
+import { describeGradientBufferBattery } from '@pref/testing';
+import { tfjsUnderTest } from './tfjs-test-backends';
+
+describeGradientBufferBattery(tfjsUnderTest('wasm'));
