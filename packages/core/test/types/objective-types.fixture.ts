@@ -126,6 +126,13 @@ export async function calls(backend: PrefBackend, untyped: AnyObjective): Promis
   // @ts-expect-error nor a `referenceLogps`
   void result.grads.referenceLogps;
 
+  // The gradients option's keys are the same names.
+  await valueAndGrad(toy, batch, {}, { backend, gradients: { chosenLogps: new Float32Array(4), rejectedLogits: new Float64Array(8) } });
+  // @ts-expect-error a gradient buffer for an input that has none
+  await valueAndGrad(toy, batch, {}, { backend, gradients: { chosenLogp: new Float32Array(4) } });
+  // @ts-expect-error a gradient buffer must be a Float32Array or Float64Array
+  await valueAndGrad(toy, batch, {}, { backend, gradients: { chosenLogps: [0, 0] } });
+
   // Registries and the CLI hold objectives of unknown type: any parameters and keys are accepted.
   const loose = await valueAndGrad(untyped, batch, { anything: 1, preset: 'any' }, { backend });
   void loose.grads['whatever'];
