@@ -56,6 +56,12 @@ export const DEFAULT_BENCH_BACKENDS = ['reference', 'reference-f32', 'tfjs-cpu',
 /** The config of the float64 oracle every result is checked against: the pure-TS reference path. */
 export const ORACLE_CONFIG: BackendConfig = { backend: 'reference', precision: 64, kernels: 'js' };
 
+/**
+ * The float64 oracle of linear (hidden-state) shapes too large for the pure-TS one: the reference
+ * backend with its WebAssembly kernels, which its tests hold to the pure-TS oracle.
+ */
+export const WASM_ORACLE_CONFIG: BackendConfig = { backend: 'reference', precision: 64 };
+
 /** A spec that creates its backend through core's `createBackend` (adapters imported lazily by package name). */
 export function benchBackendSpec(id: string, config: BackendConfig, importModule: ImportModule = defaultImportModule): BenchBackendSpec {
   return {

@@ -54,6 +54,48 @@ export interface BenchCell {
    * older core ignores or rejects the option).
    */
   readonly gradientOutput?: 'in-place' | 'returned';
+  /** Linear workload only: which oracle checked it, the chunk sizes, and the matmul + logits path beside it. */
+  readonly linear?: CellLinear;
+  readonly notes?: readonly string[];
+}
+
+/** Which float64 oracle a linear cell was checked against. */
+export type LinearOracleKind = 'pure-ts' | 'wasm';
+
+/**
+ * The linear workload's extra facts. `oracle`: `pure-ts` (the reference backend's float64
+ * TypeScript rows, `kernels: 'js'`) or `wasm` (the float64 reference backend with its WebAssembly
+ * kernels, itself tested against the pure-TS oracle), chosen by the shape's size.
+ */
+export interface CellLinear {
+  readonly oracle: LinearOracleKind;
+  /** Multiply-adds of one forward, `B·T·H·V`. */
+  readonly multiplyAdds: number;
+  /** Vocabulary rows per chunk of the fused kernels, where the backend's choice is known. */
+  readonly chunkSize?: { readonly forward: number; readonly backward: number };
+  /** Peak RSS increase of the first (checked, cold) run of the fused path. */
+  readonly firstRunPeakRssDeltaBytes?: number;
+  /** The "matmul + logits path" measurement on the same backend. */
+  readonly baseline: LinearBaseline;
+  /** Fused median over the baseline's median (the target is ≤ 1.3), when both were timed. */
+  readonly ratio?: number;
+}
+
+/**
+ * Logits `= hidden·Wᵀ` with a matmul, then the logits-path loss + gradient, then `dHidden = dZ·W`
+ * and `dW = dZᵀ·hidden`: checked against the same oracle, then timed. `n/a` where the backend
+ * offers no matmul the suite can call; `skipped` with the reason (memory, predicted time).
+ */
+export interface LinearBaseline {
+  readonly status: 'ok' | 'failed' | 'skipped' | 'n/a';
+  readonly reason?: string;
+  /** How it was computed, e.g. `@pref/cpu-kernels matmul + token kernels`. */
+  readonly method?: string;
+  readonly check?: CorrectnessCheck;
+  readonly timing?: CellTiming;
+  /** Largest peak RSS increase over its timed runs, and of its first (cold) run. */
+  readonly peakRssDeltaBytes?: number;
+  readonly firstRunPeakRssDeltaBytes?: number;
   readonly notes?: readonly string[];
 }
 
@@ -101,6 +143,8 @@ export interface CellMemory {
   readonly devicePeakBytes: number | null;
   /** Size of the gradient the call returns (logits workload), for comparison. */
   readonly gradientBytes?: number;
+  /** Peak RSS increase of the first (checked, cold) run, when it was measured. */
+  readonly firstRunPeakRssDeltaBytes?: number;
 }
 
 export interface CellBandwidth {

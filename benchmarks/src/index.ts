@@ -6,6 +6,7 @@ export {
   BENCH_BACKEND_CONFIGS,
   DEFAULT_BENCH_BACKENDS,
   ORACLE_CONFIG,
+  WASM_ORACLE_CONFIG,
   benchBackendSpec,
   resolveBenchBackends,
   type BenchBackendSpec,
@@ -50,13 +51,30 @@ export {
 export {
   LINEAR_SHAPES,
   LINEAR_UNAVAILABLE,
+  LINEAR_ORACLE_NOTES,
+  PURE_TS_ORACLE_MAX_MULTIPLY_ADDS,
+  baselineSkipReason,
+  chooseLinearOracle,
   createLinearBatch,
+  fusedRatio,
+  linearMultiplyAdds,
+  measureLinearBaseline,
   measureLinearCell,
+  predictLinearSeconds,
   probeHiddenStatePath,
   type HiddenStateSupport,
   type LinearCellContext,
   type LinearShape,
 } from './linear-workload';
+export {
+  REFERENCE_LINEAR_SCRATCH_BYTES,
+  WASM_MEMORY_LIMIT_BYTES,
+  createLinearBaseline,
+  linearBaselinePlan,
+  referenceChunkSizes,
+  type LinearBaselinePlan,
+  type LinearBaselineRunner,
+} from './linear-baseline';
 export {
   DEFAULT_THRESHOLD,
   compareReports,
@@ -73,6 +91,6 @@ export {
 } from './compare-reports';
 export { buildObjectiveWorkload, installedObjectives, type ObjectiveWorkload } from './objective-workload';
 export { runAlignWorkload, ALIGN_TFJS_BACKENDS, type AlignWorkloadOptions } from './align-workload';
-export { bandwidthLine, markdownTable, renderMarkdownReport } from './markdown-report';
+export { bandwidthLine, linearRow, LINEAR_TABLE_HEADER, markdownTable, renderMarkdownReport } from './markdown-report';
 export { renderBarChartSvg, escapeXml, type BarGroup, type BarPanel } from './svg-bar-chart';
 export { writeBenchReport, benchChartPanels, BENCH_FILES } from './write-bench-report';

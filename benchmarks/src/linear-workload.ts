@@ -1,7 +1,9 @@
 import { PrefInputError, type Batch, type PrefBackend } from '@pref/core';
 import type { ValueAndGradFn } from './bench-backends';
 import { simpo } from '@pref/simpo';
-import type { BenchCell } from './bench-report';
+import type { BenchCell, CellLinear, LinearBaseline, LinearOracleKind } from './bench-report';
+import type { CheckedResult } from './compare-with-oracle';
+import type { LinearBaselineRunner } from './linear-baseline';
 import { measureCell, type CellPlan } from './measure-cell';
 import { seededFloats, seededUniform } from './seeded-values';
 
@@ -70,14 +72,80 @@ export async function probeHiddenStatePath(backend: PrefBackend, valueAndGrad: V
   }
 }
 
+/** Multiply-adds of one forward `hidden·Wᵀ`: `B·T·H·V` (the backward does about three times that). */
+export function linearMultiplyAdds(shape: LinearShape): number {
+  return shape[0] * shape[1] * shape[2] * shape[3];
+}
+
+/**
+ * Largest forward (in multiply-adds) checked against the pure-TS float64 oracle: `linear-small`'s
+ * 2^28, whose pure-TS check took 3.5 s on this project's 2-core machine; the next shapes are 64×
+ * that (minutes). Larger shapes are checked against the float64 reference backend with its
+ * WebAssembly kernels (`{ backend: 'reference', precision: 64 }`, ~10 s on them), which the
+ * hidden-state battery and the kernels' tests hold to the pure-TS oracle at 1e-9 / 1e-12.
+ */
+export const PURE_TS_ORACLE_MAX_MULTIPLY_ADDS = 2 ** 28;
+
+/** The oracle a linear shape is checked against: `pure-ts` up to `limit` multiply-adds, else `wasm`. */
+export function chooseLinearOracle(shape: LinearShape, limit = PURE_TS_ORACLE_MAX_MULTIPLY_ADDS): LinearOracleKind {
+  return linearMultiplyAdds(shape) <= limit ? 'pure-ts' : 'wasm';
+}
+
+/** What each oracle is, for the cell notes. */
+export const LINEAR_ORACLE_NOTES: Readonly<Record<LinearOracleKind, string>> = {
+  'pure-ts': 'checked against the pure-TS float64 oracle (reference backend, kernels: js)',
+  wasm: 'checked against the float64 reference backend with its WebAssembly kernels (the pure-TS oracle would take minutes on this shape; those kernels are tested against it)',
+};
+
+/**
+ * Seconds one run of `shape` is predicted to take from an earlier shape's run (time per
+ * multiply-add, scaled), or null without one.
+ */
+export function predictLinearSeconds(
+  previous: { readonly seconds: number; readonly multiplyAdds: number } | undefined,
+  shape: LinearShape,
+): number | null {
+  if (!previous || !(previous.multiplyAdds > 0)) return null;
+  return (previous.seconds / previous.multiplyAdds) * linearMultiplyAdds(shape);
+}
+
+/** Fused median over the matmul + logits median (the issue's target is ≤ 1.3). */
+export function fusedRatio(fusedMs: number, baselineMs: number): number {
+  return fusedMs / baselineMs;
+}
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+
+/**
+ * Whether the matmul + logits baseline may run: null when it may, else why not — over the
+ * WebAssembly memory limit, over 80% of the free memory, or predicted over the cell budget.
+ */
+export function baselineSkipReason(options: {
+  readonly bytes: number;
+  readonly limitBytes?: number;
+  readonly freeBytes: number;
+  readonly predictedSeconds: number | null;
+  readonly budgetSeconds: number;
+  readonly logitsBytes: number;
+}): string | null {
+  const { bytes, limitBytes, freeBytes, predictedSeconds, budgetSeconds, logitsBytes } = options;
+  if (limitBytes !== undefined && bytes > limitBytes)
+    return `needs ${gib(bytes)} (logits ${gib(logitsBytes)} and their gradient), over the ${gib(limitBytes)} WebAssembly memory limit`;
+  if (bytes > 0.8 * freeBytes)
+    return `needs ${gib(bytes)} (logits ${gib(logitsBytes)} and their gradient), over 80% of the ${gib(freeBytes)} free`;
+  if (predictedSeconds !== null && predictedSeconds > budgetSeconds)
+    return `predicted ${predictedSeconds.toFixed(0)} s per run, over the ${budgetSeconds} s cell budget`;
+  return null;
+}
+
 /**
  * One linear cell: SimPO loss and gradients (both hidden states and the head's weight) from
  * `createLinearBatch(shape)` through `valueAndGrad` on the hidden-state path, checked against
- * the float64 oracle before it is timed. The oracle computes the same batch on its own
- * hidden-state path (the float64 TypeScript rows, which the hidden-state battery proves equal to
- * the logits path on `hidden·weightᵀ`), so no `[B, T, V]` tensor is built even for
- * `linear-vocab` (its float64 logits alone would be 2 GiB). Peak memory is measured like the
- * other workloads; a note gives the size the logits path's logits would have.
+ * the float64 oracle's result (`expected`, computed once per shape on the oracle's own
+ * hidden-state path, which the hidden-state battery proves equal to the logits path on
+ * `hidden·weightᵀ`), then timed. Beside it, where the backend can matmul and the logits fit, the
+ * matmul + logits path on the same backend, checked against the same oracle and timed, and the
+ * ratio of the medians. Peak memory of the first (cold) run is recorded too.
  */
 export async function measureLinearCell(context: LinearCellContext): Promise<BenchCell> {
   const { support } = context;
@@ -89,24 +157,40 @@ export async function measureLinearCell(context: LinearCellContext): Promise<Ben
     precision: context.precision,
   };
   if (!support.available) return { ...base, status: 'skipped', reason: support.reason };
-  const batch = createLinearBatch(context.shape);
-  let oracle: Awaited<ReturnType<ValueAndGradFn>>;
-  try {
-    oracle = await context.valueAndGrad(simpo, batch, {}, { backend: context.oracle });
-  } catch (error) {
-    return { ...base, status: 'failed', reason: `the float64 oracle failed: ${String((error as Error).message ?? error).split('\n')[0]}` };
-  }
+  const batch = context.batch ?? createLinearBatch(context.shape);
+  const expected = context.expected;
+  const oracleNote = LINEAR_ORACLE_NOTES[context.oracleKind] + (context.oracleNote ? ` (${context.oracleNote})` : '');
   const measured = await measureCell({
     run: () => context.valueAndGrad(simpo, batch, {}, { backend: context.backend }),
-    oracle,
+    oracle: expected,
     precision: context.precision,
     plan: context.plan,
+    firstRunMemory: true,
   });
+  context.onFirstRun?.(measured.firstRunSeconds);
   const [rows, steps, , vocab] = context.shape;
   const logitsBytes = rows * steps * vocab * (context.precision === 32 ? 4 : 8);
+  let baseline: LinearBaseline;
+  if (measured.status !== 'ok') baseline = { status: 'skipped', reason: 'the fused cell did not pass its check' };
+  else baseline = context.baseline ? await context.baseline() : { status: 'n/a', reason: 'no baseline given' };
+  const ratio =
+    measured.timing && baseline.status === 'ok' && baseline.timing ? fusedRatio(measured.timing.median, baseline.timing.median) : undefined;
+  const linear: CellLinear = {
+    oracle: context.oracleKind,
+    multiplyAdds: linearMultiplyAdds(context.shape),
+    ...(context.chunkSize && { chunkSize: context.chunkSize }),
+    ...(measured.memory?.firstRunPeakRssDeltaBytes !== undefined && {
+      firstRunPeakRssDeltaBytes: measured.memory.firstRunPeakRssDeltaBytes,
+    }),
+    baseline,
+    ...(ratio !== undefined && { ratio }),
+  };
   const notes = [
+    oracleNote,
     ...measured.notes,
     `the logits path on this shape would hold [${rows}, ${steps}, ${vocab}] logits (${(logitsBytes / 2 ** 20).toFixed(0)} MiB) and a gradient of the same size`,
+    ...(baseline.status === 'ok' || baseline.status === 'failed' ? [] : [`matmul + logits ${baseline.status}: ${baseline.reason ?? ''}`]),
+    ...(baseline.notes ?? []),
   ];
   return {
     ...base,
@@ -115,21 +199,64 @@ export async function measureLinearCell(context: LinearCellContext): Promise<Ben
     ...(measured.check && { check: measured.check }),
     ...(measured.timing && { timing: measured.timing }),
     ...(measured.memory && { memory: measured.memory }),
+    linear,
     notes,
   };
 }
 
-/** Everything a linear cell gets from the runner (more than the skeleton uses, for the implementation to come). */
+/**
+ * Measures a baseline runner like a cell (checked against `expected`, then timed), and frees it.
+ */
+export async function measureLinearBaseline(
+  runner: LinearBaselineRunner,
+  expected: CheckedResult,
+  precision: 32 | 64,
+  plan: CellPlan,
+): Promise<LinearBaseline & { readonly firstRunSeconds: number }> {
+  try {
+    const measured = await measureCell({ run: runner.run, oracle: expected, precision, plan, firstRunMemory: true });
+    return {
+      status: measured.status,
+      method: runner.method,
+      ...(measured.reason !== undefined && { reason: measured.reason }),
+      ...(measured.check && { check: measured.check }),
+      ...(measured.timing && { timing: measured.timing }),
+      ...(measured.memory && {
+        peakRssDeltaBytes: measured.memory.peakRssDeltaBytes,
+        ...(measured.memory.firstRunPeakRssDeltaBytes !== undefined && {
+          firstRunPeakRssDeltaBytes: measured.memory.firstRunPeakRssDeltaBytes,
+        }),
+      }),
+      notes: [...runner.notes, ...measured.notes.map((n) => `matmul + logits: ${n}`)],
+      firstRunSeconds: measured.firstRunSeconds,
+    };
+  } finally {
+    runner.dispose();
+  }
+}
+
+/** Everything a linear cell gets from the runner. */
 export interface LinearCellContext {
   readonly name: string;
   readonly shape: LinearShape;
   readonly backendId: string;
   readonly backend: PrefBackend;
   readonly precision: 32 | 64;
-  /** The float64 oracle backend the result is to be checked against. */
-  readonly oracle: PrefBackend;
+  /** The oracle's result on `batch` (loss and gradients). */
+  readonly expected: CheckedResult;
+  readonly oracleKind: LinearOracleKind;
+  /** Added to the oracle note (e.g. that the oracle is this backend's own configuration). */
+  readonly oracleNote?: string;
+  /** The batch (default `createLinearBatch(shape)`; the oracle must have seen the same). */
+  readonly batch?: Batch;
   readonly valueAndGrad: ValueAndGradFn;
   readonly plan: CellPlan;
   /** The probe's answer for this backend. */
   readonly support: HiddenStateSupport;
+  /** The fused kernels' chunk sizes, where known. */
+  readonly chunkSize?: { readonly forward: number; readonly backward: number };
+  /** Runs the matmul + logits baseline (after the fused cell passed), or says why not. */
+  readonly baseline?: () => Promise<LinearBaseline>;
+  /** Called with the fused cell's checked-run seconds (for predictions). */
+  readonly onFirstRun?: (seconds: number) => void;
 }

@@ -67,6 +67,53 @@ function largeBuffersText(cell: BenchCell): string {
   return bytes === null || bytes === undefined ? n : `${n} (${formatBytes(bytes)})`;
 }
 
+const LINEAR_TABLE_NOTE =
+  'Median ms (min–max). Peak RSS Δ: the largest over the timed runs, and (after the slash) of the first, cold run. ' +
+  'Matmul + logits: logits = hidden·Wᵀ with a matmul, the logits-path loss + gradient, then dHidden = dZ·W and dW = dZᵀ·hidden, on the same backend, checked against the same oracle. ' +
+  'Ratio = fused median / matmul + logits median (target ≤ 1.3). Oracle: pure-ts (float64 TypeScript rows) or wasm (the float64 reference backend with its WebAssembly kernels).';
+
+/** Columns of the linear table. */
+export const LINEAR_TABLE_HEADER = [
+  'shape',
+  'backend',
+  'median ms (min–max)',
+  'peak RSS Δ (runs / first)',
+  'chunk fwd / bwd',
+  'matmul + logits ms (min–max)',
+  'its peak RSS Δ (runs / first)',
+  'fused / (matmul + logits)',
+  'oracle',
+  'check',
+] as const;
+
+const rssText = (runs: number | undefined, first: number | undefined) =>
+  runs === undefined ? '' : `${formatBytes(runs)}${first !== undefined ? ` / ${formatBytes(first)}` : ''}`;
+
+/** One row of the linear table. */
+export function linearRow(c: BenchCell): string[] {
+  const [b, t, h, v] = c.shape;
+  const l = c.linear;
+  const base = l?.baseline;
+  const baseTiming =
+    base?.status === 'ok' && base.timing
+      ? `${formatMilliseconds(base.timing.median)} (${formatMilliseconds(base.timing.min)}–${formatMilliseconds(base.timing.max)})`
+      : base
+        ? `${base.status}${base.reason ? `: ${base.reason}` : ''}`
+        : '';
+  return [
+    `${c.case} [${b},${t}] H ${h} V ${v}`,
+    c.backend,
+    timingText(c),
+    rssText(c.memory?.peakRssDeltaBytes, l?.firstRunPeakRssDeltaBytes),
+    l?.chunkSize ? `${l.chunkSize.forward} / ${l.chunkSize.backward}` : '',
+    baseTiming,
+    base?.status === 'ok' ? rssText(base.peakRssDeltaBytes, base.firstRunPeakRssDeltaBytes) : '',
+    l?.ratio !== undefined ? l.ratio.toFixed(2) : 'n/a',
+    l?.oracle ?? '',
+    statusText(c),
+  ];
+}
+
 /**
  * The report as markdown: machine and bandwidth, the backends, the logits table (median ms
  * with min–max, achieved bandwidth, fraction of the machine's bandwidth, peak memory), the
@@ -167,6 +214,13 @@ export function renderMarkdownReport(report: BenchReport): string {
         align.map((c) => [c.case, c.backend, timingText(c), String(c.shape[0] ?? '')]),
       ),
     );
+  }
+
+  const linear = report.results.filter((c) => c.workload === 'linear' && c.status === 'ok');
+  if (linear.length) {
+    out.push('', '### Loss + gradient from hidden states (linear), fused beside matmul + logits', '');
+    out.push(LINEAR_TABLE_NOTE, '');
+    out.push(markdownTable([...LINEAR_TABLE_HEADER], linear.map(linearRow)));
   }
 
   const problems = report.results.filter((c) => c.status !== 'ok' && started.includes(c.backend));

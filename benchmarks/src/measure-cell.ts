@@ -38,6 +38,8 @@ export interface MeasureCellOptions {
   readonly measureAllocations?: boolean;
   /** The backend's cumulative large-buffer counters, where it has them (`backendStatsReader`). */
   readonly backendStats?: (() => BackendBufferStats) | null;
+  /** Also record the peak RSS increase of the checked (first, cold) run. */
+  readonly firstRunMemory?: boolean;
 }
 
 /** What a backend's optional `stats()` returns: cumulative counters of the buffers ≥ 1 MiB it created. */
@@ -123,8 +125,13 @@ export async function measureCell(options: MeasureCellOptions): Promise<Measured
   collectGarbage();
   const checkStart = performance.now();
   let result: CheckedResult;
+  let firstRunPeak: number | undefined;
   try {
-    result = await run();
+    if (options.firstRunMemory) {
+      const measured = await measurePeakMemory(run);
+      result = measured.result;
+      firstRunPeak = measured.peakRssDeltaBytes;
+    } else result = await run();
   } catch (error) {
     return {
       status: 'failed',
@@ -181,7 +188,7 @@ export async function measureCell(options: MeasureCellOptions): Promise<Measured
     status: 'ok',
     check,
     timing,
-    memory: { peakRssDeltaBytes, method, devicePeakBytes },
+    memory: { peakRssDeltaBytes, method, devicePeakBytes, ...(firstRunPeak !== undefined && { firstRunPeakRssDeltaBytes: firstRunPeak }) },
     firstRunSeconds,
     notes,
     ...(allocations && { allocations }),

@@ -7,12 +7,14 @@ import {
   type BenchMode,
   type BenchReport,
   type BenchSettings,
+  type LinearBaseline,
   type WorkloadKind,
   WORKLOAD_KINDS,
 } from './bench-report';
 import {
   DEFAULT_BENCH_BACKENDS,
   ORACLE_CONFIG,
+  WASM_ORACLE_CONFIG,
   defaultImportModule,
   resolveBenchBackends,
   startFailureReason,
@@ -36,7 +38,20 @@ import { backendStatsReader, measureCell, type CellPlan, type MeasuredCell } fro
 import { measureMemoryBandwidth, type MemoryBandwidth } from './memory-bandwidth';
 import { buildObjectiveWorkload, installedObjectives } from './objective-workload';
 import { runAlignWorkload } from './align-workload';
-import { LINEAR_SHAPES, measureLinearCell, probeHiddenStatePath, type HiddenStateSupport, type LinearShape } from './linear-workload';
+import {
+  LINEAR_SHAPES,
+  baselineSkipReason,
+  chooseLinearOracle,
+  createLinearBatch,
+  linearMultiplyAdds,
+  measureLinearBaseline,
+  measureLinearCell,
+  predictLinearSeconds,
+  probeHiddenStatePath,
+  type HiddenStateSupport,
+  type LinearShape,
+} from './linear-workload';
+import { createLinearBaseline, linearBaselinePlan, referenceChunkSizes } from './linear-baseline';
 import { simpo } from '@pref/simpo';
 
 export interface RunBenchmarksOptions {
@@ -69,6 +84,8 @@ export interface RunBenchmarksOptions {
   readonly importModule?: ImportModule;
   /** The float64 oracle (default: the reference backend's pure-TS float64 path through `createBackend`). */
   readonly oracle?: () => Promise<PrefBackend>;
+  /** The float64 oracle of linear shapes too large for the pure-TS one (default: the reference backend's float64 WebAssembly kernels). */
+  readonly wasmOracle?: () => Promise<PrefBackend>;
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
   /** Recorded in the report. */
@@ -384,27 +401,123 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
 
   if (settings.workloads.includes('linear') && settings.linearShapes!.length) {
     const support = new Map<string, HiddenStateSupport>();
+    /** Each backend's previous linear shape: checked-run seconds of the fused path and of the baseline. */
+    const fusedPrevious = new Map<string, { seconds: number; multiplyAdds: number; from: string }>();
+    const baselinePrevious = new Map<string, { seconds: number; multiplyAdds: number }>();
+    let wasmOracle: PrefBackend | null = null;
+    const plan: CellPlan = { warmup: settings.warmup, repeats: settings.repeats, budgetSeconds: settings.cellBudgetSeconds };
     for (const { name, shape } of settings.linearShapes!) {
       const cellBase = { workload: 'linear' as const, case: name, shape: [...shape] };
       skippedBackend(cellBase);
+      const oracleKind = chooseLinearOracle(shape);
+      const batch = createLinearBatch(shape);
+      const multiplyAdds = linearMultiplyAdds(shape);
+      let expected: ValueAndGradResult | null = null;
+      let oracleError: string | null = null;
       for (const spec of live) {
         const precision = entries.get(spec.id)!.precision!;
-        const backend = await acquire(spec, { ...cellBase, backend: spec.id, precision });
+        const cell = { ...cellBase, backend: spec.id, precision };
+        const backend = await acquire(spec, cell);
         if (!backend) continue;
         if (!support.has(spec.id)) support.set(spec.id, await probeHiddenStatePath(backend, vag));
+        const supported = support.get(spec.id)!;
+        if (!supported.available) {
+          results.push({ ...cell, status: 'skipped', reason: supported.reason });
+          log(`linear ${name} on ${spec.id}: skipped: ${supported.reason}`);
+          continue;
+        }
+        const previous = fusedPrevious.get(spec.id);
+        const predicted = predictLinearSeconds(previous, shape);
+        if (predicted !== null && predicted > settings.cellBudgetSeconds) {
+          const reason = `predicted ${predicted.toFixed(0)} s per run (from ${previous!.from}, scaled by B·T·H·V), over the ${settings.cellBudgetSeconds} s cell budget`;
+          results.push({ ...cell, status: 'skipped', reason });
+          log(`linear ${name} on ${spec.id}: skipped (${reason})`);
+          continue;
+        }
+        if (!expected && !oracleError) {
+          log(`linear ${name} [${shape.join(', ')}]: float64 oracle (${oracleKind})`);
+          try {
+            const oracleBackend =
+              oracleKind === 'pure-ts'
+                ? oracle
+                : (wasmOracle ??= await (
+                    options.wasmOracle ?? (() => createBackend(WASM_ORACLE_CONFIG, { importAdapter: importModule }))
+                  )());
+            expected = await vag(simpo, batch, {}, { backend: oracleBackend });
+          } catch (error) {
+            oracleError = `the float64 oracle (${oracleKind}) failed: ${String((error as Error).message ?? error).split('\n')[0]}`;
+          }
+          collectGarbage();
+        }
+        if (!expected) {
+          results.push({ ...cell, status: 'failed', reason: oracleError! });
+          continue;
+        }
+        const checked = expected;
+        const kernelName = (backend as { kernelName?: string }).kernelName;
+        let chunkSize: { forward: number; backward: number } | undefined;
+        if (backend.name.startsWith('reference') && kernelName === 'wasm') {
+          try {
+            chunkSize = await referenceChunkSizes(importModule, shape, precision);
+          } catch {
+            chunkSize = undefined;
+          }
+        }
+        const sameAsOracle =
+          oracleKind === 'wasm' && spec.config.backend === 'reference' && spec.config.precision === 64 && spec.config.kernels !== 'js';
+        const baseline = async (): Promise<LinearBaseline> => {
+          const how = linearBaselinePlan(backend as PrefBackend & { kernelName?: string; tf?: unknown }, shape, precision);
+          if (how.kind === 'n/a') return { status: 'n/a', reason: how.reason };
+          const [rows, steps, , vocab] = shape;
+          const skip = baselineSkipReason({
+            bytes: how.bytes,
+            limitBytes: how.limitBytes,
+            freeBytes: freemem(),
+            predictedSeconds: predictLinearSeconds(baselinePrevious.get(spec.id), shape),
+            budgetSeconds: settings.cellBudgetSeconds,
+            logitsBytes: rows * steps * vocab * (precision / 8),
+          });
+          if (skip) return { status: 'skipped', reason: skip };
+          let runner;
+          try {
+            runner = await createLinearBaseline(how, { importModule, valueAndGrad: vag, backend, batch, shape, precision });
+          } catch (error) {
+            return { status: 'failed', reason: `could not set up: ${String((error as Error).message ?? error).split('\n')[0]}` };
+          }
+          collectGarbage();
+          const { firstRunSeconds, ...measured } = await measureLinearBaseline(runner, checked, precision, plan);
+          baselinePrevious.set(spec.id, { seconds: firstRunSeconds, multiplyAdds });
+          collectGarbage();
+          return measured;
+        };
         const result = await measureLinearCell({
           name,
           shape,
           backendId: spec.id,
           backend,
           precision,
-          oracle,
+          expected: checked,
+          oracleKind,
+          ...(sameAsOracle && {
+            oracleNote: 'the oracle has this backend’s configuration: this shows agreement of two instances, not an independent check',
+          }),
+          batch,
           valueAndGrad: vag,
-          plan: { warmup: settings.warmup, repeats: settings.repeats, budgetSeconds: settings.cellBudgetSeconds },
-          support: support.get(spec.id)!,
+          plan,
+          support: supported,
+          ...(chunkSize && { chunkSize }),
+          baseline,
+          onFirstRun: (seconds) =>
+            fusedPrevious.set(spec.id, { seconds, multiplyAdds, from: `the ${name} shape's ${seconds.toFixed(1)} s` }),
         });
         results.push(result);
-        log(`linear ${name} on ${spec.id}: ${result.status}${result.reason ? `: ${result.reason}` : ''}`);
+        const b = result.linear?.baseline;
+        log(
+          `linear ${name} on ${spec.id}: ${result.status}${result.timing ? ` ${result.timing.median.toFixed(1)} ms` : ''}${result.reason ? `: ${result.reason}` : ''}` +
+            `; matmul + logits: ${b?.status}${b?.timing ? ` ${b.timing.median.toFixed(1)} ms` : ''}${b?.reason ? ` (${b.reason})` : ''}` +
+            `${result.linear?.ratio !== undefined ? `; ratio ${result.linear.ratio.toFixed(2)}` : ''}`,
+        );
+        collectGarbage();
       }
     }
   }

@@ -63,7 +63,7 @@ const cell = object(
     timing: object({ unit: oneOf('ms'), samples: array(number), warmup: number, ...summaryFields }),
     memory: object(
       { peakRssDeltaBytes: number, method: oneOf('vmhwm', 'sampled'), devicePeakBytes: nullable(number) },
-      { gradientBytes: number },
+      { gradientBytes: number, firstRunPeakRssDeltaBytes: number },
     ),
     bandwidth: object({ bytes: number, bytesPerSecond: number, fraction: number, boundRatio: number }, { cStyleBoundMs: number }),
     allocations: object({
@@ -74,6 +74,10 @@ const cell = object(
       backend: nullable(object({ largeBufferAllocationsPerCall: nullable(number), largeBufferBytesPerCall: nullable(number) })),
     }),
     gradientOutput: oneOf('in-place', 'returned'),
+    linear: object(
+      { oracle: oneOf('pure-ts', 'wasm'), multiplyAdds: number, baseline: object({ status: oneOf('ok', 'failed', 'skipped', 'n/a') }) },
+      { chunkSize: object({ forward: number, backward: number }), firstRunPeakRssDeltaBytes: number, ratio: number },
+    ),
     notes: array(string),
   },
 );
