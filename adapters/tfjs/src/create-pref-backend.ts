@@ -113,5 +113,5 @@ export async function createPrefBackend(config: BackendConfig): Promise<TfjsBack
     throw new PrefBackendError(`${purpose} did not start${name === 'webgpu' ? ' (no WebGPU adapter found?)' : ''}`);
   }
   if (name === 'cpu') silenceNodeBanner(tf);
-  return new TfjsBackend({ tf, tokenKernel: config.tokenKernel as TfjsBackendOptions['tokenKernel'] });
+  return new TfjsBackend({ tf, tokenKernel: config.tokenKernel as TfjsBackendOptions['tokenKernel'], tfjsBackend: name });
 }

@@ -1,6 +1,7 @@
 import {
   BACKEND_SPECIFICATION_VERSION,
   normalizeAxis,
+  PrefBackendError,
   PrefConfigError,
   PrefInputError,
   PrefShapeError,
@@ -37,6 +38,14 @@ export interface TfjsBackendOptions {
    * (always the kernel; the logits are read to the host), or `tfjs` (always tfjs's ops).
    */
   readonly tokenKernel?: 'auto' | 'wasm' | 'tfjs';
+  /**
+   * The tfjs backend this pref backend computes on (`createPrefBackend` sets it to the one it
+   * started). tfjs has one global backend: when another `createBackend` or a `tf.setBackend`
+   * switched it, creating tensors (`fromHost`, `fromHostInt`, `fill`, `adopt`) and `read` throw a
+   * `PrefBackendError` naming both backends instead of computing silently on the other one.
+   * Absent (`createTfjsBackend` without it): the backend follows whichever tfjs backend is active.
+   */
+  readonly tfjsBackend?: string;
 }
 
 const UNARY: Record<UnaryOp, (tf: Tfjs, x: TfTensor) => TfTensor> = {
@@ -112,6 +121,21 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
       throw new PrefConfigError('tokenKernel', `createTfjsBackend: tokenKernel must be auto, wasm or tfjs, got ${String(tokenKernel)}`);
     }
     this.wasmTokens = new WasmTokenLogProbs(this.tf, tokenKernel);
+    this.pinned = options.tfjsBackend ?? null;
+  }
+
+  /** The tfjs backend this one was made for (`tfjsBackend`), or null when it follows the active one. */
+  private readonly pinned: string | null;
+
+  /** Throws when tfjs's active backend is no longer the one this backend was made for. */
+  private checkActive(where: string): void {
+    if (this.pinned === null) return;
+    const active = this.tf.getBackend();
+    if (active === this.pinned) return;
+    throw new PrefBackendError(
+      `tfjs backend: ${where} on a pref backend made for tfjs "${this.pinned}", but tfjs's active backend is now "${active}" ` +
+        `(tfjs has one global backend; another createBackend or tf.setBackend switched it): call tf.setBackend("${this.pinned}") first, or use one tfjs backend at a time`,
+    );
   }
 
   /** `tfjs:<active tfjs backend>`, e.g. `tfjs:cpu`, `tfjs:wasm`, `tfjs:webgpu`, `tfjs:tensorflow`. */
@@ -148,18 +172,21 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
   }
 
   fromHost(data: ArrayLike<number>, shape: Shape): TfjsTensor {
+    this.checkActive('fromHost');
     if (data.length !== sizeOf(shape))
       throw new PrefShapeError('fromHost', [shape], `fromHost: ${data.length} values for shape [${shape.join(', ')}]`);
     return this.wrap(this.tf.tensor(Float32Array.from(data), [...shape], 'float32'));
   }
 
   fromHostInt(data: Int32Array, shape: Shape): TfjsTensor {
+    this.checkActive('fromHostInt');
     if (data.length !== sizeOf(shape))
       throw new PrefShapeError('fromHostInt', [shape], `fromHostInt: ${data.length} values for shape [${shape.join(', ')}]`);
     return this.wrap(this.tf.tensor(Int32Array.from(data), [...shape], 'int32'));
   }
 
   fill(shape: Shape, value: number): TfjsTensor {
+    this.checkActive('fill');
     return this.wrap(this.tf.fill([...shape], value, 'float32'));
   }
 
@@ -323,6 +350,7 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
 
   /** tfjs's `data()` of each tensor, converted only where its type differs (no second copy of a gradient). */
   async read(xs: readonly TfjsTensor[]): Promise<HostArray[]> {
+    this.checkActive('read');
     const values = await Promise.all(
       xs.map((x) => {
         const target = this.readTargets.get(x.tensor.dataId as object);
@@ -366,6 +394,7 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
 
   /** Wraps a float32 `tf.Tensor` of this tfjs instance (e.g. a model's logits) without copying it. */
   adopt(value: unknown): TfjsTensor | undefined {
+    this.checkActive('adopt');
     if (value instanceof this.tf.Tensor) {
       if (value.isDisposed) throw new PrefInputError('batch', 'tfjs backend: a batch input is a disposed tf.Tensor');
       if (value.dtype !== 'float32')
