@@ -18,7 +18,12 @@ const logits = () => {
   return a;
 };
 const labels = { data: Array.from({ length: rows * steps }, (_, i) => (i * 7919) % vocab), shape: [rows, steps] };
-const host = { chosenLogits: { data: logits(), shape }, chosenLabels: labels, rejectedLogits: { data: logits(), shape }, rejectedLabels: labels };
+const host = {
+  chosenLogits: { data: logits(), shape },
+  chosenLabels: labels,
+  rejectedLogits: { data: logits(), shape },
+  rejectedLabels: labels,
+};
 const gradients = { chosenLogits: backend.allocate(shape), rejectedLogits: backend.allocate(shape) };
 const tensors = {
   ...host,
