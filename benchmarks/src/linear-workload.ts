@@ -79,7 +79,7 @@ export function linearMultiplyAdds(shape: LinearShape): number {
 
 /**
  * Largest forward (in multiply-adds) checked against the pure-TS float64 oracle: `linear-small`'s
- * 2^28, whose pure-TS check took 3.5 s on this project's 2-core machine; the next shapes are 64×
+ * 2^28, whose pure-TS check took 3.5 s on this project's 2-core machine; the next shapes are ~63×
  * that (minutes). Larger shapes are checked against the float64 reference backend with its
  * WebAssembly kernels (`{ backend: 'reference', precision: 64 }`, ~10 s on them), which the
  * hidden-state battery and the kernels' tests hold to the pure-TS oracle at 1e-9 / 1e-12.
@@ -167,7 +167,7 @@ export async function measureLinearCell(context: LinearCellContext): Promise<Ben
     plan: context.plan,
     firstRunMemory: true,
   });
-  context.onFirstRun?.(measured.firstRunSeconds);
+  context.onMeasured?.(measured.timing ? measured.timing.median / 1000 : measured.firstRunSeconds);
   const [rows, steps, , vocab] = context.shape;
   const logitsBytes = rows * steps * vocab * (context.precision === 32 ? 4 : 8);
   let baseline: LinearBaseline;
@@ -205,14 +205,15 @@ export async function measureLinearCell(context: LinearCellContext): Promise<Ben
 }
 
 /**
- * Measures a baseline runner like a cell (checked against `expected`, then timed), and frees it.
+ * Measures a baseline runner like a cell (checked against `expected`, then timed), and frees it;
+ * `secondsPerRun` (the timed median, else the checked run) feeds the next shape's prediction.
  */
 export async function measureLinearBaseline(
   runner: LinearBaselineRunner,
   expected: CheckedResult,
   precision: 32 | 64,
   plan: CellPlan,
-): Promise<LinearBaseline & { readonly firstRunSeconds: number }> {
+): Promise<LinearBaseline & { readonly secondsPerRun: number }> {
   try {
     const measured = await measureCell({ run: runner.run, oracle: expected, precision, plan, firstRunMemory: true });
     return {
@@ -228,7 +229,7 @@ export async function measureLinearBaseline(
         }),
       }),
       notes: [...runner.notes, ...measured.notes.map((n) => `matmul + logits: ${n}`)],
-      firstRunSeconds: measured.firstRunSeconds,
+      secondsPerRun: measured.timing ? measured.timing.median / 1000 : measured.firstRunSeconds,
     };
   } finally {
     runner.dispose();
@@ -257,6 +258,6 @@ export interface LinearCellContext {
   readonly chunkSize?: { readonly forward: number; readonly backward: number };
   /** Runs the matmul + logits baseline (after the fused cell passed), or says why not. */
   readonly baseline?: () => Promise<LinearBaseline>;
-  /** Called with the fused cell's checked-run seconds (for predictions). */
-  readonly onFirstRun?: (seconds: number) => void;
+  /** Called with the fused cell's seconds per run (the timed median; the checked run's when untimed), for predictions. */
+  readonly onMeasured?: (seconds: number) => void;
 }

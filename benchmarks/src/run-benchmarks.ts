@@ -84,6 +84,8 @@ export interface RunBenchmarksOptions {
   readonly importModule?: ImportModule;
   /** The float64 oracle (default: the reference backend's pure-TS float64 path through `createBackend`). */
   readonly oracle?: () => Promise<PrefBackend>;
+  /** Largest linear forward (multiply-adds `B·T·H·V`) checked against the pure-TS oracle (default `PURE_TS_ORACLE_MAX_MULTIPLY_ADDS`). */
+  readonly linearPureTsLimit?: number;
   /** The float64 oracle of linear shapes too large for the pure-TS one (default: the reference backend's float64 WebAssembly kernels). */
   readonly wasmOracle?: () => Promise<PrefBackend>;
   /** Progress lines (default: none). */
@@ -401,7 +403,7 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
 
   if (settings.workloads.includes('linear') && settings.linearShapes!.length) {
     const support = new Map<string, HiddenStateSupport>();
-    /** Each backend's previous linear shape: checked-run seconds of the fused path and of the baseline. */
+    /** Each backend's previous linear shape: seconds per run (timed median) of the fused path and of the baseline. */
     const fusedPrevious = new Map<string, { seconds: number; multiplyAdds: number; from: string }>();
     const baselinePrevious = new Map<string, { seconds: number; multiplyAdds: number }>();
     let wasmOracle: PrefBackend | null = null;
@@ -409,7 +411,7 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
     for (const { name, shape } of settings.linearShapes!) {
       const cellBase = { workload: 'linear' as const, case: name, shape: [...shape] };
       skippedBackend(cellBase);
-      const oracleKind = chooseLinearOracle(shape);
+      const oracleKind = chooseLinearOracle(shape, options.linearPureTsLimit);
       const batch = createLinearBatch(shape);
       const multiplyAdds = linearMultiplyAdds(shape);
       let expected: ValueAndGradResult | null = null;
@@ -485,8 +487,8 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
             return { status: 'failed', reason: `could not set up: ${String((error as Error).message ?? error).split('\n')[0]}` };
           }
           collectGarbage();
-          const { firstRunSeconds, ...measured } = await measureLinearBaseline(runner, checked, precision, plan);
-          baselinePrevious.set(spec.id, { seconds: firstRunSeconds, multiplyAdds });
+          const { secondsPerRun, ...measured } = await measureLinearBaseline(runner, checked, precision, plan);
+          baselinePrevious.set(spec.id, { seconds: secondsPerRun, multiplyAdds });
           collectGarbage();
           return measured;
         };
@@ -507,8 +509,8 @@ export async function runBenchmarks(options: RunBenchmarksOptions = {}): Promise
           support: supported,
           ...(chunkSize && { chunkSize }),
           baseline,
-          onFirstRun: (seconds) =>
-            fusedPrevious.set(spec.id, { seconds, multiplyAdds, from: `the ${name} shape's ${seconds.toFixed(1)} s` }),
+          onMeasured: (seconds) =>
+            fusedPrevious.set(spec.id, { seconds, multiplyAdds, from: `the ${name} shape's ${seconds.toFixed(2)} s median` }),
         });
         results.push(result);
         const b = result.linear?.baseline;
