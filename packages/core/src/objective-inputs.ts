@@ -20,6 +20,20 @@ export interface SequenceInputSpec {
    * e.g. WPO weights need the full token distribution.
    */
   readonly logitsWhen?: ParamRule;
+  /**
+   * The rows must come in whole groups of a parameter's size (e.g. `groupSize`: the completions
+   * of one prompt are consecutive rows). Checked when the parameter is a number; the error is a
+   * `PrefParamError` naming it. Under data parallelism it is each worker's rows.
+   */
+  readonly rowsMultipleOf?: RowsMultipleRule;
+}
+
+/** See {@link SequenceInputSpec.rowsMultipleOf}. */
+export interface RowsMultipleRule {
+  /** The integer parameter the row count must be a multiple of (`null` = unchecked). */
+  readonly param: string;
+  /** Why, appended to the error. */
+  readonly hint?: string;
 }
 
 /**
@@ -31,6 +45,8 @@ export interface ParamRule {
   readonly holds: (params: Readonly<Record<string, unknown>>) => boolean;
   /** The parameter the error names when the rule rejects a batch (default: the input). */
   readonly param?: string;
+  /** The parameter values that made the rule hold, shown in the error (`beta is 0.04`). */
+  readonly actual?: (params: Readonly<Record<string, unknown>>) => string;
   /** What to do instead, appended to the error. */
   readonly hint?: string;
 }
@@ -47,6 +63,11 @@ export interface InputRules {
   readonly forbiddenWhen?: ParamRule;
   /** Label of a group of alternative inputs (e.g. `refChosen` for summed or per-token reference log-probs). */
   readonly oneOf?: string;
+  /**
+   * With `oneOf`: one input of the group must always be given, whatever the parameters (e.g.
+   * `advantages` or `rewards`). The error names the first member missing and its alternatives.
+   */
+  readonly requireOneOf?: boolean;
 }
 
 /** Per-token values aligned with a sequence input (`[N, T]`), no gradient. */
@@ -61,6 +82,11 @@ export interface TokensInputSpec extends InputRules {
   readonly values?: 'real' | 'binary';
   /** Log-probs must be ≤ 0 (up to 1e-6) at counted positions. */
   readonly logProbs?: boolean;
+  /**
+   * The objective computes this input from its sequence's logits when the sequence comes as
+   * logits with labels (e.g. token entropies): `requiredWhen` is then met without it.
+   */
+  readonly fromLogits?: boolean;
 }
 
 /** One value per row (`[N]`), no gradient. */

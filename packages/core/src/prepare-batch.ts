@@ -3,7 +3,7 @@ import { PrefInputError } from './pref-error';
 import { formatShape, sameShape } from './broadcast-shape';
 import { formatValue, toHostTensor, type HostTensor } from './host-tensor';
 import { inputNames, sequenceInputName, type InputSchema, type InputSpec, type SequenceInputSpec } from './objective-inputs';
-import { checkInputRules } from './input-rules';
+import { checkInputRules, checkRowsMultiple } from './input-rules';
 import { LM_HEAD_INPUT, prepareHiddenSequence, prepareLmHead, type PreparedLmHead } from './prepare-hidden';
 
 /** Log-probs may exceed 0 by this much (rounding) before they are rejected. */
@@ -129,6 +129,7 @@ export function prepareBatch(
     if (spec.kind === 'sequence') {
       const seq = prepareSequence(spec, batch, precision, backend);
       checkRows(seq.gradName, seq.rows);
+      checkRowsMultiple(spec, seq.gradName, seq.rows, params);
       prepared[key] = seq;
     } else {
       prepared[key] = prepareAligned(spec, batch, prepared, schema, checkRows, precision, backend);

@@ -1,4 +1,4 @@
-import { defineObjective, defineParams, PrefInputError, PrefParamError, type ParamsOf, type Tensor } from '@pref/core';
+import { defineObjective, defineParams, PrefParamError, type ParamsOf, type Tensor } from '@pref/core';
 import { ADVANTAGE_PARAMS } from './advantage-params';
 import { aggregateTokenLosses } from './aggregate-token-losses';
 import { boundedExp } from './bounded-exp';
@@ -296,12 +296,8 @@ export const grpo = defineObjective({
   forward(ctx, inputs, params) {
     const { ops } = ctx;
     const { rows, steps } = inputs.policy;
-    if (params.beta > 0 && !inputs.ref) {
-      throw new PrefInputError(
-        'refLogps',
-        `grpo: beta is ${params.beta} > 0, so refLogps [N, T] (reference-model token log-probs) is needed`,
-      );
-    }
+    // Every input rule (refLogps when beta > 0, advantages or rewards with groupSize, rows in
+    // whole groups, entropies, truncated, vespo's sampler mode) is GRPO_INPUTS', checked on the host.
     const mask = params.maskTruncatedCompletions
       ? ops.mul(inputs.policy.mask, ops.reshape(ops.sub(1, inputs.truncated!), [rows, 1]))
       : inputs.policy.mask;
@@ -309,19 +305,13 @@ export const grpo = defineObjective({
     const logps = ops.where(mask, inputs.policy.logps, 0);
     const oldLogps = inputs.old ? ops.where(mask, inputs.old, 0) : ops.stopGradient(logps);
     const samplerLogps = inputs.sampler ? ops.where(mask, inputs.sampler, 0) : null;
-    const advantages = resolveAdvantages(ctx, 'grpo', inputs, params, (rewards, groupSize) =>
+    const advantages = resolveAdvantages(ctx, inputs, params, (rewards, groupSize) =>
       groupRelativeAdvantages(ctx, rewards, { groupSize, scaleRewards: params.scaleRewards }),
     );
     const advantageColumn = ops.reshape(advantages, [rows, 1]);
     const needsEntropies = params.topEntropyQuantile < 1 || params.entropyCoef !== 0;
     let entropies: Tensor | null = inputs.entropies ?? null;
     if (!entropies && inputs.policy.logits && needsEntropies) entropies = tokenEntropies(ops, inputs.policy.logits);
-    if (needsEntropies && !entropies) {
-      throw new PrefInputError(
-        'entropies',
-        'grpo: topEntropyQuantile < 1 or entropyCoef ≠ 0 needs entropies [N, T] (or the policy as logits)',
-      );
-    }
     const metrics: Record<string, Tensor> = {};
     const sampler =
       samplerLogps && params.vllmImportanceSamplingCorrection
@@ -331,12 +321,6 @@ export const grpo = defineObjective({
             clipMax: params.vllmImportanceSamplingClipMax,
           })
         : null;
-    if (sampler && params.lossType === 'vespo' && sampler.sequenceLevel) {
-      throw new PrefParamError(
-        'vllmImportanceSamplingMode',
-        `grpo: vespo needs a token_* vllmImportanceSamplingMode with samplerLogps, got ${params.vllmImportanceSamplingMode}`,
-      );
-    }
     if (sampler && samplerLogps) {
       const weights = sampler.weights;
       metrics['sampling/importance_sampling_ratio/mean'] = sampler.sequenceLevel

@@ -1,8 +1,8 @@
-import { defineObjective, PrefInputError, PrefParamError, sequenceSum, type Tensor, defineParams, type ParamsOf } from '@pref/core';
+import { defineObjective, sequenceSum, type Tensor, defineParams, type InputSchema, type ParamsOf } from '@pref/core';
 import { ADVANTAGE_PARAMS } from './advantage-params';
 import { boundedExp } from './bounded-exp';
 import { clippedSurrogate } from './clipped-surrogate';
-import { GROUP_POLICY_INPUTS } from './group-policy-inputs';
+import { GROUP_POLICY_INPUTS, WITH_KL } from './group-policy-inputs';
 import { leaveOneOutAdvantages } from './leave-one-out-advantages';
 import { resolveAdvantages } from './resolve-advantages';
 
@@ -40,6 +40,22 @@ export const RLOO_PARAMS = defineParams({
 });
 
 /**
+ * What `rloo` reads: the group-policy inputs, with `advantages` refused when `beta > 0` (the KL
+ * penalty is subtracted from the rewards, so it needs rewards; checked on the host, naming `beta`).
+ */
+export const RLOO_INPUTS = {
+  ...GROUP_POLICY_INPUTS,
+  advantages: {
+    ...GROUP_POLICY_INPUTS.advantages,
+    forbiddenWhen: {
+      ...WITH_KL,
+      param: 'beta',
+      hint: 'beta penalizes the rewards with the KL to the reference model: pass rewards (with groupSize), or fold the KL into your advantages and set beta to 0',
+    },
+  },
+} as const satisfies InputSchema;
+
+/**
  * **RLOO** — REINFORCE Leave-One-Out: Ahmadian et al., "Back to Basics: Revisiting REINFORCE
  * Style Optimization for Learning from Human Feedback in LLMs" (ACL 2024), Eq. 5 (leave-one-out
  * baseline), as computed by TRL's `RLOOTrainer` (clipped sequence-level ratio).
@@ -67,7 +83,7 @@ export const rloo = defineObjective({
   summary: 'Clipped sequence-level policy gradient with a leave-one-out baseline over the completions of each prompt.',
   reference:
     'Ahmadian et al. Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human Feedback in LLMs. ACL 2024, Eq. 5.',
-  inputs: GROUP_POLICY_INPUTS,
+  inputs: RLOO_INPUTS,
   params: RLOO_PARAMS,
   presets: {
     trl: { description: 'TRL RLOOConfig defaults: KL in the reward with β 0.05.', values: { beta: 0.05 } },
@@ -86,25 +102,14 @@ export const rloo = defineObjective({
     const oldSummed = inputs.old ? ops.sum(oldTokens, 1) : ops.stopGradient(summed);
     const metrics: Record<string, Tensor> = {};
     let sequenceKl: Tensor | null = null;
+    // RLOO_INPUTS has checked on the host: refLogps and rewards (not advantages) when beta > 0.
     if (params.beta > 0) {
-      if (!inputs.ref) {
-        throw new PrefInputError(
-          'refLogps',
-          `rloo: beta is ${params.beta} > 0, so refLogps [N, T] (reference-model token log-probs) is needed`,
-        );
-      }
-      if (inputs.advantages) {
-        throw new PrefParamError(
-          'beta',
-          `rloo: beta ${params.beta} > 0 penalizes the rewards, but advantages were given; pass rewards, or fold the KL into your advantages and set beta to 0`,
-        );
-      }
-      const tokenKl = ops.where(mask, ops.sub(oldTokens, inputs.ref), 0);
+      const tokenKl = ops.where(mask, ops.sub(oldTokens, inputs.ref!), 0);
       sequenceKl = ops.stopGradient(ops.sum(tokenKl, 1));
       metrics['kl'] = ops.div(ctx.allReduceSum(ops.sum(tokenKl)), ops.maximum(ctx.allReduceSum(ops.sum(mask)), 1));
     }
     const klPenalty = sequenceKl;
-    const advantages = resolveAdvantages(ctx, 'rloo', inputs, params, (rewards, groupSize) =>
+    const advantages = resolveAdvantages(ctx, inputs, params, (rewards, groupSize) =>
       leaveOneOutAdvantages(ctx, klPenalty ? ops.sub(rewards, ops.mul(klPenalty, params.beta)) : rewards, { groupSize }),
     );
     const ratio = boundedExp(ops, ops.sub(summed, oldSummed));
