@@ -4,8 +4,6 @@ import {
   PrefBackendError,
   PrefConfigError,
   PrefInputError,
-  PrefShapeError,
-  sizeOf,
   type BackendCapabilities,
   type BinaryOp,
   type CompareOp,
@@ -95,7 +93,10 @@ function isTfjsTensorLike(value: unknown): boolean {
  * Gradients come from core's autodiff only: `valueAndGrad` runs it directly, and `tfjsLoss`
  * wraps the whole objective as one `tf.customGrad` whose gradient runs it, so model variables
  * train under `tf.grad` / `optimizer.minimize` without a second set of gradient rules.
- * Shapes are checked by core (`TensorOps`) before a primitive is called.
+ * Shapes, and the data length of `fromHost` / `fromHostInt`, are checked by core (`TensorOps`,
+ * `op-shapes.ts`) before a primitive is called, so no primitive here checks them again; the
+ * adapter checks only what core cannot know: the dtype, disposal and tfjs instance of a tensor
+ * given to `adopt`, and (config-made backends) which tfjs backend is active.
  */
 export class TfjsBackend implements PrefBackend<TfjsTensor> {
   readonly specificationVersion = BACKEND_SPECIFICATION_VERSION;
@@ -173,15 +174,11 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
 
   fromHost(data: ArrayLike<number>, shape: Shape): TfjsTensor {
     this.checkActive('fromHost');
-    if (data.length !== sizeOf(shape))
-      throw new PrefShapeError('fromHost', [shape], `fromHost: ${data.length} values for shape [${shape.join(', ')}]`);
     return this.wrap(this.tf.tensor(Float32Array.from(data), [...shape], 'float32'));
   }
 
   fromHostInt(data: Int32Array, shape: Shape): TfjsTensor {
     this.checkActive('fromHostInt');
-    if (data.length !== sizeOf(shape))
-      throw new PrefShapeError('fromHostInt', [shape], `fromHostInt: ${data.length} values for shape [${shape.join(', ')}]`);
     return this.wrap(this.tf.tensor(Int32Array.from(data), [...shape], 'int32'));
   }
 
