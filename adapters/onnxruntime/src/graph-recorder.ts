@@ -1,6 +1,13 @@
 import { PrefParamError, PrefShapeError, type BackendCapabilities, type HostArray, type PrefBackend, type Shape } from '@pref/core';
 import {
   BACKEND_SPECIFICATION_VERSION,
+  composedLinearTokenEntropy,
+  composedLinearTokenEntropyGrad,
+  composedTokenEntropy,
+  composedTokenEntropyGrad,
+  type LinearEntropyOptions,
+  type TokenEntropyResult,
+  type LinearTokenLogProbsGrads,
   broadcastShapes,
   formatShape,
   normalizeAxis,
@@ -154,6 +161,36 @@ export abstract class GraphRecorder implements PrefBackend<GraphTensor> {
       weight: this.secondary(dHidden, 1, weight.shape),
       bias: bias ? this.secondary(dHidden, 2, bias.shape) : null,
     };
+  }
+
+  /** Token entropy recorded as elementwise and reduce nodes (core's composed form); the hidden path unrolled over vocabulary chunks. */
+  tokenEntropy(logits: GraphTensor): TokenEntropyResult<GraphTensor> {
+    return composedTokenEntropy<GraphTensor>(this, logits);
+  }
+
+  tokenEntropyGrad(logits: GraphTensor, logSumExp: GraphTensor, entropy: GraphTensor, upstream: GraphTensor): GraphTensor {
+    return composedTokenEntropyGrad<GraphTensor>(this, logits, logSumExp, entropy, upstream);
+  }
+
+  linearTokenEntropy(
+    hidden: GraphTensor,
+    weight: GraphTensor,
+    bias: GraphTensor | null,
+    options: LinearEntropyOptions,
+  ): TokenEntropyResult<GraphTensor> {
+    return composedLinearTokenEntropy<GraphTensor>(this, hidden, weight, bias, options);
+  }
+
+  linearTokenEntropyGrad(
+    hidden: GraphTensor,
+    weight: GraphTensor,
+    bias: GraphTensor | null,
+    logSumExp: GraphTensor,
+    entropy: GraphTensor,
+    upstream: GraphTensor,
+    options: LinearEntropyOptions,
+  ): LinearTokenLogProbsGrads<GraphTensor> {
+    return composedLinearTokenEntropyGrad<GraphTensor>(this, hidden, weight, bias, logSumExp, entropy, upstream, options);
   }
 
   private secondary(of: GraphTensor, index: number, shape: Shape): GraphTensor {

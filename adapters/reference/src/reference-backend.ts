@@ -16,9 +16,11 @@ import {
   sizeOf,
   type BinaryOp,
   type CompareOp,
+  type LinearEntropyOptions,
   type LinearHeadOptions,
   type LinearTokenLogProbsGrads,
   type ReduceOp,
+  type TokenEntropyResult,
   type TokenLogProbsResult,
   type UnaryOp,
 } from '@pref/core/backend';
@@ -31,6 +33,7 @@ import {
   type FloatArray,
 } from '@pref/cpu-kernels';
 import { freeWhenCollected, TensorStorage } from './tensor-storage';
+import { linearTokenEntropyGradRows, linearTokenEntropyRows, tokenEntropyGradRows, tokenEntropyRows } from './token-entropy';
 
 type Data = Float64Array | Float32Array | Int32Array;
 
@@ -595,6 +598,129 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
       }
       gradHidden.data.set(dH, row * size);
     }
+    return { hidden: gradHidden, weight: gradWeight, bias: gradBias };
+  }
+
+  /** Entropy and log-sum-exp of each row: the WebAssembly kernels' entropy (labels 0, unused), or float64 TypeScript. */
+  tokenEntropy(logits: ReferenceTensor): TokenEntropyResult<ReferenceTensor> {
+    const vocab = logits.shape[logits.shape.length - 1];
+    const rows = logits.shape[0];
+    const kernels = this.kernels;
+    if (kernels && vocab > 0) {
+      const { lse, entropy } = kernels.tokenForward({
+        logits: logits.data as FloatArray,
+        labels: new Int32Array(rows),
+        vocab,
+        entropy: true,
+      });
+      return {
+        entropy: new ReferenceTensor([rows], 'float', entropy as FloatArray),
+        logSumExp: new ReferenceTensor([rows], 'float', lse as FloatArray),
+      };
+    }
+    const entropy = this.float([rows]);
+    const lse = this.float([rows]);
+    tokenEntropyRows(logits.data, rows, vocab, entropy.data, lse.data);
+    return { entropy, logSumExp: lse };
+  }
+
+  tokenEntropyGrad(
+    logits: ReferenceTensor,
+    logSumExp: ReferenceTensor,
+    entropy: ReferenceTensor,
+    upstream: ReferenceTensor,
+  ): ReferenceTensor {
+    const vocab = logits.shape[logits.shape.length - 1];
+    const rows = logits.shape[0];
+    const grad = this.output(logits.shape);
+    const kernels = this.kernels;
+    if (kernels && vocab > 0) {
+      kernels.tokenBackward({
+        logits: logits.data as FloatArray,
+        labels: new Int32Array(rows),
+        vocab,
+        lse: logSumExp.data as FloatArray,
+        entropy: entropy.data as FloatArray,
+        gradLogps: new this.Float(rows),
+        gradEntropy: upstream.data as FloatArray,
+        grad: grad.data as FloatArray,
+      });
+      return grad;
+    }
+    tokenEntropyGradRows(logits.data, rows, vocab, logSumExp.data, entropy.data, upstream.data, grad.data);
+    return grad;
+  }
+
+  linearTokenEntropy(
+    hidden: ReferenceTensor,
+    weight: ReferenceTensor,
+    bias: ReferenceTensor | null,
+    options: LinearEntropyOptions,
+  ): TokenEntropyResult<ReferenceTensor> {
+    const rows = hidden.shape[0];
+    const labels = new ReferenceTensor([rows], 'int32', new Int32Array(rows));
+    const head = { ...options, ignoreIndex: -100 };
+    const entropy = this.float([rows]);
+    const lse = this.float([rows]);
+    const kernels = this.kernels;
+    if (kernels && weight.shape[0] > 0) {
+      kernels.linearForward({
+        ...this.linearArgs(hidden, weight, bias, labels, hidden.shape[1], head),
+        logps: new this.Float(rows),
+        lse: lse.data as FloatArray,
+        entropy: entropy.data as FloatArray,
+      });
+      return { entropy, logSumExp: lse };
+    }
+    linearTokenEntropyRows(linearHeadOf(hidden, weight, bias, labels, head), entropy.data, lse.data);
+    return { entropy, logSumExp: lse };
+  }
+
+  linearTokenEntropyGrad(
+    hidden: ReferenceTensor,
+    weight: ReferenceTensor,
+    bias: ReferenceTensor | null,
+    logSumExp: ReferenceTensor,
+    entropy: ReferenceTensor,
+    upstream: ReferenceTensor,
+    options: LinearEntropyOptions,
+  ): LinearTokenLogProbsGrads<ReferenceTensor> {
+    const rows = hidden.shape[0];
+    const labels = new ReferenceTensor([rows], 'int32', new Int32Array(rows));
+    const head = { ...options, ignoreIndex: -100 };
+    const gradHidden = this.output(hidden.shape);
+    const gradWeight = this.output(weight.shape);
+    const gradBias = bias ? this.output(bias.shape) : null;
+    const kernels = this.kernels;
+    if (kernels && weight.shape[0] > 0) {
+      kernels.linearBackward({
+        ...this.linearArgs(hidden, weight, bias, labels, hidden.shape[1], head),
+        lse: logSumExp.data as FloatArray,
+        entropy: entropy.data as FloatArray,
+        gradLogps: new this.Float(rows),
+        gradEntropy: upstream.data as FloatArray,
+        gradHidden: gradHidden.data as FloatArray,
+        gradWeight: gradWeight.data as FloatArray,
+        ...(gradBias ? { gradBias: gradBias.data as FloatArray } : {}),
+      });
+      return { hidden: gradHidden, weight: gradWeight, bias: gradBias };
+    }
+    (gradHidden.data as FloatArray).fill(0);
+    (gradWeight.data as FloatArray).fill(0);
+    gradBias?.data.fill(0);
+    linearTokenEntropyGradRows(
+      linearHeadOf(hidden, weight, bias, labels, head),
+      hidden.data,
+      weight.data,
+      logSumExp.data,
+      entropy.data,
+      upstream.data,
+      options.logitScale,
+      options.softcap,
+      gradHidden.data,
+      gradWeight.data,
+      gradBias ? gradBias.data : null,
+    );
     return { hidden: gradHidden, weight: gradWeight, bias: gradBias };
   }
 

@@ -23,14 +23,14 @@ interface Chunk {
   readonly size: number;
 }
 
-function chunksOf(vocab: number, size: number): Chunk[] {
+export function chunksOf(vocab: number, size: number): Chunk[] {
   const chunks: Chunk[] = [];
   for (let start = 0; start < vocab; start += size) chunks.push({ start, size: Math.min(size, vocab - start) });
   return chunks;
 }
 
 /** `logitScale·(x + bias)` of logits before the softcap, and the softcap. */
-function headLogits(tf: Tfjs, pre: TfTensor, options: LinearHeadOptions): { scaled: TfTensor; z: TfTensor } {
+export function headLogits(tf: Tfjs, pre: TfTensor, options: LinearHeadOptions): { scaled: TfTensor; z: TfTensor } {
   const scaled = options.logitScale === 1 ? pre : tf.mul(pre, tf.scalar(options.logitScale));
   const cap = options.softcap;
   const z = cap === null ? scaled : tf.mul(tf.tanh(tf.div(scaled, tf.scalar(cap))), tf.scalar(cap));
@@ -38,7 +38,13 @@ function headLogits(tf: Tfjs, pre: TfTensor, options: LinearHeadOptions): { scal
 }
 
 /** `hidden·weight[chunk]ᵀ + bias[chunk]` → `[N, C]`. */
-function chunkPre(tf: Tfjs, hidden: TfTensor, weight: TfTensor, bias: TfTensor | null, chunk: Chunk): { pre: TfTensor; rows: TfTensor } {
+export function chunkPre(
+  tf: Tfjs,
+  hidden: TfTensor,
+  weight: TfTensor,
+  bias: TfTensor | null,
+  chunk: Chunk,
+): { pre: TfTensor; rows: TfTensor } {
   const [vocab, size] = weight.shape as [number, number];
   const whole = chunk.start === 0 && chunk.size === vocab;
   const rows = whole ? weight : tf.slice(weight, [chunk.start, 0], [chunk.size, size]);

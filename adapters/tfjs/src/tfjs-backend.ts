@@ -9,11 +9,13 @@ import {
   type CompareOp,
   type FloatArray,
   type HostArray,
+  type LinearEntropyOptions,
   type LinearHeadOptions,
   type LinearTokenLogProbsGrads,
   type PrefBackend,
   type ReduceOp,
   type Shape,
+  type TokenEntropyResult,
   type TokenLogProbsResult,
   type UnaryOp,
 } from '@pref/core/backend';
@@ -24,6 +26,7 @@ import { gatherElements, scatterAddElements } from './gather-elements';
 import { tokenLogProbsBackward, tokenLogProbsForward } from './token-log-probs';
 import { linearTokenLogProbsBackward, linearTokenLogProbsForward } from './linear-token-log-probs';
 import { WasmTokenLogProbs } from './wasm-token-log-probs';
+import { linearTokenEntropyBackward, linearTokenEntropyForward, tokenEntropyBackward, tokenEntropyForward } from './token-entropy';
 
 export interface TfjsBackendOptions {
   /** The user's tfjs instance (`import * as tf from '@tensorflow/tfjs'`, `-core` or `-node`). */
@@ -339,6 +342,51 @@ export class TfjsBackend implements PrefBackend<TfjsTensor> {
       bias?.tensor ?? null,
       labels.tensor,
       logSumExp.tensor,
+      upstream.tensor,
+      options,
+    );
+    return { hidden: this.wrap(grads.hidden), weight: this.wrap(grads.weight), bias: grads.bias ? this.wrap(grads.bias) : null };
+  }
+
+  /** Token entropy with tfjs ops (`logSumExp`, then `Σ p·log p`); the gradient from its residuals. */
+  tokenEntropy(logits: TfjsTensor): TokenEntropyResult<TfjsTensor> {
+    const tf = this.tf;
+    const { entropy, logSumExp } = tf.tidy(() => tokenEntropyForward(tf, logits.tensor));
+    return { entropy: this.wrap(entropy), logSumExp: this.wrap(logSumExp) };
+  }
+
+  tokenEntropyGrad(logits: TfjsTensor, logSumExp: TfjsTensor, entropy: TfjsTensor, upstream: TfjsTensor): TfjsTensor {
+    const tf = this.tf;
+    return this.wrap(tf.tidy(() => tokenEntropyBackward(tf, logits.tensor, logSumExp.tensor, entropy.tensor, upstream.tensor)));
+  }
+
+  /** Chunked `tf.matMul` over the vocabulary, online log-sum-exp and `Σ p·z`: never an `[N, V]` tensor. */
+  linearTokenEntropy(
+    hidden: TfjsTensor,
+    weight: TfjsTensor,
+    bias: TfjsTensor | null,
+    options: LinearEntropyOptions,
+  ): TokenEntropyResult<TfjsTensor> {
+    const { entropy, logSumExp } = linearTokenEntropyForward(this.tf, hidden.tensor, weight.tensor, bias?.tensor ?? null, options);
+    return { entropy: this.wrap(entropy), logSumExp: this.wrap(logSumExp) };
+  }
+
+  linearTokenEntropyGrad(
+    hidden: TfjsTensor,
+    weight: TfjsTensor,
+    bias: TfjsTensor | null,
+    logSumExp: TfjsTensor,
+    entropy: TfjsTensor,
+    upstream: TfjsTensor,
+    options: LinearEntropyOptions,
+  ): LinearTokenLogProbsGrads<TfjsTensor> {
+    const grads = linearTokenEntropyBackward(
+      this.tf,
+      hidden.tensor,
+      weight.tensor,
+      bias?.tensor ?? null,
+      logSumExp.tensor,
+      entropy.tensor,
       upstream.tensor,
       options,
     );

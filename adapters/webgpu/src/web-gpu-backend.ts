@@ -1,6 +1,12 @@
 import { type BackendCapabilities, type HostArray, type PrefBackend, type Shape } from '@pref/core';
 import {
   BACKEND_SPECIFICATION_VERSION,
+  composedLinearTokenEntropy,
+  composedLinearTokenEntropyGrad,
+  composedTokenEntropy,
+  composedTokenEntropyGrad,
+  type LinearEntropyOptions,
+  type TokenEntropyResult,
   broadcastShapes,
   broadcastStrides,
   stridesOf,
@@ -470,6 +476,36 @@ export class WebGpuBackend implements PrefBackend<WebGpuTensor> {
     options: LinearHeadOptions,
   ): LinearTokenLogProbsGrads<WebGpuTensor> {
     return this.linearHead.backward(hidden, weight, bias, labels, logSumExp, upstream, options);
+  }
+
+  /** Token entropy in this backend's elementwise and reduce kernels (core's composed form); the hidden path chunked over V. */
+  tokenEntropy(logits: WebGpuTensor): TokenEntropyResult<WebGpuTensor> {
+    return composedTokenEntropy<WebGpuTensor>(this, logits);
+  }
+
+  tokenEntropyGrad(logits: WebGpuTensor, logSumExp: WebGpuTensor, entropy: WebGpuTensor, upstream: WebGpuTensor): WebGpuTensor {
+    return composedTokenEntropyGrad<WebGpuTensor>(this, logits, logSumExp, entropy, upstream);
+  }
+
+  linearTokenEntropy(
+    hidden: WebGpuTensor,
+    weight: WebGpuTensor,
+    bias: WebGpuTensor | null,
+    options: LinearEntropyOptions,
+  ): TokenEntropyResult<WebGpuTensor> {
+    return composedLinearTokenEntropy<WebGpuTensor>(this, hidden, weight, bias, options);
+  }
+
+  linearTokenEntropyGrad(
+    hidden: WebGpuTensor,
+    weight: WebGpuTensor,
+    bias: WebGpuTensor | null,
+    logSumExp: WebGpuTensor,
+    entropy: WebGpuTensor,
+    upstream: WebGpuTensor,
+    options: LinearEntropyOptions,
+  ): LinearTokenLogProbsGrads<WebGpuTensor> {
+    return composedLinearTokenEntropyGrad<WebGpuTensor>(this, hidden, weight, bias, logSumExp, entropy, upstream, options);
   }
 
   async read(xs: readonly WebGpuTensor[]): Promise<HostArray[]> {

@@ -6,4 +6,10 @@
 export * from './pref-backend';
 export * from './broadcast-shape';
 export * from './pref-error';
+export {
+  composedLinearTokenEntropy,
+  composedLinearTokenEntropyGrad,
+  composedTokenEntropy,
+  composedTokenEntropyGrad,
+} from './composed-token-entropy';
 export type { BackendConfig } from './backend-config';

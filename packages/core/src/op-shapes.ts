@@ -197,3 +197,20 @@ export function linearTokenShapeOf(op: string, hidden: Shape, weight: Shape, bia
   if (labels.dtype !== 'int32') fail(op, [labels.shape], `labels must be int32, got ${labels.dtype}`);
   return labels.shape;
 }
+
+/** `logits [N, V]` of `tokenEntropy`: the entropy's shape `[N]`. */
+export function tokenEntropyShapeOf(op: string, logits: Shape): Shape {
+  if (logits.length < 1) fail(op, [logits], `logits ${formatShape(logits)} must have a vocabulary axis`);
+  return logits.slice(0, -1);
+}
+
+/** `hidden [N,H]`, `weight [V,H]`, `bias [V] | null` of `linearTokenEntropy`: the entropy's shape `[N]`. */
+export function linearEntropyShapeOf(op: string, hidden: Shape, weight: Shape, bias: Shape | null): Shape {
+  if (hidden.length !== 2 || weight.length !== 2 || hidden[1] !== weight[1]) {
+    fail(op, [hidden, weight], `hidden ${formatShape(hidden)} and weight ${formatShape(weight)} must be [N, H] and [V, H]`);
+  }
+  if (bias && (bias.length !== 1 || bias[0] !== weight[0])) {
+    fail(op, [weight, bias], `bias ${formatShape(bias)} must be [${weight[0]}] for weight ${formatShape(weight)}`);
+  }
+  return [hidden[0]];
+}

@@ -10,7 +10,7 @@
  * - Primitives never read values back to the host; only `read` does. That keeps one
  *   objective valid for eager backends and for lazy ones that compile a whole graph.
  */
-export const BACKEND_SPECIFICATION_VERSION = 2 as const;
+export const BACKEND_SPECIFICATION_VERSION = 3 as const;
 
 export type Shape = readonly number[];
 export type FloatArray = Float32Array | Float64Array;
@@ -77,6 +77,17 @@ export interface LinearHeadOptions {
   /** Vocabulary rows per chunk; the backend picks one from its limits when absent. */
   readonly chunkSize?: number;
 }
+
+/** What `tokenEntropy` and `linearTokenEntropy` return: the entropy and the residuals of its gradient. */
+export interface TokenEntropyResult<T> {
+  /** `[N]`: `H = −Σ_v p_v·log p_v` (nats) with `p = softmax(z)`. */
+  readonly entropy: T;
+  /** The row log-sum-exp of `z` `[N]`, for the gradient. */
+  readonly logSumExp: T;
+}
+
+/** `linearTokenEntropy`'s head: {@link LinearHeadOptions} without labels (every row counts). */
+export type LinearEntropyOptions = Omit<LinearHeadOptions, 'ignoreIndex'>;
 
 /** Gradients of `linearTokenLogProbs`. */
 export interface LinearTokenLogProbsGrads<T> {
@@ -147,6 +158,37 @@ export interface PrefBackend<T extends BackendTensor = BackendTensor> {
     logSumExp: T,
     upstream: T,
     options: LinearHeadOptions,
+  ): LinearTokenLogProbsGrads<T>;
+
+  /**
+   * Fused token entropy (specification version 3): `logits [N, V]` → `entropy [N]`,
+   * `H = −Σ_v p_v·log p_v = logSumExp − Σ_v p_v·z_v` with `p = softmax(logits)`, and the row
+   * log-sum-exp `logSumExp [N]`, the residual its gradient needs. Every row counts (no labels).
+   */
+  tokenEntropy(logits: T): TokenEntropyResult<T>;
+  /**
+   * Gradient of `tokenEntropy` from its residuals: `upstream[n]·(−p_v·(log p_v + H))` `[N, V]`
+   * with `log p_v = logits − logSumExp`; `logSumExp` and `entropy` are what the forward returned.
+   */
+  tokenEntropyGrad(logits: T, logSumExp: T, entropy: T, upstream: T): T;
+  /**
+   * Token entropy from hidden states and an LM head: `hidden [N, H]`, `weight [V, H]`,
+   * `bias [V] | null` → the result of `tokenEntropy` on `z = softcap(logitScale·(hidden·weightᵀ + bias))`,
+   * chunk by chunk over V (an online log-sum-exp and an online `Σ p·z`): never an `[N, V]` tensor.
+   */
+  linearTokenEntropy(hidden: T, weight: T, bias: T | null, options: LinearEntropyOptions): TokenEntropyResult<T>;
+  /**
+   * Gradient of `linearTokenEntropy` for `hidden`, `weight` and `bias` (`null` when `bias` is),
+   * from the forward's `logSumExp` and `entropy` and the upstream gradient `[N]`; chunked like the forward.
+   */
+  linearTokenEntropyGrad(
+    hidden: T,
+    weight: T,
+    bias: T | null,
+    logSumExp: T,
+    entropy: T,
+    upstream: T,
+    options: LinearEntropyOptions,
   ): LinearTokenLogProbsGrads<T>;
 
   /** Reads tensors to host arrays. Lazy backends run everything needed in one go. */

@@ -1,4 +1,13 @@
-import type { BackendTensor, BinaryOp, CompareOp, LinearHeadOptions, PrefBackend, Shape, UnaryOp } from './pref-backend';
+import type {
+  BackendTensor,
+  BinaryOp,
+  CompareOp,
+  LinearEntropyOptions,
+  LinearHeadOptions,
+  PrefBackend,
+  Shape,
+  UnaryOp,
+} from './pref-backend';
 import { broadcastAxes, reducedShape, sameShape, sizeOf } from './broadcast-shape';
 import {
   broadcastShapeOf,
@@ -8,10 +17,12 @@ import {
   concatShapeOf,
   gatherShapeOf,
   reduceShapeOf,
+  linearEntropyShapeOf,
   linearTokenShapeOf,
   reshapeShapeOf,
   scatterAddShapeOf,
   sliceShapeOf,
+  tokenEntropyShapeOf,
   tokenShapeOf,
 } from './op-shapes';
 import { PrefParamError, PrefShapeError } from './pref-error';
@@ -442,6 +453,71 @@ export class TensorOps {
     });
   }
 
+  // ---- fused token entropy --------------------------------------------------------------
+
+  /**
+   * Entropy (nats) of each token's distribution, `H = −Σ_v p_v·log p_v` with
+   * `p = softmax(logits)`: `logits [..., V]` → `[...]`, one fused primitive; its gradient
+   * (`tokenEntropyGrad`) uses the forward's log-sum-exp and entropy as residuals.
+   */
+  tokenEntropy(logits: Tensor): Tensor {
+    const rowShape = tokenEntropyShapeOf('tokenEntropy', logits.shape);
+    const vocab = logits.shape[logits.shape.length - 1];
+    const rows = sizeOf(rowShape);
+    const flatLogits = this.rawReshape(logits.value, [rows, vocab]);
+    const { entropy, logSumExp } = this.backend.tokenEntropy(flatLogits);
+    this.created.push(entropy, logSumExp);
+    return this.result(this.rawReshape(entropy, rowShape), [logits], (g) => {
+      const upstream = this.rawReshape(g.value, [rows]);
+      const grad = this.backend.tokenEntropyGrad(flatLogits, logSumExp, entropy, upstream);
+      this.created.push(grad);
+      return [this.result(this.rawReshape(grad, logits.shape), [], () => [])];
+    });
+  }
+
+  /**
+   * Token entropy from hidden states and an LM head, never forming the logits:
+   * `hidden [..., H]`, `weight [V, H]`, `bias [V] | null` → `[...]`, the result of `tokenEntropy`
+   * on `softcap(logitScale·(hidden·weightᵀ + bias))`. Differentiable in `hidden`, `weight`, `bias`.
+   */
+  linearTokenEntropy(hidden: Tensor, weight: Tensor, bias: Tensor | null, options: Partial<LinearEntropyOptions> = {}): Tensor {
+    if (hidden.shape.length < 1) {
+      throw new PrefShapeError('linearTokenEntropy', [hidden.shape], 'linearTokenEntropy: hidden must have a hidden-size axis');
+    }
+    const rowShape = hidden.shape.slice(0, -1);
+    const size = hidden.shape[hidden.shape.length - 1];
+    const rows = sizeOf(rowShape);
+    linearEntropyShapeOf('linearTokenEntropy', [rows, size], weight.shape, bias ? bias.shape : null);
+    const flatHidden = this.rawReshape(hidden.value, [rows, size]);
+    const head: LinearEntropyOptions = {
+      logitScale: options.logitScale ?? 1,
+      softcap: options.softcap ?? null,
+      ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+    };
+    checkLinearHead({ ...head, ignoreIndex: 0 }, 'linearTokenEntropy');
+    const { entropy, logSumExp } = this.backend.linearTokenEntropy(flatHidden, weight.value, bias ? bias.value : null, head);
+    this.created.push(entropy, logSumExp);
+    const inputs = bias ? [hidden, weight, bias] : [hidden, weight];
+    return this.result(this.rawReshape(entropy, rowShape), inputs, (g) => {
+      const upstream = this.rawReshape(g.value, [rows]);
+      const grads = this.backend.linearTokenEntropyGrad(
+        flatHidden,
+        weight.value,
+        bias ? bias.value : null,
+        logSumExp,
+        entropy,
+        upstream,
+        head,
+      );
+      this.created.push(grads.hidden, grads.weight);
+      if (grads.bias) this.created.push(grads.bias);
+      const leaf = (value: BackendTensor) => this.result(value, [], () => []);
+      const out: (Tensor | null)[] = [leaf(this.rawReshape(grads.hidden, hidden.shape)), leaf(grads.weight)];
+      if (bias) out.push(grads.bias ? leaf(grads.bias) : null);
+      return out;
+    });
+  }
+
   /** A backend reshape outside the tape (views of the same values); recorded for release. */
   private rawReshape(x: BackendTensor, shape: Shape): BackendTensor {
     if (sameShape(x.shape, shape)) return x;
@@ -466,8 +542,8 @@ export class TensorOps {
   }
 }
 
-function checkLinearHead(head: LinearHeadOptions): void {
-  const bad = (param: string, what: string) => new PrefParamError(param, `linearTokenLogProbs: ${param} ${what}`);
+function checkLinearHead(head: LinearHeadOptions, op = 'linearTokenLogProbs'): void {
+  const bad = (param: string, what: string) => new PrefParamError(param, `${op}: ${param} ${what}`);
   if (!Number.isInteger(head.ignoreIndex)) throw bad('ignoreIndex', `must be an integer, got ${head.ignoreIndex}`);
   if (!(Number.isFinite(head.logitScale) && head.logitScale !== 0))
     throw bad('logitScale', `must be finite and non-zero, got ${head.logitScale}`);

@@ -34,3 +34,4 @@ export {
 } from './hidden-state-battery';
 export { renderParamTable, extractParamTable, replaceParamTable } from './param-table';
 export { TOY_PAIR_BATCH } from './toy-pair-batch';
+export { describeTokenEntropyBattery, hostTokenEntropy, TOKEN_ENTROPY_CASES, LINEAR_ENTROPY_CASES } from './token-entropy-battery';
