@@ -50,10 +50,10 @@ export function checkInputRules(
     if (alternatives.some((alt) => given(batch, alt.name))) continue;
     // Computed from the sequence's logits when it comes as logits (fromLogits).
     const sequence = spec.kind === 'tokens' && spec.fromLogits ? (schema[spec.sequence] as SequenceInputSpec) : null;
-    const [logits, labels] = sequence ? ['Logits', 'Labels'].map((s) => sequenceInputName(sequence.prefix, s)) : [];
-    if (logits && given(batch, logits)) continue;
+    const [logits, labels, hidden] = sequence ? ['Logits', 'Labels', 'Hidden'].map((s) => sequenceInputName(sequence.prefix, s)) : [];
+    if (logits && (given(batch, logits) || given(batch, hidden))) continue;
     const others = alternatives.filter((alt) => alt !== spec).map((alt) => `${alt.name} ${layoutOf(alt)}`);
-    if (logits) others.push(`${logits} [N, T, V] with ${labels}`);
+    if (logits) others.push(`${logits} [N, T, V] with ${labels}`, `${hidden} [N, T, H] with ${labels} and lmHead`);
     const or = others.length > 0 ? ` (or ${others.join(' or ')})` : '';
     if (spec.oneOf && alternatives.some((alt) => alt.requireOneOf)) {
       throw new PrefInputError(spec.name, `missing input ${spec.name} ${layoutOf(spec)}${or}: ${spec.description}`);

@@ -84,7 +84,8 @@ export interface TokensInputSpec extends InputRules {
   readonly logProbs?: boolean;
   /**
    * The objective computes this input from its sequence's logits when the sequence comes as
-   * logits with labels (e.g. token entropies): `requiredWhen` is then met without it.
+   * logits with labels, or as hidden states with the LM head (e.g. token entropies):
+   * `requiredWhen` is then met without it.
    */
   readonly fromLogits?: boolean;
 }
@@ -117,6 +118,20 @@ export interface SequenceTensors {
    */
   readonly logits?: Tensor;
   readonly labels?: Tensor;
+  /**
+   * On the hidden-state path, the hidden states `[N, T, H]` and the batch's LM head (for
+   * objectives that need more than the label's log-prob, e.g. token entropies through
+   * `ops.linearTokenEntropy(hidden, head.weight, head.bias, head.options)`); else absent.
+   */
+  readonly hidden?: Tensor;
+  readonly head?: SequenceHead;
+}
+
+/** The LM head of the hidden-state path, as `SequenceTensors.head`. */
+export interface SequenceHead {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly options: { readonly logitScale: number; readonly softcap: number | null; readonly chunkSize?: number };
 }
 
 /** What `forward` receives for an input schema. */

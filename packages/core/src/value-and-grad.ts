@@ -149,7 +149,7 @@ function runForward(
       } else if (entry.source === 'hidden') {
         const labels = ops.constantInt(entry.labels!, tokenShape);
         const logps = ops.linearTokenLogProbs(leaf, head!.weight, head!.bias, labels, head!.options);
-        inputs[key] = { logps, mask, rows: entry.rows, steps: entry.steps, labels };
+        inputs[key] = { logps, mask, rows: entry.rows, steps: entry.steps, labels, hidden: leaf, head: head! };
       } else {
         const labels = ops.constantInt(entry.labels!, tokenShape);
         const logps = ops.tokenLogProbs(leaf, labels);

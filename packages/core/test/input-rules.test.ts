@@ -66,15 +66,27 @@ describe('input rules: requireOneOf, fromLogits, actual, rowsMultipleOf', () => 
     expect(e.message).toBe('advantages cannot be used when beta > 0 (beta is 0.5)');
   });
 
-  it('fromLogits: requiredWhen is met by the sequence given as logits, not by log-probs', () => {
+  it('fromLogits: requiredWhen is met by the sequence given as logits or hidden states, not by log-probs', () => {
     const withCoef = { ...params, entropyCoef: 0.1 };
     const e = errorOf(() => prepareBatch(schema, { ...logps, rewards: [1, 2, 3, 4] }, undefined, withCoef));
     expect((e as PrefInputError).input).toBe('entropies');
     expect(e.message).toBe(
-      'missing input entropies [N, T] (or logits [N, T, V] with labels): Entropies. Needed when entropyCoef ≠ 0 (entropyCoef is 0.1); or set entropyCoef to 0',
+      'missing input entropies [N, T] (or logits [N, T, V] with labels or hidden [N, T, H] with labels and lmHead): Entropies. Needed when entropyCoef ≠ 0 (entropyCoef is 0.1); or set entropyCoef to 0',
     );
     const logits = { logits: [[[0, 1]], [[0, 1]], [[0, 1]], [[0, 1]]], labels: [[0], [1], [0], [1]], rewards: [1, 2, 3, 4] };
     expect(() => prepareBatch(schema, logits, undefined, withCoef)).not.toThrow();
+    const hidden = {
+      hidden: [[[0, 1]], [[0, 1]], [[0, 1]], [[0, 1]]],
+      labels: [[0], [1], [0], [1]],
+      lmHead: {
+        weight: [
+          [1, 0],
+          [0, 1],
+        ],
+      },
+      rewards: [1, 2, 3, 4],
+    };
+    expect(() => prepareBatch(schema, hidden, undefined, withCoef)).not.toThrow();
     expect(() =>
       prepareBatch(schema, { ...logps, rewards: [1, 2, 3, 4], entropies: [[1], [1], [1], [1]] }, undefined, withCoef),
     ).not.toThrow();

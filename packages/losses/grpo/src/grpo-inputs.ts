@@ -39,11 +39,11 @@ export const GRPO_INPUTS = {
       when: 'topEntropyQuantile < 1 or entropyCoef ≠ 0',
       holds: (p) => (p.topEntropyQuantile as number) < 1 || (p.entropyCoef as number) !== 0,
       actual: (p) => `topEntropyQuantile is ${String(p.topEntropyQuantile)}, entropyCoef is ${String(p.entropyCoef)}`,
-      hint: 'pass entropies, or the policy as logits with labels (entropies are computed from them), or set topEntropyQuantile to 1 and entropyCoef to 0',
+      hint: 'pass entropies, or the policy as logits with labels or as hidden states with lmHead (entropies are computed from them), or set topEntropyQuantile to 1 and entropyCoef to 0',
     },
     description:
-      'Entropy (nats) of the policy at each token [N, T], for topEntropyQuantile and entropyCoef; on the logits path it is ' +
-      'computed from the logits (with gradient) when not given.',
+      'Entropy (nats) of the policy at each token [N, T], for topEntropyQuantile and entropyCoef; on the logits and hidden-state ' +
+      'paths it is computed from the logits or the hidden states and lmHead (with gradient) when not given.',
   },
   truncated: {
     kind: 'rows',

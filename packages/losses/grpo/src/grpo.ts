@@ -311,7 +311,11 @@ export const grpo = defineObjective({
     const advantageColumn = ops.reshape(advantages, [rows, 1]);
     const needsEntropies = params.topEntropyQuantile < 1 || params.entropyCoef !== 0;
     let entropies: Tensor | null = inputs.entropies ?? null;
-    if (!entropies && inputs.policy.logits && needsEntropies) entropies = tokenEntropies(ops, inputs.policy.logits);
+    if (!entropies && needsEntropies) {
+      const { logits, hidden, head } = inputs.policy;
+      if (logits) entropies = tokenEntropies(ops, logits);
+      else if (hidden && head) entropies = ops.linearTokenEntropy(hidden, head.weight, head.bias, head.options);
+    }
     const metrics: Record<string, Tensor> = {};
     const sampler =
       samplerLogps && params.vllmImportanceSamplingCorrection

@@ -107,7 +107,7 @@ describe('grpo and rloo input and parameter errors', () => {
       expect(error).toBeInstanceOf(PrefInputError);
       expect((error as PrefInputError).input).toBe('entropies');
       expect(error.message).toMatch(
-        /^missing input entropies \[N, T\] \(or logits \[N, T, V\] with labels\): .*Needed when topEntropyQuantile < 1 or entropyCoef ≠ 0 \(topEntropyQuantile is/,
+        /^missing input entropies \[N, T\] \(or logits \[N, T, V\] with labels or hidden \[N, T, H\] with labels and lmHead\): .*Needed when topEntropyQuantile < 1 or entropyCoef ≠ 0 \(topEntropyQuantile is/,
       );
     }
     const logits = base.mask.map((row) => row.map((_, t) => [0.1 * t, -0.2, 0.3]));
