@@ -34,7 +34,11 @@ const base = {
     [-0.4, -0.1, -0.3],
   ],
 };
-const OPTIONS = [{ entropyCoef: 0.3 }, { topEntropyQuantile: 0.5 }, { entropyCoef: 0.2, topEntropyQuantile: 0.6, lossType: 'dapo' }];
+const OPTIONS = [
+  { entropyCoef: 0.3 },
+  { topEntropyQuantile: 0.5 },
+  { entropyCoef: 0.2, topEntropyQuantile: 0.6, lossType: 'dapo' as const },
+];
 
 describe('grpo entropies from logits (fused tokenEntropy)', () => {
   for (const [name, backend] of Object.entries(backends)) {
