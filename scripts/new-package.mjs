@@ -27,7 +27,7 @@ function write(path, text) {
   writeFileSync(file, text);
 }
 
-function manifestOf(name, description, deps) {
+function manifestOf(name, description, deps, up) {
   const peers = deps.filter((d) => d === '@pref/core');
   const plain = deps.filter((d) => d !== '@pref/core');
   return {
@@ -46,7 +46,8 @@ function manifestOf(name, description, deps) {
       build: 'tsup',
       typecheck: 'tsc -p tsconfig.json --noEmit',
       lint: 'tsc -p tsconfig.json --noEmit --noUnusedLocals --noUnusedParameters',
-      test: 'vitest run',
+      // The root vitest config gives every workspace package a project (no vitest.config.ts here).
+      test: `vitest run --root ${up} --project ${name}`,
     },
     dependencies: Object.fromEntries(plain.map((d) => [d, '^0.1.0'])),
     tsup: { entry: ['src/index.ts'], format: ['esm'], dts: true, clean: true, sourcemap: true, target: 'node20' },
@@ -57,7 +58,7 @@ function manifestOf(name, description, deps) {
 function createPackage(folder, name, description, deps) {
   if (existsSync(join(repoRoot, folder, 'package.json'))) usage(`${folder} exists`);
   const up = relative(join(repoRoot, folder), repoRoot);
-  write(`${folder}/package.json`, JSON.stringify(manifestOf(name, description, deps), null, 2) + '\n');
+  write(`${folder}/package.json`, JSON.stringify(manifestOf(name, description, deps, up), null, 2) + '\n');
   write(
     `${folder}/tsconfig.json`,
     JSON.stringify(
@@ -65,10 +66,6 @@ function createPackage(folder, name, description, deps) {
       null,
       2,
     ) + '\n',
-  );
-  write(
-    `${folder}/vitest.config.ts`,
-    `import { packageProject } from '${up}/vitest.shared.ts';\n\nexport default packageProject('${name}');\n`,
   );
 }
 

@@ -1,4 +1,4 @@
-import type { BackendConfig } from '@pref/core';
+import { PrefConfigError, type BackendConfig } from '@pref/core';
 import { ReferenceBackend, type ReferenceBackendOptions } from './reference-backend';
 
 /**
@@ -7,7 +7,7 @@ import { ReferenceBackend, type ReferenceBackendOptions } from './reference-back
  */
 export async function createPrefBackend(config: BackendConfig): Promise<ReferenceBackend> {
   const precision = config.precision ?? 64;
-  if (precision !== 32 && precision !== 64) throw new Error(`precision must be 32 or 64, got ${String(precision)}`);
+  if (precision !== 32 && precision !== 64) throw new PrefConfigError('precision', `precision must be 32 or 64, got ${String(precision)}`);
   return new ReferenceBackend({
     precision,
     kernels: config.kernels as ReferenceBackendOptions['kernels'],

@@ -5,6 +5,8 @@ import {
   type HostArray,
   type PrefBackend,
   type Shape,
+  PrefConfigError,
+  PrefShapeError,
 } from '@pref/core';
 import {
   BACKEND_SPECIFICATION_VERSION,
@@ -157,21 +159,25 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
 
   constructor(options: ReferenceBackendOptions = {}) {
     const precision = options.precision ?? 64;
-    if (precision !== 32 && precision !== 64) throw new Error(`reference backend: precision must be 32 or 64, got ${precision}`);
+    if (precision !== 32 && precision !== 64)
+      throw new PrefConfigError('precision', `reference backend: precision must be 32 or 64, got ${String(precision)}`);
     this.Float = precision === 64 ? Float64Array : Float32Array;
     this.name = precision === 64 ? 'reference' : 'reference:f32';
     this.capabilities = { precision, float64: true, nativeAutodiff: false, execution: 'eager' } as const;
     const kernels = options.kernels ?? 'auto';
     if (kernels !== 'auto' && kernels !== 'wasm' && kernels !== 'js')
-      throw new Error(`reference backend: kernels must be auto, wasm or js, got ${String(kernels)}`);
+      throw new PrefConfigError('kernels', `reference backend: kernels must be auto, wasm or js, got ${String(kernels)}`);
     if (kernels === 'wasm' && !wasmSimdSupported())
-      throw new Error('reference backend: kernels "wasm" needs WebAssembly SIMD, which this platform lacks');
+      throw new PrefConfigError('kernels', 'reference backend: kernels "wasm" needs WebAssembly SIMD, which this platform lacks');
     const wasm = kernels !== 'js' && wasmSimdSupported();
     this.resident = wasm && wasmSharedMemorySupported();
     this.kernels = wasm ? createCpuKernels({ precision, threads: options.threads, sharedMemory: this.resident }) : null;
     this.linearScratchBytes = options.linearScratchBytes ?? 16 << 20;
     if (!(Number.isFinite(this.linearScratchBytes) && this.linearScratchBytes > 0)) {
-      throw new Error(`reference backend: linearScratchBytes must be a positive number, got ${String(options.linearScratchBytes)}`);
+      throw new PrefConfigError(
+        'linearScratchBytes',
+        `reference backend: linearScratchBytes must be a positive number, got ${String(options.linearScratchBytes)}`,
+      );
     }
   }
 
@@ -221,7 +227,8 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
    * call that uses it runs); anything else is copied.
    */
   fromHost(data: ArrayLike<number>, shape: Shape): ReferenceTensor {
-    if (data.length !== sizeOf(shape)) throw new Error(`fromHost: ${data.length} values for shape [${shape.join(', ')}]`);
+    if (data.length !== sizeOf(shape))
+      throw new PrefShapeError('fromHost', [shape], `fromHost: ${data.length} values for shape [${shape.join(', ')}]`);
     if (this.resident && ArrayBuffer.isView(data) && data instanceof this.Float && this.kernels!.arena.ownsView(data)?.block) {
       return new ReferenceTensor([...shape], 'float', data, new TensorStorage(null));
     }
@@ -276,7 +283,8 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
   }
 
   fromHostInt(data: Int32Array, shape: Shape): ReferenceTensor {
-    if (data.length !== sizeOf(shape)) throw new Error(`fromHostInt: ${data.length} values for shape [${shape.join(', ')}]`);
+    if (data.length !== sizeOf(shape))
+      throw new PrefShapeError('fromHostInt', [shape], `fromHostInt: ${data.length} values for shape [${shape.join(', ')}]`);
     return new ReferenceTensor([...shape], 'int32', Int32Array.from(data));
   }
 

@@ -3,19 +3,12 @@ import { BACKEND_SPECIFICATION_VERSION } from './pref-backend';
 import { PrefBackendError } from './pref-error';
 import { loadBackendConfig, type BackendConfig, type LoadBackendConfigOptions } from './backend-config';
 import { didYouMean } from './closest-name';
+import { KNOWN_ADAPTERS } from './known-adapters';
 
 /** What every adapter package exports for `createBackend`. */
 export interface AdapterModule {
   createPrefBackend(config: BackendConfig): Promise<PrefBackend>;
 }
-
-/** The adapter package of each backend name, and what to install for it. */
-export const KNOWN_ADAPTERS: Readonly<Record<string, { readonly packageName: string; readonly install: string }>> = {
-  reference: { packageName: '@pref/adapter-reference', install: 'npm i @pref/adapter-reference' },
-  tfjs: { packageName: '@pref/adapter-tfjs', install: 'npm i @pref/adapter-tfjs @tensorflow/tfjs-core @tensorflow/tfjs-backend-cpu' },
-  onnxruntime: { packageName: '@pref/adapter-onnxruntime', install: 'npm i @pref/adapter-onnxruntime onnxruntime-node' },
-  webgpu: { packageName: '@pref/adapter-webgpu', install: 'npm i @pref/adapter-webgpu webgpu (in Node; browsers have navigator.gpu)' },
-};
 
 export interface CreateBackendOptions extends Omit<LoadBackendConfigOptions, 'explicit'> {
   /** Loads an adapter package by name (default: dynamic `import`). */

@@ -17,6 +17,7 @@ export * from './value-and-grad';
 export * from './sequence-stats';
 export * from './backend-config';
 export * from './create-backend';
+export { KNOWN_ADAPTERS, type KnownAdapter } from './known-adapters';
 export * from './conformance';
 export * from './pairwise-inputs';
 export * from './objective-packages';

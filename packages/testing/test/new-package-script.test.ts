@@ -25,10 +25,11 @@ describe('scripts/new-package.mjs objective', () => {
     expect(manifest.dependencies).toEqual({});
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
     expect(manifest.engines.node).toBe('>=20.19');
+    expect(manifest.scripts.test).toBe('vitest run --root ../../.. --project @pref/demo-po');
   });
 
   it('writes the tests, the docs page and a changeset, and registers the package in the one list', () => {
-    for (const file of ['src/demo-po.ts', 'src/index.ts', 'test/demo-po.properties.test.ts', 'vitest.config.ts', 'tsconfig.json']) {
+    for (const file of ['src/demo-po.ts', 'src/index.ts', 'test/demo-po.properties.test.ts', 'tsconfig.json']) {
       expect(existsSync(join(dir, file)), file).toBe(true);
     }
     expect(existsSync(join(root, 'docs/objectives/demo-po.md'))).toBe(true);
