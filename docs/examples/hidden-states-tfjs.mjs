@@ -4,9 +4,10 @@
 //
 //   node docs/examples/hidden-states-tfjs.mjs      (after `npm run build`)
 //
-// Needs @pref/adapter-tfjs, @pref/simpo, @tensorflow/tfjs-core and @tensorflow/tfjs-backend-cpu.
+// Needs @pref/adapter-tfjs, @pref/simpo and @tensorflow/tfjs (tfjs-core, tfjs-backend-cpu and the
+// gradients of tfjs's own ops, which the model's gather, matMul and tanh need; pref's loss needs none).
 import { pathToFileURL } from 'node:url';
-import '@tensorflow/tfjs-core/dist/register_all_gradients'; // the model's own ops (gather, matMul, tanh) need tfjs's gradients
+import '@tensorflow/tfjs';
 import { createPrefBackend, tfjsLoss } from '@pref/adapter-tfjs';
 import { simpo } from '@pref/simpo';
 

@@ -54,6 +54,35 @@ describe('pref fuzz', async () => {
     }
   }
 
+  // The other backends (float32), each objective: PREF_FUZZ_OTHER_BATCHES raises the count.
+  const OTHER_BATCHES = Number(process.env.PREF_FUZZ_OTHER_BATCHES ?? 20);
+  for (const backendName of ['onnxruntime', 'tfjs:cpu', 'webgpu']) {
+    const unavailable = await createBackend(backendName).then(
+      (backend) => ((backend as { destroy?: () => void }).destroy?.(), null),
+      (error: Error) => error.message.split('\n').slice(-1)[0].trim(),
+    );
+    for (const objective of objectives) {
+      const title = `${objective}: ${OTHER_BATCHES} batches on ${backendName}, every result finite, none rejected`;
+      it.skipIf(unavailable !== null)(unavailable ? `${title} (skipped: ${unavailable})` : title, async () => {
+        const { code, report, err } = await fuzz([
+          '--objective',
+          objective,
+          '--batches',
+          String(OTHER_BATCHES),
+          '--backend',
+          backendName,
+          '--seed',
+          '1',
+        ]);
+        expect(err).toBe('');
+        expect(report.failures, JSON.stringify(report.failures.slice(0, 2))).toEqual([]);
+        expect(report.rejected).toEqual({});
+        expect(report.finite).toBe(OTHER_BATCHES);
+        expect(code).toBe(0);
+      }, 60_000 + OTHER_BATCHES * 20);
+    }
+  }
+
   it('reports a non-finite result with its seed and a reproducer batch file that reproduces it', async () => {
     // A toy objective whose loss log(1 + ΣS) is NaN whenever the summed log-probs fall below −1.
     const fragile = defineObjective({
