@@ -63,23 +63,27 @@ describe('pref fuzz', async () => {
     );
     for (const objective of objectives) {
       const title = `${objective}: ${OTHER_BATCHES} batches on ${backendName}, every result finite, none rejected`;
-      it.skipIf(unavailable !== null)(unavailable ? `${title} (skipped: ${unavailable})` : title, async () => {
-        const { code, report, err } = await fuzz([
-          '--objective',
-          objective,
-          '--batches',
-          String(OTHER_BATCHES),
-          '--backend',
-          backendName,
-          '--seed',
-          '1',
-        ]);
-        expect(err).toBe('');
-        expect(report.failures, JSON.stringify(report.failures.slice(0, 2))).toEqual([]);
-        expect(report.rejected).toEqual({});
-        expect(report.finite).toBe(OTHER_BATCHES);
-        expect(code).toBe(0);
-      }, 60_000 + OTHER_BATCHES * 20);
+      it.skipIf(unavailable !== null)(
+        unavailable ? `${title} (skipped: ${unavailable})` : title,
+        async () => {
+          const { code, report, err } = await fuzz([
+            '--objective',
+            objective,
+            '--batches',
+            String(OTHER_BATCHES),
+            '--backend',
+            backendName,
+            '--seed',
+            '1',
+          ]);
+          expect(err).toBe('');
+          expect(report.failures, JSON.stringify(report.failures.slice(0, 2))).toEqual([]);
+          expect(report.rejected).toEqual({});
+          expect(report.finite).toBe(OTHER_BATCHES);
+          expect(code).toBe(0);
+        },
+        60_000 + OTHER_BATCHES * 20,
+      );
     }
   }
 
