@@ -30,27 +30,20 @@ describe('pref fuzz', async () => {
     expect(fuzzBatch(all.dpo, {}, seededRandom(batchSeed(7, 4)), { rows: 6, steps: 5 })).not.toEqual(a);
   });
 
+  /** `pref fuzz` with these flags: every one of `batches` results finite, none refused. */
+  async function expectAllFinite(objective: string, batches: number, backendFlags: string[]) {
+    const { code, report, err } = await fuzz(['--objective', objective, '--batches', String(batches), ...backendFlags, '--seed', '1']);
+    expect(err).toBe('');
+    expect(report.failures, JSON.stringify(report.failures.slice(0, 2))).toEqual([]);
+    expect(report.rejected).toEqual({});
+    expect(report.finite).toBe(batches);
+    expect(code).toBe(0);
+  }
+
   for (const objective of objectives) {
     for (const precision of ['64', '32']) {
-      it(`${objective}: ${BATCHES} batches on reference float${precision}, every result finite, none rejected`, async () => {
-        const { code, report, err } = await fuzz([
-          '--objective',
-          objective,
-          '--batches',
-          String(BATCHES),
-          '--backend',
-          'reference',
-          '--precision',
-          precision,
-          '--seed',
-          '1',
-        ]);
-        expect(err).toBe('');
-        expect(report.failures, JSON.stringify(report.failures.slice(0, 2))).toEqual([]);
-        expect(report.rejected).toEqual({});
-        expect(report.finite).toBe(BATCHES);
-        expect(code).toBe(0);
-      });
+      it(`${objective}: ${BATCHES} batches on reference float${precision}, every result finite, none rejected`, () =>
+        expectAllFinite(objective, BATCHES, ['--backend', 'reference', '--precision', precision]));
     }
   }
 
@@ -65,23 +58,7 @@ describe('pref fuzz', async () => {
       const title = `${objective}: ${OTHER_BATCHES} batches on ${backendName}, every result finite, none rejected`;
       it.skipIf(unavailable !== null)(
         unavailable ? `${title} (skipped: ${unavailable})` : title,
-        async () => {
-          const { code, report, err } = await fuzz([
-            '--objective',
-            objective,
-            '--batches',
-            String(OTHER_BATCHES),
-            '--backend',
-            backendName,
-            '--seed',
-            '1',
-          ]);
-          expect(err).toBe('');
-          expect(report.failures, JSON.stringify(report.failures.slice(0, 2))).toEqual([]);
-          expect(report.rejected).toEqual({});
-          expect(report.finite).toBe(OTHER_BATCHES);
-          expect(code).toBe(0);
-        },
+        () => expectAllFinite(objective, OTHER_BATCHES, ['--backend', backendName]),
         60_000 + OTHER_BATCHES * 20,
       );
     }
