@@ -109,10 +109,8 @@ export function linearTokenLogProbsForward(
 
 /**
  * Gradients for `hidden`, `weight` and `bias` from the forward's `logSumExp` and the upstream
- * gradient `[N]` of the log-probs, chunk by chunk: per chunk `dpre = s·c'(z)·u·(onehot − p)`
- * (`p = exp(z − lse)`, `c'` the softcap's derivative), `dHidden += dpre·W[chunk]`,
- * `dWeight[chunk] = dpreᵀ·hidden`, `dBias[chunk] = Σ_n dpre`. The weight and bias gradients are
- * assembled from their chunks at the end (one concat).
+ * gradient `[N]` of the log-probs, chunk by chunk ({@link chunkedHeadGradients}) with
+ * `dz = u·(onehot − p)`, `p = exp(z − lse)`.
  */
 export function linearTokenLogProbsBackward(
   tf: Tfjs,
@@ -125,7 +123,6 @@ export function linearTokenLogProbsBackward(
   options: LinearHeadOptions,
 ): { hidden: TfTensor; weight: TfTensor; bias: TfTensor | null } {
   const [rows] = hidden.shape;
-  const vocab = weight.shape[0];
   const { rowWeight, lse, column } = tf.tidy(() => {
     const isCounted = tf.notEqual(labels, tf.scalar(options.ignoreIndex, 'int32'));
     return {
@@ -134,6 +131,34 @@ export function linearTokenLogProbsBackward(
       column: tf.reshape(labels, [rows, 1]),
     };
   });
+  try {
+    return chunkedHeadGradients(tf, hidden, weight, bias, options, (z, chunk) => {
+      const probs = tf.exp(tf.sub(z, lse));
+      const ids = tf.reshape(tf.range(chunk.start, chunk.start + chunk.size, 1, 'int32'), [1, chunk.size]);
+      return tf.mul(tf.sub(tf.cast(tf.equal(column, ids), 'float32'), probs), rowWeight);
+    });
+  } finally {
+    tf.dispose([rowWeight, lse, column]);
+  }
+}
+
+/**
+ * The hidden, weight and bias gradients of a loss on `z = softcap(s·(h·Wᵀ + b))`, chunk by chunk
+ * over the vocabulary: `dLogits(z, chunk)` is the loss's gradient for one chunk's `z` (called in a
+ * `tf.tidy`); per chunk `dpre = s·c'(z)·dLogits` (`c'` the softcap's derivative),
+ * `dHidden += dpre·W[chunk]`, `dWeight[chunk] = dpreᵀ·hidden`, `dBias[chunk] = Σ_n dpre`. The
+ * weight and bias gradients are assembled from their chunks at the end (one concat).
+ */
+export function chunkedHeadGradients(
+  tf: Tfjs,
+  hidden: TfTensor,
+  weight: TfTensor,
+  bias: TfTensor | null,
+  options: LinearHeadOptions,
+  dLogits: (z: TfTensor, chunk: Chunk) => TfTensor,
+): { hidden: TfTensor; weight: TfTensor; bias: TfTensor | null } {
+  const [rows] = hidden.shape;
+  const vocab = weight.shape[0];
   let dHidden: TfTensor = tf.zeros(hidden.shape, 'float32');
   const dWeight: TfTensor[] = [];
   const dBias: TfTensor[] = [];
@@ -142,10 +167,7 @@ export function linearTokenLogProbsBackward(
       const step = tf.tidy((): Record<string, TfTensor> => {
         const { pre, rows: weightRows } = chunkPre(tf, hidden, weight, bias, chunk);
         const { z } = headLogits(tf, pre, options);
-        const probs = tf.exp(tf.sub(z, lse));
-        const ids = tf.reshape(tf.range(chunk.start, chunk.start + chunk.size, 1, 'int32'), [1, chunk.size]);
-        const hot = tf.cast(tf.equal(column, ids), 'float32');
-        let dz = tf.mul(tf.sub(hot, probs), rowWeight);
+        let dz = dLogits(z, chunk);
         if (options.softcap !== null) dz = tf.mul(dz, tf.sub(tf.scalar(1), tf.square(tf.div(z, tf.scalar(options.softcap)))));
         const dPre = options.logitScale === 1 ? dz : tf.mul(dz, tf.scalar(options.logitScale));
         return {
@@ -166,6 +188,6 @@ export function linearTokenLogProbsBackward(
     dHidden.dispose();
     throw error;
   } finally {
-    tf.dispose([...dWeight, ...dBias, rowWeight, lse, column]);
+    tf.dispose([...dWeight, ...dBias]);
   }
 }

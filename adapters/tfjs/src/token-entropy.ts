@@ -1,7 +1,7 @@
 import type { LinearEntropyOptions, LinearHeadOptions } from '@pref/core/backend';
 import type { Tensor as TfTensor } from '@tensorflow/tfjs-core';
 import type { Tfjs } from './tfjs-types';
-import { chunkPre, chunksOf, headLogits, linearChunkSize } from './linear-token-log-probs';
+import { chunkPre, chunkedHeadGradients, chunksOf, headLogits, linearChunkSize } from './linear-token-log-probs';
 
 /** Entropy `H = −Σ p·log p` `[N]` and the row log-sum-exp `[N]` of `logits [N, V]` (call inside `tf.tidy`). */
 export function tokenEntropyForward(tf: Tfjs, logits: TfTensor): { entropy: TfTensor; logSumExp: TfTensor } {
@@ -80,42 +80,17 @@ export function linearTokenEntropyBackward(
 ): { hidden: TfTensor; weight: TfTensor; bias: TfTensor | null } {
   const head = headOf(options);
   const [rows] = hidden.shape;
-  const vocab = weight.shape[0];
   const { negUp, lse, ent } = tf.tidy(() => ({
     negUp: tf.neg(tf.reshape(upstream, [rows, 1])),
     lse: tf.reshape(logSumExp, [rows, 1]),
     ent: tf.reshape(entropy, [rows, 1]),
   }));
-  let dHidden: TfTensor = tf.zeros(hidden.shape, 'float32');
-  const dWeight: TfTensor[] = [];
-  const dBias: TfTensor[] = [];
   try {
-    for (const chunk of chunksOf(vocab, linearChunkSize(rows, vocab, head))) {
-      const step = tf.tidy((): Record<string, TfTensor> => {
-        const { pre, rows: weightRows } = chunkPre(tf, hidden, weight, bias, chunk);
-        const { z } = headLogits(tf, pre, head);
-        const logp = tf.sub(z, lse);
-        let dz = tf.mul(tf.mul(tf.exp(logp), negUp), tf.add(logp, ent));
-        if (head.softcap !== null) dz = tf.mul(dz, tf.sub(tf.scalar(1), tf.square(tf.div(z, tf.scalar(head.softcap)))));
-        const dPre = head.logitScale === 1 ? dz : tf.mul(dz, tf.scalar(head.logitScale));
-        return {
-          hidden: tf.add(dHidden, tf.matMul(dPre, weightRows)),
-          weight: tf.matMul(dPre, hidden, true, false),
-          ...(bias ? { bias: tf.sum(dPre, 0) } : {}),
-        };
-      });
-      dHidden.dispose();
-      dHidden = step.hidden;
-      dWeight.push(step.weight);
-      if (step.bias) dBias.push(step.bias);
-    }
-    const weightGrad = dWeight.length === 1 ? dWeight.pop()! : tf.concat(dWeight, 0);
-    const biasGrad = bias ? (dBias.length === 1 ? dBias.pop()! : tf.concat(dBias, 0)) : null;
-    return { hidden: dHidden, weight: weightGrad, bias: biasGrad };
-  } catch (error) {
-    dHidden.dispose();
-    throw error;
+    return chunkedHeadGradients(tf, hidden, weight, bias, head, (z) => {
+      const logp = tf.sub(z, lse);
+      return tf.mul(tf.mul(tf.exp(logp), negUp), tf.add(logp, ent));
+    });
   } finally {
-    tf.dispose([...dWeight, ...dBias, negUp, lse, ent]);
+    tf.dispose([negUp, lse, ent]);
   }
 }

@@ -4,6 +4,7 @@ import type {
   CompareOp,
   LinearEntropyOptions,
   LinearHeadOptions,
+  LinearTokenLogProbsGrads,
   PrefBackend,
   Shape,
   UnaryOp,
@@ -444,13 +445,18 @@ export class TensorOps {
         upstream,
         head,
       );
-      this.created.push(grads.hidden, grads.weight);
-      if (grads.bias) this.created.push(grads.bias);
-      const leaf = (value: BackendTensor) => this.result(value, [], () => []);
-      const out: (Tensor | null)[] = [leaf(this.rawReshape(grads.hidden, hidden.shape)), leaf(grads.weight)];
-      if (bias) out.push(grads.bias ? leaf(grads.bias) : null);
-      return out;
+      return this.linearHeadGradients(grads, hidden, bias);
     });
+  }
+
+  /** A linear-head primitive's hidden, weight (and bias) gradients as leaves, the hidden one in `hidden`'s shape. */
+  private linearHeadGradients(grads: LinearTokenLogProbsGrads<BackendTensor>, hidden: Tensor, bias: Tensor | null): (Tensor | null)[] {
+    this.created.push(grads.hidden, grads.weight);
+    if (grads.bias) this.created.push(grads.bias);
+    const leaf = (value: BackendTensor) => this.result(value, [], () => []);
+    const out: (Tensor | null)[] = [leaf(this.rawReshape(grads.hidden, hidden.shape)), leaf(grads.weight)];
+    if (bias) out.push(grads.bias ? leaf(grads.bias) : null);
+    return out;
   }
 
   // ---- fused token entropy --------------------------------------------------------------
@@ -509,12 +515,7 @@ export class TensorOps {
         upstream,
         head,
       );
-      this.created.push(grads.hidden, grads.weight);
-      if (grads.bias) this.created.push(grads.bias);
-      const leaf = (value: BackendTensor) => this.result(value, [], () => []);
-      const out: (Tensor | null)[] = [leaf(this.rawReshape(grads.hidden, hidden.shape)), leaf(grads.weight)];
-      if (bias) out.push(grads.bias ? leaf(grads.bias) : null);
-      return out;
+      return this.linearHeadGradients(grads, hidden, bias);
     });
   }
 
