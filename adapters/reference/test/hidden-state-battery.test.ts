@@ -16,7 +16,6 @@ describeHiddenStateBattery({
 describeHiddenStateBattery({
   backend: { name: 'reference float32', create: async () => createReferenceBackend({ precision: 32 }) },
   objectives,
-  tolerance: { rtol: 2e-4, atol: 2e-5 },
-  oracle: () => createReferenceBackend({ precision: 64, kernels: 'js' }),
+  tolerance: 'float32',
   casesPerObjective: 1,
 });

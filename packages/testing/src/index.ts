@@ -31,6 +31,7 @@ export {
   HIDDEN_STATE_HEAD_CASES,
   type HiddenStateHeadCase,
   type HiddenStatePair,
+  type HiddenStateTolerance,
 } from './hidden-state-battery';
 export { renderParamTable, extractParamTable, replaceParamTable } from './param-table';
 export { TOY_PAIR_BATCH } from './toy-pair-batch';
