@@ -54,7 +54,8 @@ export interface Float32BoundOptions {
  * - a primitive that reduces n terms adds the accumulation error of a float32 sum, `u·√n·Σ|terms|`
  *   (`u = 2⁻²⁴`) times a standard normal draw; the token primitives add `u·(√V + |z| + |lse|)`
  *   relative to each probability (a log-sum-exp over V float32 terms, and `exp` of a rounded
- *   difference of logits).
+ *   difference of logits), and the hidden-state primitives `u·√(V·H)·(1 + |result|)` to each
+ *   result (a matmul over H inside a log-sum-exp over V).
  * So the bound grows where the problem amplifies rounding (z-scores of nearly equal values,
  * ratios `exp(Δ)` of large log-probs, cancellation in margins) and stays tight elsewhere.
  */
