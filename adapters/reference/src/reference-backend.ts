@@ -282,6 +282,13 @@ export class ReferenceBackend implements PrefBackend<ReferenceTensor> {
     return this.kernels?.arena.stats() ?? null;
   }
 
+  /** Rows' largest |x| by the SIMD kernel for arrays in the kernels' memory (`allocate`); `null` for others. */
+  hostRowMaxAbs(data: ArrayLike<number>, rows: number, width: number): Float64Array | null {
+    const kernels = this.kernels;
+    if (!kernels || !(data instanceof this.Float) || data.length !== rows * width || !kernels.arena.ownsView(data)?.block) return null;
+    return kernels.rowMaxAbs(data, rows, width);
+  }
+
   fromHostInt(data: Int32Array, shape: Shape): ReferenceTensor {
     if (data.length !== sizeOf(shape))
       throw new PrefShapeError('fromHostInt', [shape], `fromHostInt: ${data.length} values for shape [${shape.join(', ')}]`);

@@ -208,6 +208,13 @@ export interface PrefBackend<T extends BackendTensor = BackendTensor> {
    */
   allocate?(shape: Shape): FloatArray;
   /**
+   * Optional: the largest `|x|` of each of `rows` rows of `width` values of a host array (NaN for
+   * a row holding a NaN), for core's host check of logits; `null` when the backend has no faster
+   * way than a plain scan for this array (core then scans it itself). The reference backend
+   * answers for arrays in its kernels' memory (`allocate`), with its SIMD kernel on every thread.
+   */
+  hostRowMaxAbs?(data: ArrayLike<number>, rows: number, width: number): Float64Array | null;
+  /**
    * A hint from `valueAndGrad`'s `gradients` option, given before the forward: the gradient of
    * the differentiable input `input` is to end up in `target`. A backend may compute it there
    * directly, so that `read` of that gradient returns `target` itself; core copies it there

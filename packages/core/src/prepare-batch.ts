@@ -207,13 +207,17 @@ function prepareSequence(spec: SequenceInputSpec, batch: Batch, precision: 32 | 
   const [rows, steps, vocab] = shape;
   const labels = new Int32Array(rows * steps);
   const mask = new Float64Array(rows * steps);
+  // Each position's largest |logit| from the backend where it has a faster scan; a position
+  // beyond the limit is then scanned here to name the entry.
+  const limit = MAX_INPUT_MAGNITUDE[precision];
+  const rowMax = logitsHost ? (backend?.hostRowMaxAbs?.(logitsHost.data, rows * steps, vocab) ?? null) : null;
   for (let i = 0; i < labels.length; i++) {
     const label = labelsHost.data[i];
     const row = Math.floor(i / steps);
     // Every position's logits are checked, ignored ones too: backends differ in what a NaN
     // at an ignored position does to its gradient row.
     if (logitsHost) {
-      const bad = firstOutOfRange(logitsHost.data, i * vocab, (i + 1) * vocab, MAX_INPUT_MAGNITUDE[precision]);
+      const bad = rowMax && rowMax[i] <= limit ? -1 : firstOutOfRange(logitsHost.data, i * vocab, (i + 1) * vocab, limit);
       if (bad >= 0) {
         const problem = valueProblem(logitsHost.data[bad], precision);
         throw new PrefInputError(

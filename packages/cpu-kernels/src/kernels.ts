@@ -163,6 +163,12 @@ export interface CpuKernels {
     c?: ArenaBlock,
     threads?: number,
   ): number;
+  /**
+   * The largest `|x|` of each of `rows` rows of `width` values (NaN for a row holding a NaN), in
+   * float64: the host check's scan for non-finite values, SIMD over the threads. A `data` outside
+   * the arena is copied in first.
+   */
+  rowMaxAbs(data: FloatRef, rows: number, width: number): Float64Array;
   /** Stops the worker threads (the arena's memory stays readable). */
   dispose(): void;
 }
@@ -379,6 +385,22 @@ class WasmCpuKernels implements CpuKernels {
       if (rows > 0) this.run(variant === 'online' ? 'token.token_fwd_online' : 'token.token_fwd', job, nt);
       scope.finish();
       return out.refs;
+    } finally {
+      scope.release();
+    }
+  }
+
+  rowMaxAbs(data: FloatRef, rows: number, width: number): Float64Array {
+    const where = 'rowMaxAbs';
+    if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(width) || width < 1)
+      throw new RangeError(`${where}: rows and width must be integers (rows ≥ 0, width ≥ 1), got ${rows} × ${width}`);
+    const scope = new CallScope(this.arena, where);
+    try {
+      const z = scope.input(data, 'float', rows * width, 'data');
+      const out = scope.bytes(rows * 8);
+      const nt = this.split(rows * width >= TOKEN_PARALLEL, rows);
+      if (rows > 0) this.pool.run(`token.row_max_abs_${this.suffix}`, this.job([z, out.offset, rows, width]), nt);
+      return new Float64Array(this.arena.buffer, out.offset, rows).slice();
     } finally {
       scope.release();
     }

@@ -12,6 +12,8 @@ export const KERNEL_NAMES = [
   'token.token_fwd_online_f64',
   'token.token_bwd_f32',
   'token.token_bwd_f64',
+  'token.row_max_abs_f32',
+  'token.row_max_abs_f64',
   'linear.lin_fwd_f32',
   'linear.lin_fwd_f64',
   'linear.lin_bwd_f32',

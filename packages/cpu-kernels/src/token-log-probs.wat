@@ -654,5 +654,45 @@
         ({P}.store (local.get $at) ({P}.add ({P}.load (local.get $at)) (local.get $u))))
       (local.set $row (i32.add (local.get $row) (i32.const 1)))
       (br $rows))))
+
+  ;; Row max |x| (NaN when the row holds a NaN: f*.max propagates it): [R, V] at $z → f64 [R] at
+  ;; $out, the scan of the host check for non-finite values. Two vectors per step.
+  (func (export "row_max_abs_{P}") (param $job i32) (param $tid i32) (param $nt i32)
+    (local $z i32) (local $out i32) (local $R i32) (local $V i32) (local $row i32) (local $r1 i32)
+    (local $rowBytes i32) (local $base i32) (local $i i32) (local $end i32)
+    (local $a0 v128) (local $a1 v128) (local $m {P}) (local $x {P})
+    (local.set $z (i32.load offset=0 (local.get $job)))
+    (local.set $out (i32.load offset=8 (local.get $job)))
+    (local.set $R (i32.load offset=16 (local.get $job)))
+    (local.set $V (i32.load offset=24 (local.get $job)))
+    (local.set $rowBytes (i32.shl (local.get $V) (i32.const {SH})))
+    (local.set $row (i32.div_u (i32.mul (local.get $R) (local.get $tid)) (local.get $nt)))
+    (local.set $r1 (i32.div_u (i32.mul (local.get $R) (i32.add (local.get $tid) (i32.const 1))) (local.get $nt)))
+    (local.set $end (i32.and (local.get $V) (i32.const -{L4})))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $row) (local.get $r1)))
+      (local.set $base (i32.add (local.get $z) (i32.mul (local.get $row) (local.get $rowBytes))))
+      (local.set $a0 (v128.const i64x2 0 0))
+      (local.set $a1 (v128.const i64x2 0 0))
+      (local.set $i (i32.const 0))
+      (block $vb (loop $vl
+        (br_if $vb (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $a0 ({V}.max (local.get $a0) ({V}.abs (v128.load (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const {SH})))))))
+        (local.set $a1 ({V}.max (local.get $a1) ({V}.abs (v128.load offset=16 (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const {SH})))))))
+        (local.set $a0 ({V}.max (local.get $a0) ({V}.abs (v128.load offset=32 (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const {SH})))))))
+        (local.set $a1 ({V}.max (local.get $a1) ({V}.abs (v128.load offset=48 (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const {SH})))))))
+        (local.set $i (i32.add (local.get $i) (i32.const {L4})))
+        (br $vl)))
+      (local.set $a0 ({V}.max (local.get $a0) (local.get $a1)))
+;;@HMAX_{P} $m $a0
+      (block $tb (loop $tl
+        (br_if $tb (i32.ge_u (local.get $i) (local.get $V)))
+        (local.set $x ({P}.abs ({P}.load (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const {SH}))))))
+        (local.set $m ({P}.max (local.get $m) (local.get $x)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tl)))
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $row) (i32.const 3))) ({PROMOTE} (local.get $m)))
+      (local.set $row (i32.add (local.get $row) (i32.const 1)))
+      (br $rows))))
 ;;@end-precision
 )
