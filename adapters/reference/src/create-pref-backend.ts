@@ -1,4 +1,4 @@
-import { PrefConfigError, type BackendConfig } from '@pref/core';
+import type { BackendConfig } from '@pref/core';
 import { ReferenceBackend, type ReferenceBackendOptions } from './reference-backend';
 
 /**
@@ -6,10 +6,9 @@ import { ReferenceBackend, type ReferenceBackendOptions } from './reference-back
  * `{ "backend": "reference", "precision": 64 | 32, "kernels": "auto" | "wasm" | "js", "threads": n }`.
  */
 export async function createPrefBackend(config: BackendConfig): Promise<ReferenceBackend> {
-  const precision = config.precision ?? 64;
-  if (precision !== 32 && precision !== 64) throw new PrefConfigError('precision', `precision must be 32 or 64, got ${String(precision)}`);
+  // The constructor checks every option (a bad precision or kernels is a PrefConfigError there).
   return new ReferenceBackend({
-    precision,
+    precision: config.precision,
     kernels: config.kernels as ReferenceBackendOptions['kernels'],
     threads: config.threads as number | undefined,
   });

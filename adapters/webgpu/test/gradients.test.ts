@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { valueAndGrad, type AnyObjective } from '@pref/core';
-import { float32ErrorBound, float32Excess, installedObjectives } from '@pref/testing';
+import { expectWithinFloat32Bound, float32ErrorBound, installedObjectives } from '@pref/testing';
 import { startWebGpu } from './web-gpu-under-test';
 
 const started = await startWebGpu();
@@ -41,9 +41,7 @@ async function expectSameGradients(objective: AnyObjective, batch: Record<string
     float32ErrorBound(objective, batch, params),
   ]);
   for (const [name, grad] of Object.entries(bound.oracle.grads)) expect(got.grads[name].shape).toEqual(grad.shape);
-  // Accuracies count margins > 0, a step function: conformance checks them.
-  const { worst, where } = float32Excess(got, bound, (name) => name.endsWith('accuracies'));
-  expect(worst, `${objective.id}: ${where} beyond its derived float32 bound`).toBeLessThanOrEqual(1);
+  expectWithinFloat32Bound(got, bound, objective.id);
 }
 
 const suite = unavailable ? describe.skip : describe;

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { createReferenceBackend, type ReferenceBackend, type ReferenceTensor } from '@pref/adapter-reference';
 import { valueAndGrad, type AnyObjective, type Batch, type ObjectiveState, type ValueAndGradResult } from '@pref/core';
 
@@ -121,6 +122,25 @@ export function float32Excess(
     if (!skipMetrics(name)) consider(actual.metrics[name], want, bound.metrics[name], `metrics.${name}`);
   }
   return { worst, where };
+}
+
+/** Accuracy metrics count margins > 0, a step that float32 cannot resolve at ties: conformance checks them. */
+const isAccuracy = (name: string) => name.endsWith('accuracies');
+
+/**
+ * Asserts `actual` (a float32 backend's result) within `bound` everywhere: loss, every gradient
+ * element, and the metrics except those `skipMetrics` names (default: the accuracies). `what`
+ * starts the failure message, which names the element beyond its bound.
+ */
+export function expectWithinFloat32Bound(
+  actual: ValueAndGradResult,
+  bound: Float32Bound,
+  what: string,
+  skipMetrics: (name: string) => boolean = isAccuracy,
+): void {
+  expect(Object.keys(actual.grads).sort(), `${what}: gradient names`).toEqual(Object.keys(bound.oracle.grads).sort());
+  const { worst, where } = float32Excess(actual, bound, skipMetrics);
+  expect(worst, `${what}: ${where} beyond its derived float32 bound`).toBeLessThanOrEqual(1);
 }
 
 function mulberry32(seed: number): () => number {

@@ -36,4 +36,10 @@ export {
 export { renderParamTable, extractParamTable, replaceParamTable } from './param-table';
 export { TOY_PAIR_BATCH } from './toy-pair-batch';
 export { describeTokenEntropyBattery, hostTokenEntropy, TOKEN_ENTROPY_CASES, LINEAR_ENTROPY_CASES } from './token-entropy-battery';
-export { float32ErrorBound, float32Excess, type Float32Bound, type Float32BoundOptions } from './float32-error-bound';
+export {
+  expectWithinFloat32Bound,
+  float32ErrorBound,
+  float32Excess,
+  type Float32Bound,
+  type Float32BoundOptions,
+} from './float32-error-bound';
